@@ -1,0 +1,82 @@
+// A backend: something that can run RNN plans (and own tensor memory). It reports whether it can run on this
+// machine and why not, and a score that `auto` uses to pick the best (ggml's registry/device/score idea).
+namespace RnnFast.Backends;
+
+public enum BackendKind
+{
+    Cpu,
+    Gpu,
+}
+
+/// <summary>Whether a backend can run here; when it cannot, <see cref="Reason"/> says why.</summary>
+public sealed record BackendAvailability(bool IsAvailable, string Reason)
+{
+    public static BackendAvailability Yes(string detail = "") => new(true, detail);
+    public static BackendAvailability No(string reason) => new(false, reason);
+}
+
+public abstract class Backend
+{
+    private readonly Lazy<BackendAvailability> _availability;
+
+    protected Backend() => _availability = new Lazy<BackendAvailability>(SafeProbe, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Short name used by --backend and RNNFAST_BACKEND (e.g. "reference", "cpu", "onednn").</summary>
+    public abstract string Name { get; }
+
+    public abstract BackendKind Kind { get; }
+
+    /// <summary>One line saying what this backend is.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Higher is preferred by `auto` among available backends.</summary>
+    public abstract int Score { get; }
+
+    /// <summary>Probed once, lazily; a probe that throws makes the backend unavailable with the exception's message.</summary>
+    public BackendAvailability Availability => _availability.Value;
+
+    public bool IsAvailable => Availability.IsAvailable;
+
+    /// <summary>Checks whether this backend can run here (loads libraries, finds devices). Must not throw.</summary>
+    protected abstract BackendAvailability Probe();
+
+    /// <summary>Memory for <paramref name="length"/> float32 elements owned by this backend.</summary>
+    public virtual TensorStorage Allocate(int length) => new HostStorage(new float[length], this);
+
+    /// <summary>Prepares <paramref name="parameters"/> to run on this backend (weights converted once).</summary>
+    public abstract IRnnPlan CreateRnnPlan(RnnParameters parameters);
+
+    /// <summary>Throws <see cref="BackendUnavailableException"/> with the reason when this backend cannot run here.</summary>
+    public void EnsureAvailable()
+    {
+        if (!IsAvailable) throw new BackendUnavailableException(Name, Availability.Reason);
+    }
+
+    public override string ToString() => Name;
+
+    private BackendAvailability SafeProbe()
+    {
+        try
+        {
+            return Probe();
+        }
+        catch (Exception e)
+        {
+            return BackendAvailability.No($"probe failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>A backend was asked for that cannot run here; the message carries the reason.</summary>
+public sealed class BackendUnavailableException : Exception
+{
+    public BackendUnavailableException(string backend, string reason)
+        : base($"backend '{backend}' is not available: {reason}")
+    {
+        BackendName = backend;
+        Reason = reason;
+    }
+
+    public string BackendName { get; }
+    public string Reason { get; }
+}

@@ -1,0 +1,62 @@
+// The list of backends, registered explicitly (no reflection, so trimming keeps them), and the choice among
+// them: a name, `auto` (best available score), or RNNFAST_BACKEND when no name is given.
+using RnnFast.Backends.Reference;
+
+namespace RnnFast.Backends;
+
+public static class BackendRegistry
+{
+    public const string EnvironmentVariable = "RNNFAST_BACKEND";
+    private static readonly object Gate = new();
+    private static readonly List<Backend> Registered = [];
+
+    static BackendRegistry()
+    {
+        Host = new ReferenceBackend();
+        Registered.Add(Host);
+    }
+
+    /// <summary>The backend that owns plain host tensors (the reference backend).</summary>
+    public static Backend Host { get; }
+
+    /// <summary>Every registered backend, available or not.</summary>
+    public static IReadOnlyList<Backend> All
+    {
+        get
+        {
+            lock (Gate) return Registered.ToArray();
+        }
+    }
+
+    /// <summary>Adds a backend (native backend assemblies call this from their own Register()).</summary>
+    public static void Register(Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        lock (Gate)
+        {
+            if (Registered.Any(b => string.Equals(b.Name, backend.Name, StringComparison.OrdinalIgnoreCase)))
+                return;
+            Registered.Add(backend);
+        }
+    }
+
+    /// <summary>The best available backend by score.</summary>
+    public static Backend Auto() =>
+        All.Where(b => b.IsAvailable).OrderByDescending(b => b.Score).FirstOrDefault()
+        ?? throw new BackendUnavailableException("auto", "no backend is available");
+
+    /// <summary>
+    /// Resolves a backend name: null or empty means RNNFAST_BACKEND, else `auto`; `auto` picks the best available.
+    /// An unknown name or an unavailable backend throws with the list of names / the reason.
+    /// </summary>
+    public static Backend Get(string? name = null)
+    {
+        if (string.IsNullOrWhiteSpace(name)) name = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(name) || name.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return Auto();
+        name = name.Trim();
+        var backend = All.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"backend: unknown backend '{name}' (known: auto, {string.Join(", ", All.Select(b => b.Name))})", nameof(name));
+        backend.EnsureAvailable();
+        return backend;
+    }
+}

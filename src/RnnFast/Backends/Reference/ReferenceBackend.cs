@@ -1,0 +1,19 @@
+// The reference backend: plain scalar C#, no intrinsics, written to be read. It is the oracle every other
+// backend is tested against, and it is itself checked against PyTorch's numbers (../shared/goldens).
+namespace RnnFast.Backends.Reference;
+
+public sealed class ReferenceBackend : Backend
+{
+    public override string Name => "reference";
+    public override BackendKind Kind => BackendKind.Cpu;
+    public override string Description => "scalar C#, double accumulation; the oracle (slow)";
+    public override int Score => 1;
+
+    protected override BackendAvailability Probe() => BackendAvailability.Yes("always");
+
+    public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return new ReferenceRnnPlan(parameters);
+    }
+}

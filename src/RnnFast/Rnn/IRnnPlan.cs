@@ -1,0 +1,77 @@
+// The contract between the RNN front end and a backend: a plan is an RNN stack prepared on one backend
+// (weights converted once), that runs forward (inference or training) and backward (BPTT).
+// Every tensor a plan sees is time-major: X (T,N,I), Y (T,N,D*H_out), h (L*D,N,H_out), c (L*D,N,H).
+namespace RnnFast;
+
+/// <summary>Inputs of one forward pass, already validated and time-major.</summary>
+public sealed record RnnInputs(Tensor Input, Tensor? H0 = null, Tensor? C0 = null, int[]? Lengths = null)
+{
+    public int SeqLen => Input.Shape[0];
+    public int Batch => Input.Shape[1];
+}
+
+/// <summary>What forward returns. <see cref="Workspace"/> is the backend's record for backward (null for inference).</summary>
+public sealed class RnnForwardResult
+{
+    public RnnForwardResult(Tensor output, Tensor hN, Tensor? cN, object? workspace)
+    {
+        Output = output;
+        HN = hN;
+        CN = cN;
+        Workspace = workspace;
+    }
+
+    /// <summary>(T,N,D*H_out), zero at padded steps.</summary>
+    public Tensor Output { get; }
+
+    /// <summary>(L*D,N,H_out): each sequence's state at its own last step.</summary>
+    public Tensor HN { get; }
+
+    /// <summary>(L*D,N,H): LSTM only.</summary>
+    public Tensor? CN { get; }
+
+    /// <summary>Opaque, owned by the backend that made it; present only after a training forward.</summary>
+    public object? Workspace { get; }
+}
+
+/// <summary>Gradients of a loss with respect to the inputs and every parameter.</summary>
+public sealed class RnnGradients
+{
+    public RnnGradients(Tensor dInput, Tensor dH0, Tensor? dC0, RnnParameters dParams)
+    {
+        DInput = dInput;
+        DH0 = dH0;
+        DC0 = dC0;
+        DParams = dParams;
+    }
+
+    /// <summary>(T,N,I)</summary>
+    public Tensor DInput { get; }
+
+    /// <summary>(L*D,N,H_out)</summary>
+    public Tensor DH0 { get; }
+
+    /// <summary>(L*D,N,H): LSTM only.</summary>
+    public Tensor? DC0 { get; }
+
+    /// <summary>One gradient per parameter, same layout and names as the parameters.</summary>
+    public RnnParameters DParams { get; }
+}
+
+/// <summary>An RNN stack prepared on one backend. Forward with training=false is safe to call from many threads.</summary>
+public interface IRnnPlan : IDisposable
+{
+    RnnDesc Desc { get; }
+
+    /// <summary>The parameters this plan reads (a converting backend re-converts when their Version changes).</summary>
+    RnnParameters Parameters { get; }
+
+    /// <summary>Runs the stack. With <paramref name="training"/> the result keeps the workspace backward needs.</summary>
+    RnnForwardResult Forward(RnnInputs inputs, bool training);
+
+    /// <summary>
+    /// BPTT from upstream gradients of the output, h_n and c_n (any may be null = zero), using the workspace of
+    /// <paramref name="forward"/>, which must come from a training forward of this plan.
+    /// </summary>
+    RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN);
+}

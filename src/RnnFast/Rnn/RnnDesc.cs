@@ -1,0 +1,103 @@
+// What an RNN layer stack is: the cell, the sizes, layers, directions, layout, projection and bias.
+// Mirrors torch.nn.RNN/LSTM/GRU's constructor arguments; invalid combinations are rejected here, once.
+namespace RnnFast;
+
+/// <summary>The recurrent cell. Gate orders follow PyTorch: LSTM i,f,g,o; GRU r,z,n.</summary>
+public enum RnnMode
+{
+    RnnTanh,
+    RnnRelu,
+    Lstm,
+    Gru,
+}
+
+/// <summary>An immutable description of a (possibly stacked, bidirectional) RNN.</summary>
+public sealed record RnnDesc
+{
+    public RnnDesc(RnnMode mode, int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false,
+        bool batchFirst = false, int projSize = 0, bool bias = true)
+    {
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentException($"mode: {(int)mode} is not an RnnMode", nameof(mode));
+        if (inputSize <= 0)
+            throw new ArgumentException($"inputSize: must be positive, got {inputSize}", nameof(inputSize));
+        if (hiddenSize <= 0)
+            throw new ArgumentException($"hiddenSize: must be positive, got {hiddenSize}", nameof(hiddenSize));
+        if (numLayers <= 0)
+            throw new ArgumentException($"numLayers: must be positive, got {numLayers}", nameof(numLayers));
+        if (projSize < 0)
+            throw new ArgumentException($"projSize: must be 0 (no projection) or positive, got {projSize}", nameof(projSize));
+        if (projSize > 0 && mode != RnnMode.Lstm)
+            throw new ArgumentException($"projSize: projection is only defined for LSTM, not {mode}", nameof(projSize));
+        if (projSize >= hiddenSize)
+            throw new ArgumentException($"projSize: must be smaller than hiddenSize ({hiddenSize}), got {projSize}", nameof(projSize));
+        long largest = (long)GateCountOf(mode) * hiddenSize * Math.Max(inputSize, Math.Max(hiddenSize, hiddenSize * 2));
+        if (largest > Array.MaxLength)
+            throw new ArgumentException($"hiddenSize/inputSize: a weight matrix of {largest} elements is too large", nameof(hiddenSize));
+
+        Mode = mode;
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        NumLayers = numLayers;
+        Bidirectional = bidirectional;
+        BatchFirst = batchFirst;
+        ProjSize = projSize;
+        Bias = bias;
+    }
+
+    public RnnMode Mode { get; }
+    public int InputSize { get; }
+    public int HiddenSize { get; }
+    public int NumLayers { get; }
+    public bool Bidirectional { get; }
+    public bool BatchFirst { get; }
+    /// <summary>LSTM projection size (0 = none): h is projected from H to P by weight_hr.</summary>
+    public int ProjSize { get; }
+    public bool Bias { get; }
+
+    /// <summary>D: 2 when bidirectional, else 1.</summary>
+    public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>G: gates per cell (RNN 1, GRU 3, LSTM 4).</summary>
+    public int GateCount => GateCountOf(Mode);
+
+    /// <summary>H_out: the size of h (ProjSize when projecting, else HiddenSize).</summary>
+    public int OutputHiddenSize => ProjSize > 0 ? ProjSize : HiddenSize;
+
+    /// <summary>The feature size of the output sequence: D * H_out.</summary>
+    public int OutputSize => Directions * OutputHiddenSize;
+
+    public bool HasCellState => Mode == RnnMode.Lstm;
+
+    /// <summary>The input feature size of layer <paramref name="layer"/>: I for layer 0, D*H_out above.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
+
+    public static int GateCountOf(RnnMode mode) => mode switch
+    {
+        RnnMode.Lstm => 4,
+        RnnMode.Gru => 3,
+        _ => 1,
+    };
+
+    /// <summary>Parses PyTorch's mode names (LSTM, GRU, RNN_TANH, RNN_RELU) and ours (lstm, gru, rnn, rnn_relu, ...).</summary>
+    public static RnnMode ParseMode(string text) => text.Trim().ToUpperInvariant().Replace("-", "_") switch
+    {
+        "LSTM" => RnnMode.Lstm,
+        "GRU" => RnnMode.Gru,
+        "RNN_TANH" or "RNNTANH" or "RNN" or "TANH" => RnnMode.RnnTanh,
+        "RNN_RELU" or "RNNRELU" or "RELU" => RnnMode.RnnRelu,
+        _ => throw new ArgumentException($"mode: unknown RNN mode '{text}' (expected LSTM, GRU, RNN_TANH or RNN_RELU)", nameof(text)),
+    };
+
+    public static string TorchModeName(RnnMode mode) => mode switch
+    {
+        RnnMode.Lstm => "LSTM",
+        RnnMode.Gru => "GRU",
+        RnnMode.RnnTanh => "RNN_TANH",
+        _ => "RNN_RELU",
+    };
+
+    public override string ToString() =>
+        $"{TorchModeName(Mode)}(I={InputSize}, H={HiddenSize}, L={NumLayers}, D={Directions}" +
+        (ProjSize > 0 ? $", P={ProjSize}" : "") + (Bias ? "" : ", no bias") + (BatchFirst ? ", batch_first" : "") + ")";
+}
