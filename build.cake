@@ -1,0 +1,88 @@
+// Build tasks for RnnFast. Run through ./build.sh (dotnet tool restore && dotnet cake).
+//   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast info + check on every reference case)
+//   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped"
+//   ./build.sh --target=Publish self-contained trimmed rnnfast for linux-x64 into publish/ (for machines without .NET)
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var goldens = Argument("goldens", EnvironmentVariable("RNNFAST_GOLDENS") ?? "../shared/goldens");
+var solution = "./RnnFast.sln";
+var cli = "./src/RnnFast.Cli/RnnFast.Cli.csproj";
+
+Task("Deps")
+    .Description("Install the Debian packages the native backends load (skipped where apt-get or root is missing)")
+    .Does(() =>
+{
+    var code = StartProcess("bash", new ProcessSettings { Arguments = "native/install-deps.sh" });
+    if (code != 0) throw new Exception($"native/install-deps.sh failed with exit code {code}");
+});
+
+Task("Build")
+    .IsDependentOn("Deps")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var results = MakeAbsolute(Directory("./artifacts/test-results"));
+    CleanDirectory(results);
+    Exception failure = null;
+    try
+    {
+        DotNetTest(solution, new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            Loggers = new[] { "trx", "console;verbosity=normal" },
+            ResultsDirectory = results,
+        });
+    }
+    catch (Exception e) { failure = e; }
+
+    // One plain summary line over every test assembly, read from the TRX files.
+    int passed = 0, failed = 0, skipped = 0;
+    foreach (var trx in GetFiles(results.FullPath + "/**/*.trx"))
+    {
+        var doc = System.Xml.Linq.XDocument.Load(trx.FullPath);
+        foreach (var c in doc.Descendants().Where(e => e.Name.LocalName == "Counters"))
+        {
+            passed += int.Parse(c.Attribute("passed")?.Value ?? "0");
+            failed += int.Parse(c.Attribute("failed")?.Value ?? "0");
+            int total = int.Parse(c.Attribute("total")?.Value ?? "0"), executed = int.Parse(c.Attribute("executed")?.Value ?? "0");
+            skipped += total - executed;
+        }
+    }
+    Information($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+    if (failure != null) throw failure;
+    if (passed == 0) throw new Exception("no test ran");
+});
+
+Task("Demo")
+    .Description("The main job on an embedded default: rnnfast info, then rnnfast check on every reference case")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetRun(cli, new ProcessArgumentBuilder().Append("info"), new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+    if (!DirectoryExists(goldens)) throw new Exception($"reference cases not found at {goldens} (set --goldens=DIR or RNNFAST_GOLDENS)");
+    DotNetRun(cli, new ProcessArgumentBuilder().Append("check").AppendQuoted(goldens), new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+});
+
+Task("Publish")
+    .Does(() =>
+{
+    DotNetPublish(cli, new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        Runtime = "linux-x64",
+        SelfContained = true,
+        OutputDirectory = "./publish/linux-x64",
+        MSBuildSettings = new DotNetMSBuildSettings()
+            .WithProperty("PublishTrimmed", "true")
+            .WithProperty("InvariantGlobalization", "true"),
+    });
+});
+
+RunTarget(target);

@@ -1,0 +1,64 @@
+// `rnnfast info`: the runtime, the CPU and its SIMD support, and every backend with its availability and reason.
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using RnnFast.Backends;
+
+namespace RnnFast.Cli;
+
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("info", "Show the runtime, the CPU's SIMD support and every backend's availability");
+        cmd.SetAction(_ => Run(Console.Out));
+        return cmd;
+    }
+
+    public static int Run(TextWriter o)
+    {
+        o.WriteLine($"RnnFast {typeof(Tensor).Assembly.GetName().Version}");
+        o.WriteLine($"runtime:  .NET {Environment.Version} on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture})");
+        o.WriteLine($"cpu:      {CpuModel()}, {Environment.ProcessorCount} logical cores");
+        o.WriteLine($"isa:      {IsaSummary()}");
+        o.WriteLine("backends:");
+        Backend? auto = null;
+        try { auto = BackendRegistry.Get(null); } catch (Exception) { /* reported below */ }
+        foreach (var b in BackendRegistry.All)
+        {
+            var a = b.Availability;
+            string status = a.IsAvailable ? "available" : "unavailable: " + a.Reason;
+            o.WriteLine($"  {b.Name,-10} {b.Kind,-4} score {b.Score,4}  {status}{(ReferenceEquals(b, auto) ? "  <- selected" : "")}");
+            o.WriteLine($"  {"",-10} {b.Description}");
+        }
+        var env = Environment.GetEnvironmentVariable(BackendRegistry.EnvironmentVariable);
+        o.WriteLine($"selection: {(auto == null ? "none available" : auto.Name)} ({(string.IsNullOrEmpty(env) ? "auto" : $"{BackendRegistry.EnvironmentVariable}={env}")}; override with --backend or {BackendRegistry.EnvironmentVariable})");
+        return CliErrors.Ok;
+    }
+
+    /// <summary>The widest SIMD the JIT will use here (respects DOTNET_EnableAVX512F=0 and friends).</summary>
+    public static string IsaSummary()
+    {
+        var parts = new List<string>();
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported) parts.Add("AVX-512" + (Avx512BW.IsSupported ? " (F, BW" : " (F") + (Avx512Vbmi.IsSupported ? ", VBMI" : "") + ")");
+        if (Avx2.IsSupported) parts.Add(Fma.IsSupported ? "AVX2+FMA" : "AVX2");
+        else if (Avx.IsSupported) parts.Add("AVX");
+        if (AdvSimd.IsSupported) parts.Add("NEON");
+        return parts.Count == 0 ? "none (scalar only)" : string.Join(", ", parts);
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal))
+                        return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}

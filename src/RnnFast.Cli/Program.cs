@@ -1,0 +1,8 @@
+// `rnnfast`: the command-line entry. Each command lives in its own file; this one wires them together.
+using System.CommandLine;
+using RnnFast.Cli;
+
+var root = new RootCommand("RnnFast: recurrent networks (RNN, LSTM, GRU) on managed SIMD, oneDNN, OpenCL or cuDNN backends");
+root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(CheckCommand.Create());
+return root.Parse(args).Invoke();

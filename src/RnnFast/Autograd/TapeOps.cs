@@ -1,0 +1,381 @@
+// The tape's ops other than the RNN: embedding lookup, linear layer, elementwise arithmetic and activations,
+// reductions, dropout, softmax cross-entropy and picking each sequence's last valid step. Each op computes its
+// value eagerly on the host and records its backward rule when an input requires grad.
+namespace RnnFast.Autograd;
+
+public sealed partial class Tape
+{
+    /// <summary>Rows of <paramref name="weight"/> (V,E) picked by <paramref name="ids"/>, laid out as (shape..., E).</summary>
+    public Variable Embedding(Variable weight, int[] ids, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (weight.Value.Rank != 2)
+            throw new ArgumentException($"weight: expected (V,E), found {Tensor.FormatShape(weight.Shape)}", nameof(weight));
+        long count = 1;
+        foreach (var d in shape) count *= d;
+        if (count != ids.Length)
+            throw new ArgumentException($"shape: {Tensor.FormatShape(shape)} holds {count} ids, ids has {ids.Length}", nameof(shape));
+        int V = weight.Shape[0], E = weight.Shape[1];
+        for (int k = 0; k < ids.Length; k++)
+            if ((uint)ids[k] >= (uint)V)
+                throw new ArgumentException($"ids: id {ids[k]} at index {k} is out of range for an embedding of V={V} rows", nameof(ids));
+
+        var idsCopy = (int[])ids.Clone();
+        var w = weight.Value.HostArray;
+        var outData = new float[ids.Length * E];                       // (shape..., E)
+        for (int k = 0; k < idsCopy.Length; k++) Array.Copy(w, idsCopy[k] * E, outData, k * E, E);
+        var y = Result(Tensor.FromArray(outData, [.. shape, E]), weight);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dw = weight.GradForAccumulate();
+            for (int k = 0; k < idsCopy.Length; k++) Kernels.Add(dw.Slice(idsCopy[k] * E, E), g.Slice(k * E, E));
+        }, y);
+        return y;
+    }
+
+    /// <summary>y = x W^T + b: x (..., In), weight (Out, In), bias (Out) -> (..., Out). PyTorch's nn.Linear layout.</summary>
+    public Variable Linear(Variable x, Variable weight, Variable? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Value.Rank != 2)
+            throw new ArgumentException($"weight: expected (Out,In), found {Tensor.FormatShape(weight.Shape)}", nameof(weight));
+        int Out = weight.Shape[0], In = weight.Shape[1];
+        if (x.Value.Rank < 1 || x.Shape[^1] != In)
+            throw new ArgumentException($"x: expected (...,{In}) to match weight {Tensor.FormatShape(weight.Shape)}, found {Tensor.FormatShape(x.Shape)}", nameof(x));
+        if (bias != null && !bias.Value.HasShape(Out))
+            throw new ArgumentException($"bias: expected ({Out},), found {Tensor.FormatShape(bias.Shape)}", nameof(bias));
+        int M = 1;
+        for (int k = 0; k < x.Value.Rank - 1; k++) M *= x.Shape[k];
+
+        var X = x.Value.HostArray;        // (M, In)
+        var W = weight.Value.HostArray;   // (Out, In)
+        var B = bias?.Value.HostArray;    // (Out)
+        var Y = new float[M * Out];       // (M, Out)
+        long work = (long)M * In * Out;
+        Kernels.For(M, work, m =>
+        {
+            var xr = X.AsSpan(m * In, In);
+            for (int o = 0; o < Out; o++)
+                Y[m * Out + o] = Kernels.Dot(xr, W.AsSpan(o * In, In)) + (B != null ? B[o] : 0f);
+        });
+        var y = Result(Tensor.FromArray(Y, [.. x.Shape[..^1], Out]), x, weight, bias);
+        Record(() =>
+        {
+            var dY = y.Grad!.HostArray;   // (M, Out)
+            if (x.RequiresGrad)
+            {
+                x.GradForAccumulate();
+                var dX = x.Grad!.HostArray;
+                Kernels.For(M, work, m =>
+                {
+                    var dxr = dX.AsSpan(m * In, In);
+                    for (int o = 0; o < Out; o++)
+                    {
+                        float g = dY[m * Out + o];
+                        if (g != 0f) Kernels.Axpy(dxr, g, W.AsSpan(o * In, In));
+                    }
+                });
+            }
+            if (weight.RequiresGrad)
+            {
+                weight.GradForAccumulate();
+                var dW = weight.Grad!.HostArray;
+                Kernels.For(Out, work, o =>
+                {
+                    var dwr = dW.AsSpan(o * In, In);
+                    for (int m = 0; m < M; m++)
+                    {
+                        float g = dY[m * Out + o];
+                        if (g != 0f) Kernels.Axpy(dwr, g, X.AsSpan(m * In, In));
+                    }
+                });
+            }
+            if (bias != null && bias.RequiresGrad)
+            {
+                var db = bias.GradForAccumulate();
+                for (int m = 0; m < M; m++) Kernels.Add(db, dY.AsSpan(m * Out, Out));
+            }
+        }, y);
+        return y;
+    }
+
+    /// <summary>a + b elementwise; b may also have the shape of a's trailing dims (broadcast over the leading ones).</summary>
+    public Variable Add(Variable a, Variable b)
+    {
+        int inner = BroadcastInner(a, b, "Add");
+        var A = a.Value.HostArray;
+        var Bv = b.Value.HostArray;
+        var Y = new float[A.Length];
+        for (int i = 0; i < Y.Length; i++) Y[i] = A[i] + Bv[i % inner];
+        var y = Result(Tensor.FromArray(Y, (int[])a.Shape.Clone()), a, b);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            if (a.RequiresGrad) Kernels.Add(a.GradForAccumulate(), g);
+            if (b.RequiresGrad)
+            {
+                var db = b.GradForAccumulate();
+                for (int off = 0; off < g.Length; off += inner) Kernels.Add(db, g.Slice(off, inner));
+            }
+        }, y);
+        return y;
+    }
+
+    /// <summary>a * b elementwise; b may also have the shape of a's trailing dims (broadcast over the leading ones).</summary>
+    public Variable Mul(Variable a, Variable b)
+    {
+        int inner = BroadcastInner(a, b, "Mul");
+        var A = a.Value.HostArray;
+        var Bv = b.Value.HostArray;
+        var Y = new float[A.Length];
+        for (int i = 0; i < Y.Length; i++) Y[i] = A[i] * Bv[i % inner];
+        var y = Result(Tensor.FromArray(Y, (int[])a.Shape.Clone()), a, b);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            if (a.RequiresGrad)
+            {
+                var da = a.GradForAccumulate();
+                for (int i = 0; i < g.Length; i++) da[i] += g[i] * Bv[i % inner];
+            }
+            if (b.RequiresGrad)
+            {
+                var db = b.GradForAccumulate();
+                for (int i = 0; i < g.Length; i++) db[i % inner] += g[i] * A[i];
+            }
+        }, y);
+        return y;
+    }
+
+    public Variable Tanh(Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var X = x.Value.HostArray;
+        var Y = new float[X.Length];
+        for (int i = 0; i < Y.Length; i++) Y[i] = MathF.Tanh(X[i]);
+        var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dx = x.GradForAccumulate();
+            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * (1f - Y[i] * Y[i]);
+        }, y);
+        return y;
+    }
+
+    public Variable Sigmoid(Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var X = x.Value.HostArray;
+        var Y = new float[X.Length];
+        for (int i = 0; i < Y.Length; i++)
+        {
+            float v = X[i];
+            if (v >= 0) Y[i] = 1f / (1f + MathF.Exp(-v));
+            else
+            {
+                float e = MathF.Exp(v);
+                Y[i] = e / (1f + e);
+            }
+        }
+        var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dx = x.GradForAccumulate();
+            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * Y[i] * (1f - Y[i]);
+        }, y);
+        return y;
+    }
+
+    public Variable Relu(Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var X = x.Value.HostArray;
+        var Y = new float[X.Length];
+        for (int i = 0; i < Y.Length; i++) Y[i] = X[i] > 0 ? X[i] : 0f;
+        var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dx = x.GradForAccumulate();
+            for (int i = 0; i < g.Length; i++)
+                if (X[i] > 0) dx[i] += g[i];
+        }, y);
+        return y;
+    }
+
+    /// <summary>Sum of every element (accumulated in double) -> shape (1,).</summary>
+    public Variable Sum(Variable x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var X = x.Value.HostArray;
+        double s = 0;
+        foreach (var v in X) s += v;
+        var y = Result(Tensor.FromArray([(float)s], 1), x);
+        Record(() =>
+        {
+            float g = y.Grad!.Span[0];
+            var dx = x.GradForAccumulate();
+            for (int i = 0; i < dx.Length; i++) dx[i] += g;
+        }, y);
+        return y;
+    }
+
+    /// <summary>factor * x.</summary>
+    public Variable Scale(Variable x, float factor)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var X = x.Value.HostArray;
+        var Y = new float[X.Length];
+        for (int i = 0; i < Y.Length; i++) Y[i] = X[i] * factor;
+        var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
+        Record(() => Kernels.Axpy(x.GradForAccumulate(), factor, y.Grad!.Span), y);
+        return y;
+    }
+
+    /// <summary>The same elements in another shape (the value shares x's array; do not change it in place).</summary>
+    public Variable Reshape(Variable x, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(shape);
+        var y = Result(x.Value.Reshape((int[])shape.Clone()), x);
+        Record(() => Kernels.Add(x.GradForAccumulate(), y.Grad!.Span), y);
+        return y;
+    }
+
+    /// <summary>
+    /// Inverted dropout: each element is zeroed with probability <paramref name="p"/> and the kept ones are scaled by
+    /// 1/(1-p). Returns <paramref name="x"/> itself when not training or p == 0.
+    /// </summary>
+    public Variable Dropout(Variable x, float p, Random rng, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(rng);
+        if (!(p >= 0f && p < 1f))
+            throw new ArgumentException($"p: dropout probability must be in [0, 1), got {p}", nameof(p));
+        if (!training || p == 0f) return x;
+        float keepScale = 1f / (1f - p);
+        var X = x.Value.HostArray;
+        var mask = new float[X.Length];
+        var Y = new float[X.Length];
+        for (int i = 0; i < X.Length; i++)
+        {
+            mask[i] = rng.NextDouble() >= p ? keepScale : 0f;
+            Y[i] = X[i] * mask[i];
+        }
+        var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dx = x.GradForAccumulate();
+            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * mask[i];
+        }, y);
+        return y;
+    }
+
+    /// <summary>
+    /// Mean softmax cross-entropy of <paramref name="logits"/> (M,C) against class indices <paramref name="targets"/> (M)
+    /// -> shape (1,). Leading dims of higher-rank logits (..., C) are flattened into M. Computed in double.
+    /// </summary>
+    public Variable CrossEntropy(Variable logits, int[] targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (logits.Value.Rank < 2)
+            throw new ArgumentException($"logits: expected (M,C), found {Tensor.FormatShape(logits.Shape)}", nameof(logits));
+        int C = logits.Shape[^1];
+        int M = C == 0 ? 0 : logits.Value.Length / C;
+        if (M == 0 || C == 0)
+            throw new ArgumentException($"logits: empty {Tensor.FormatShape(logits.Shape)}", nameof(logits));
+        if (targets.Length != M)
+            throw new ArgumentException($"targets: expected {M} entries (one per row of logits {Tensor.FormatShape(logits.Shape)}), found {targets.Length}", nameof(targets));
+        for (int m = 0; m < M; m++)
+            if ((uint)targets[m] >= (uint)C)
+                throw new ArgumentException($"targets: target {targets[m]} at index {m} is out of range for C={C} classes", nameof(targets));
+
+        var tgt = (int[])targets.Clone();
+        var X = logits.Value.HostArray;  // (M, C)
+        var probs = new float[M * C];     // softmax, kept for backward
+        double total = 0;
+        for (int m = 0; m < M; m++)
+        {
+            int off = m * C;
+            double max = double.NegativeInfinity;
+            for (int c = 0; c < C; c++) max = Math.Max(max, X[off + c]);
+            double sum = 0;
+            for (int c = 0; c < C; c++) sum += Math.Exp(X[off + c] - max);
+            double lse = max + Math.Log(sum);
+            total += lse - X[off + tgt[m]];
+            for (int c = 0; c < C; c++) probs[off + c] = (float)Math.Exp(X[off + c] - lse);
+        }
+        var y = Result(Tensor.FromArray([(float)(total / M)], 1), logits);
+        Record(() =>
+        {
+            float g = y.Grad!.Span[0] / M;
+            var dx = logits.GradForAccumulate();
+            for (int m = 0; m < M; m++)
+            {
+                int off = m * C;
+                for (int c = 0; c < C; c++) dx[off + c] += g * probs[off + c];
+                dx[off + tgt[m]] -= g;
+            }
+        }, y);
+        return y;
+    }
+
+    /// <summary>
+    /// From a time-major sequence (T,N,F), each sequence's last valid step -> (N,F): row n is seq[lengths[n]-1, n, :]
+    /// (seq[T-1, n, :] when <paramref name="lengths"/> is null).
+    /// </summary>
+    public Variable LastValidStep(Variable seq, int[]? lengths = null)
+    {
+        ArgumentNullException.ThrowIfNull(seq);
+        if (seq.Value.Rank != 3)
+            throw new ArgumentException($"seq: expected time-major (T,N,F), found {Tensor.FormatShape(seq.Shape)}", nameof(seq));
+        int T = seq.Shape[0], N = seq.Shape[1], F = seq.Shape[2];
+        var steps = new int[N];
+        if (lengths == null) Array.Fill(steps, T - 1);
+        else
+        {
+            if (lengths.Length != N)
+                throw new ArgumentException($"lengths: expected {N} entries (one per sequence), found {lengths.Length}", nameof(lengths));
+            for (int n = 0; n < N; n++)
+            {
+                if (lengths[n] < 1 || lengths[n] > T)
+                    throw new ArgumentException($"lengths: sequence {n} has length {lengths[n]}, must be in 1..T={T}", nameof(lengths));
+                steps[n] = lengths[n] - 1;
+            }
+        }
+        var S = seq.Value.HostArray;
+        var Y = new float[N * F];          // (N, F)
+        for (int n = 0; n < N; n++) Array.Copy(S, (steps[n] * N + n) * F, Y, n * F, F);
+        var y = Result(Tensor.FromArray(Y, N, F), seq);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var ds = seq.GradForAccumulate();
+            for (int n = 0; n < N; n++) Kernels.Add(ds.Slice((steps[n] * N + n) * F, F), g.Slice(n * F, F));
+        }, y);
+        return y;
+    }
+
+    /// <summary>Checks that b has a's shape or a's trailing dims; returns b's element count.</summary>
+    private static int BroadcastInner(Variable a, Variable b, string op)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        int ra = a.Value.Rank, rb = b.Value.Rank;
+        bool ok = rb <= ra && a.Shape.AsSpan(ra - rb).SequenceEqual(b.Shape);
+        if (!ok)
+            throw new ArgumentException($"b: {op} needs b of a's shape {Tensor.FormatShape(a.Shape)} or of its trailing dims, found {Tensor.FormatShape(b.Shape)}", nameof(b));
+        int inner = b.Value.Length;
+        if (inner == 0 && a.Value.Length != 0)
+            throw new ArgumentException($"b: empty operand {Tensor.FormatShape(b.Shape)} for {op}", nameof(b));
+        return Math.Max(inner, 1);
+    }
+}

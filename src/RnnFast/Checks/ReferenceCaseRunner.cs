@@ -1,0 +1,43 @@
+// Runs any reference file (`kind = rnn_layer` or `kind = train_char_lstm`) on a backend and reports per tensor.
+using RnnFast.Backends;
+using RnnFast.IO;
+
+namespace RnnFast.Checks;
+
+/// <summary>The result of one reference file: every tensor compared, and whether all passed.</summary>
+public sealed record CaseReport(string File, string Kind, string Backend, IReadOnlyList<TensorCheck> Checks)
+{
+    public int PassedCount => Checks.Count(c => c.Passed);
+    public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
+}
+
+public static class ReferenceCaseRunner
+{
+    /// <summary>
+    /// Loads <paramref name="path"/> and runs it on <paramref name="backend"/>. An unusable file throws
+    /// <see cref="RnnFormatException"/> or <see cref="SafeTensorsFormatException"/>, naming the file and the problem.
+    /// </summary>
+    public static CaseReport Run(string path, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        using var file = SafeTensorsFile.Open(path);
+        var f = new CaseFile(file);
+        string kind = f.Meta("kind");
+        IReadOnlyList<TensorCheck> checks = kind switch
+        {
+            "rnn_layer" => RnnLayerCase.Load(f).Run(backend),
+            "train_char_lstm" => throw f.Error("train_char_lstm cases need the trainer (pending)"),
+            _ => throw f.Error($"unknown kind '{kind}' (expected rnn_layer or train_char_lstm)"),
+        };
+        return new CaseReport(f.Name, kind, backend.Name, checks);
+    }
+
+    /// <summary>Loads an rnn_layer case (for tests and tools that run it their own way).</summary>
+    public static RnnLayerCase LoadRnnLayer(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        var f = new CaseFile(file);
+        if (f.Meta("kind") != "rnn_layer") throw f.Error($"kind is '{f.Meta("kind")}', expected rnn_layer");
+        return RnnLayerCase.Load(f);
+    }
+}
