@@ -131,6 +131,7 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Equal(0, w.DataBegin);
         Assert.Equal(24, w.DataEnd);
         Assert.Equal(weights, file.ReadFloat32("weights"));
+        Assert.Equal(36, (w with { Shape = [6, 6] }).ElementCount); // 'with' recomputes the count
 
         Assert.Equal(SafeTensorDType.I32, file.GetInfo("counts").DType);
         Assert.Equal(counts.Select(c => (long)c), file.ReadInt64("counts"));

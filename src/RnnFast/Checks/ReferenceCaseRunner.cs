@@ -26,7 +26,7 @@ public static class ReferenceCaseRunner
         IReadOnlyList<TensorCheck> checks = kind switch
         {
             "rnn_layer" => RnnLayerCase.Load(f).Run(backend),
-            "train_char_lstm" => throw f.Error("train_char_lstm cases need the trainer (pending)"),
+            "train_char_lstm" => TrainCharLstmCase.Load(f).Run(backend),
             _ => throw f.Error($"unknown kind '{kind}' (expected rnn_layer or train_char_lstm)"),
         };
         return new CaseReport(f.Name, kind, backend.Name, checks);

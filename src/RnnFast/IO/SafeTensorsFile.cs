@@ -95,6 +95,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private readonly long _dataStart;
     private readonly Dictionary<string, int> _index;
     private readonly SafeTensorInfo[] _tensors;
+    private readonly IReadOnlyList<SafeTensorInfo> _tensorsView;
     private byte* _base; // first byte of the file in memory; null once disposed
 
     private SafeTensorsFile(
@@ -111,6 +112,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         _base = basePointer;
         _dataStart = dataStart;
         _tensors = header.Tensors;
+        _tensorsView = Array.AsReadOnly(_tensors);
         _index = header.Index;
         Metadata = header.Metadata.AsReadOnly();
     }
@@ -122,7 +124,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>The tensors in header order.</summary>
-    public IReadOnlyList<SafeTensorInfo> Tensors => _tensors;
+    public IReadOnlyList<SafeTensorInfo> Tensors => _tensorsView;
 
     /// <summary>
     /// Opens and memory-maps <paramref name="path"/> and validates its header completely.

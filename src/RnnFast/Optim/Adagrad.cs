@@ -1,0 +1,68 @@
+// Adagrad as torch.optim.Adagrad computes it: a running sum of squared gradients per element (starting at
+// initialAccumulatorValue), learning rate decayed as lr / (1 + (step - 1) * lrDecay), L2 weight decay.
+using RnnFast.Autograd;
+
+namespace RnnFast.Optim;
+
+public sealed class Adagrad : Optimizer
+{
+    private readonly Tensor[] _sums;   // per parameter: sum of squared gradients
+    private readonly Tensor[] _steps;  // (1,) per parameter: updates applied to it
+
+    public Adagrad(IReadOnlyList<Variable> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0,
+        double initialAccumulatorValue = 0, double eps = 1e-10)
+        : base(parameters, lr)
+    {
+        CheckNonNegative(lrDecay, nameof(lrDecay));
+        CheckNonNegative(weightDecay, nameof(weightDecay));
+        CheckNonNegative(initialAccumulatorValue, nameof(initialAccumulatorValue));
+        CheckNonNegative(eps, nameof(eps));
+        LrDecay = lrDecay;
+        WeightDecay = weightDecay;
+        InitialAccumulatorValue = initialAccumulatorValue;
+        Eps = eps;
+        _sums = ZerosLikeParameters();
+        foreach (var s in _sums) s.Span.Fill((float)initialAccumulatorValue);
+        _steps = Parameters.Select(_ => Tensor.Zeros(1)).ToArray();
+    }
+
+    public double LrDecay { get; }
+    public double WeightDecay { get; }
+    public double InitialAccumulatorValue { get; }
+    public double Eps { get; }
+
+    public override IReadOnlyDictionary<string, Tensor> StateTensors()
+    {
+        var state = new Dictionary<string, Tensor>();
+        for (int i = 0; i < _sums.Length; i++)
+        {
+            state[$"step.{i}"] = _steps[i];
+            state[$"sum.{i}"] = _sums[i];
+        }
+        return state;
+    }
+
+    protected override void OnStepCountSet(int value)
+    {
+        foreach (var s in _steps) s.Span[0] = value;
+    }
+
+    protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
+    {
+        var stepT = _steps[index].Span;
+        stepT[0] += 1f;
+        double step = stepT[0];
+        var sum = _sums[index].Span;
+        float wd = (float)WeightDecay;
+        float negClr = (float)(-LearningRate / (1 + (step - 1) * LrDecay));
+        float eps = (float)Eps;
+        for (int i = 0; i < param.Length; i++)
+        {
+            float g = grad[i];
+            if (wd != 0) g += wd * param[i];
+            sum[i] += g * g;
+            float std = MathF.Sqrt(sum[i]) + eps;
+            param[i] += negClr * g / std;
+        }
+    }
+}
