@@ -9,7 +9,7 @@ public static class GradClip
     /// <summary>
     /// Scales the gradients of <paramref name="parameters"/> (those that have one) so that their global L2 norm is at
     /// most <paramref name="maxNorm"/>. Returns the norm before clipping. A NaN norm leaves the gradients as they are;
-    /// an infinite one zeroes them.
+    /// an infinite one scales them by 0 (check the returned norm for non-finite values).
     /// </summary>
     public static double ClipGradNorm(IEnumerable<Variable> parameters, double maxNorm)
     {
