@@ -55,7 +55,7 @@ Task("Test")
             skipped += total - executed;
         }
     }
-    Information($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+    Console.WriteLine($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
     if (failure != null) throw failure;
     if (passed == 0) throw new Exception("no test ran");
 });
