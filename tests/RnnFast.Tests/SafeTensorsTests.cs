@@ -235,7 +235,7 @@ public sealed class SafeTensorsTests : IDisposable
     [Fact]
     public void GoldenFile_LstmBasic_Opens()
     {
-        string path = Path.Combine(FindGoldenDirectory(), "lstm_basic.safetensors");
+        string path = TestPaths.Golden("lstm_basic");
         Assert.True(File.Exists(path), $"golden file not found: {path}");
 
         using SafeTensorsFile file = SafeTensorsFile.Open(path);
@@ -246,28 +246,6 @@ public sealed class SafeTensorsTests : IDisposable
         float[] values = file.ReadFloat32("weight_ih_l0");
         Assert.Equal(512, values.Length);
         Assert.All(values, v => Assert.True(float.IsFinite(v)));
-    }
-
-    private static string FindGoldenDirectory()
-    {
-        DirectoryInfo? dir = new(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RnnFast.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        if (dir is null)
-        {
-            Assert.Fail($"no directory containing RnnFast.sln above {AppContext.BaseDirectory}");
-        }
-
-        string goldens = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "goldens"));
-        if (!Directory.Exists(goldens))
-        {
-            Assert.Fail($"golden directory {goldens} does not exist (it should sit beside the repository as ../shared/goldens)");
-        }
-
-        return goldens;
     }
 
     // ----------------------------------------------------------------------------------------------------------
