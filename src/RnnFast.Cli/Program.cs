@@ -5,4 +5,6 @@ using RnnFast.Cli;
 var root = new RootCommand("RnnFast: recurrent networks (RNN, LSTM, GRU) on managed SIMD, oneDNN, OpenCL or cuDNN backends");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SampleCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,0 +1,100 @@
+// A character network's modules and its training-time forward passes on the autograd tape:
+//   language model: tokens (T,N) -> Embedding (T,N,E) -> RNN (T,N,H) -> Linear (T,N,V) -> mean cross-entropy
+//   classifier:     tokens (T,N) + lengths -> Embedding -> RNN -> last valid step (N,D*H) -> Linear (N,C) -> cross-entropy
+// Parameter names follow a PyTorch module with attributes `embedding`, `rnn` and `head`.
+using RnnFast.Autograd;
+using RnnFast.Backends;
+
+namespace RnnFast.Models;
+
+/// <summary>Embedding, RNN stack and linear head, with their parameters as tape variables.</summary>
+public sealed class CharNetwork : IDisposable
+{
+    /// <summary>A freshly initialised network (PyTorch's default initialisation, seeded).</summary>
+    public CharNetwork(NetworkConfig config, Backend backend, Random rng)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        Embedding = new Embedding(config.Vocab.Count, config.Embed, rng);
+        Rnn = new RnnLayer(config.RnnDesc, backend, rng);
+        Head = new Linear(config.RnnDesc.OutputSize, config.OutputSize, rng);
+        Backend = backend;
+    }
+
+    /// <summary>A network around existing weights (from a checkpoint or a PyTorch state_dict).</summary>
+    public CharNetwork(NetworkConfig config, Backend backend, Tensor embedding, RnnParameters rnn, Tensor headWeight, Tensor headBias)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        Embedding = new Embedding(embedding);
+        Rnn = new RnnLayer(rnn, backend);
+        Head = new Linear(headWeight, headBias);
+        Backend = backend;
+    }
+
+    public NetworkConfig Config { get; }
+    public Backend Backend { get; }
+    public Embedding Embedding { get; }
+    public RnnLayer Rnn { get; }
+    public Linear Head { get; }
+
+    /// <summary>Every parameter with its PyTorch-style name: embedding.weight, rnn.weight_ih_l0, ..., head.weight, head.bias.</summary>
+    public IEnumerable<(string Name, Variable Parameter)> NamedParameters() =>
+        Embedding.NamedParameters("embedding.").Concat(Rnn.NamedParameters("rnn.")).Concat(Head.NamedParameters("head."));
+
+    public IReadOnlyList<Variable> Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
+
+    /// <summary>
+    /// Language-model loss on a batch: <paramref name="tokens"/> and <paramref name="targets"/> are (T,N) time-major.
+    /// Dropout (when the config has it and <paramref name="training"/>) uses <paramref name="rng"/>.
+    /// </summary>
+    public Variable LanguageModelLoss(Tape tape, int[] tokens, int[] targets, int T, int N, bool training, Random? rng)
+    {
+        var x = Embedding.Forward(tape, tokens, T, N);                    // (T,N,E)
+        x = MaybeDropout(tape, x, training, rng);
+        var y = Rnn.Forward(tape, x).Output;                               // (T,N,H)
+        y = MaybeDropout(tape, y, training, rng);
+        var logits = Head.Forward(tape, y);                                // (T,N,V)
+        return tape.CrossEntropy(tape.Reshape(logits, T * N, Config.OutputSize), targets);
+    }
+
+    /// <summary>Classifier logits (N,C) for padded tokens (T,N) with per-sequence lengths.</summary>
+    public Variable ClassifierLogits(Tape tape, int[] tokens, int[] lengths, int T, int N, bool training, Random? rng)
+    {
+        var x = Embedding.Forward(tape, tokens, T, N);                    // (T,N,E)
+        x = MaybeDropout(tape, x, training, rng);
+        var y = Rnn.Forward(tape, x, lengths: lengths).Output;             // (T,N,D*H)
+        var last = LastStep(tape, y, lengths);                             // (N,D*H)
+        last = MaybeDropout(tape, last, training, rng);
+        return Head.Forward(tape, last);                                   // (N,C)
+    }
+
+    /// <summary>The feature a classifier reads: forward direction at each sequence's last valid step; for a
+    /// bidirectional stack the reverse direction's output at step 0 (which has seen the whole sequence) is used
+    /// for its half, as PyTorch users do with h_n.</summary>
+    private Variable LastStep(Tape tape, Variable y, int[] lengths)
+    {
+        if (!Config.Bidirectional) return tape.LastValidStep(y, lengths);
+        // Bidirectional: the last valid step holds [fwd(last) | rev(last)]; rev(0) is the informative reverse state.
+        var atLast = tape.LastValidStep(y, lengths);                       // (N,2H)
+        var atFirst = tape.LastValidStep(y, Enumerable.Repeat(1, lengths.Length).ToArray()); // (N,2H) at t=0
+        int N = lengths.Length, H = Config.Hidden;
+        var maskFwd = new float[N * 2 * H];
+        var maskRev = new float[N * 2 * H];
+        for (int n = 0; n < N; n++)
+        for (int j = 0; j < H; j++)
+        {
+            maskFwd[n * 2 * H + j] = 1;
+            maskRev[n * 2 * H + H + j] = 1;
+        }
+        return tape.Add(tape.Mul(atLast, Variable.Constant(Tensor.FromArray(maskFwd, N, 2 * H))),
+            tape.Mul(atFirst, Variable.Constant(Tensor.FromArray(maskRev, N, 2 * H))));
+    }
+
+    private Variable MaybeDropout(Tape tape, Variable x, bool training, Random? rng) =>
+        training && Config.Dropout > 0 ? tape.Dropout(x, Config.Dropout, rng ?? throw new ArgumentNullException(nameof(rng)), true) : x;
+
+    public void Dispose() => Rnn.Dispose();
+}

@@ -1,0 +1,240 @@
+// One safetensors file holds a whole model and, for training, everything needed to continue exactly:
+//   tensors   embedding.weight (V,E), rnn.<PyTorch RNN names>, head.weight (V|C, D*H), head.bias, optim.<state name>
+//   metadata  format, the NetworkConfig (kind, mode, sizes, vocab, labels) and the TrainingState (step, optimizer and
+//             its hyperparameters, recipe, data fingerprint, loss history)
+// Writes go to a temporary file that is renamed over the target, so an interrupted run never leaves a broken model.
+using System.Globalization;
+using RnnFast.IO;
+
+namespace RnnFast.Models;
+
+/// <summary>Where a training run stands: enough to resume it exactly.</summary>
+public sealed record TrainingState
+{
+    public int Step { get; init; }
+    public string Optimizer { get; init; } = "adam";
+    public double LearningRate { get; init; }
+    public double Clip { get; init; }
+    public int SeqLen { get; init; }
+    public int Batch { get; init; }
+    public int Seed { get; init; }
+    public double ValFraction { get; init; }
+    /// <summary>File name and a fingerprint of the training data, so a resume on other data is refused.</summary>
+    public string DataName { get; init; } = "";
+    public string DataFingerprint { get; init; } = "";
+    public IReadOnlyList<float> TrainLossHistory { get; init; } = [];
+    public IReadOnlyList<float> ValLossHistory { get; init; } = [];
+    /// <summary>Extra recipe values (e.g. momentum, steps planned), stored as metadata "train.&lt;key&gt;".</summary>
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>What <see cref="Checkpoint.Read"/> returns.</summary>
+public sealed record CheckpointContents(NetworkConfig Config, Dictionary<string, Tensor> Tensors, TrainingState? Training, IReadOnlyDictionary<string, string> Metadata);
+
+public static class Checkpoint
+{
+    public const string Format = "rnnfast-char/1";
+    public const string OptimizerPrefix = "optim.";
+
+    /// <summary>Writes the network's weights, the optimizer's state (if any) and the training state, atomically.</summary>
+    public static void Save(string path, CharNetwork network, RnnFast.Optim.Optimizer? optimizer = null, TrainingState? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var meta = network.Config.ToMetadata();
+        meta["format"] = Format;
+        var entries = new List<SafeTensorEntry>();
+        foreach (var (name, p) in network.NamedParameters())
+            entries.Add(SafeTensorEntry.F32(name, p.Value.Shape, p.Value.ToArray()));
+        if (optimizer != null)
+        {
+            foreach (var (name, t) in optimizer.StateTensors())
+                entries.Add(SafeTensorEntry.F32(OptimizerPrefix + name, t.Shape, t.ToArray()));
+            meta["optimizer_step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
+        }
+        if (training != null)
+        {
+            var inv = CultureInfo.InvariantCulture;
+            meta["train.step"] = training.Step.ToString(inv);
+            meta["train.optimizer"] = training.Optimizer;
+            meta["train.lr"] = training.LearningRate.ToString("R", inv);
+            meta["train.clip"] = training.Clip.ToString("R", inv);
+            meta["train.seq_len"] = training.SeqLen.ToString(inv);
+            meta["train.batch"] = training.Batch.ToString(inv);
+            meta["train.seed"] = training.Seed.ToString(inv);
+            meta["train.val_fraction"] = training.ValFraction.ToString("R", inv);
+            meta["train.data_name"] = training.DataName;
+            meta["train.data_fingerprint"] = training.DataFingerprint;
+            meta["train.loss_history"] = ModelJson.Floats(training.TrainLossHistory);
+            meta["train.val_loss_history"] = ModelJson.Floats(training.ValLossHistory);
+            foreach (var (k, v) in training.Extra) meta["train.x." + k] = v;
+        }
+        SafeTensorsWriter.Write(path, entries, meta);
+    }
+
+    /// <summary>
+    /// Reads a checkpoint, or a PyTorch state_dict of Embedding + LSTM/GRU/RNN + Linear saved as safetensors (see the
+    /// README's recipe). Sizes come from the tensors' shapes, the rest from the metadata; <paramref name="vocab"/>
+    /// supplies a vocabulary when the file has none. Problems throw <see cref="RnnFormatException"/> naming the file.
+    /// </summary>
+    public static CheckpointContents Read(string path, CharVocab? vocab = null, string weightPrefix = "")
+    {
+        using var file = SafeTensorsFile.Open(path);
+        string name = Path.GetFileName(path);
+        var meta = file.Metadata;
+        RnnFormatException Error(string problem, Exception? inner = null) => new(name, problem, inner);
+
+        string p = weightPrefix;
+        Tensor Need(string tensor) => file.Contains(p + tensor) ? file.ReadTensor(p + tensor) : throw Error($"tensor '{p + tensor}' is missing");
+
+        var embedding = Need("embedding.weight");
+        if (embedding.Rank != 2) throw Error($"tensor '{p}embedding.weight' has shape {Tensor.FormatShape(embedding.Shape)}, expected (V,E)");
+        int V = embedding.Shape[0], E = embedding.Shape[1];
+
+        // The RNN's prefix: ours is "rnn.", PyTorch models often call it "lstm." or "gru.".
+        string? rnnPrefix = new[] { "rnn.", "lstm.", "gru.", "" }.Select(x => p + x).FirstOrDefault(x => file.Contains(x + "weight_ih_l0"))
+            ?? throw Error($"tensor '{p}rnn.weight_ih_l0' is missing (also looked for lstm.* and gru.*)");
+        var wih = file.GetInfo(rnnPrefix + "weight_ih_l0");
+        var whh = file.Contains(rnnPrefix + "weight_hh_l0") ? file.GetInfo(rnnPrefix + "weight_hh_l0") : throw Error($"tensor '{rnnPrefix}weight_hh_l0' is missing");
+        if (wih.Shape.Length != 2 || whh.Shape.Length != 2) throw Error($"tensor '{rnnPrefix}weight_ih_l0' or 'weight_hh_l0' is not a matrix");
+        bool hasProj = file.Contains(rnnPrefix + "weight_hr_l0");
+        int H = hasProj ? file.GetInfo(rnnPrefix + "weight_hr_l0").Shape[^1] : whh.Shape[1];
+        if (H <= 0 || wih.Shape[0] % H != 0) throw Error($"tensor '{rnnPrefix}weight_ih_l0' has {wih.Shape[0]} rows, not a multiple of hidden size {H}");
+        int gates = wih.Shape[0] / H;
+        RnnMode mode;
+        try
+        {
+            mode = meta.TryGetValue("mode", out var m) ? RnnDesc.ParseMode(m) : gates switch
+            {
+                4 => RnnMode.Lstm,
+                3 => RnnMode.Gru,
+                1 => RnnMode.RnnTanh,
+                _ => throw Error($"tensor '{rnnPrefix}weight_ih_l0' implies {gates} gates; expected 1 (RNN), 3 (GRU) or 4 (LSTM)"),
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw Error($"metadata 'mode': {e.Message}", e);
+        }
+        if (RnnDesc.GateCountOf(mode) != gates)
+            throw Error($"metadata says {RnnDesc.TorchModeName(mode)} but '{rnnPrefix}weight_ih_l0' has {gates} gates of {H}");
+        if (hasProj) throw Error("LSTM projection (weight_hr) is not supported in character models");
+        int layers = 0;
+        while (file.Contains($"{rnnPrefix}weight_ih_l{layers}")) layers++;
+        bool bidir = file.Contains(rnnPrefix + "weight_ih_l0_reverse");
+
+        var headW = Need("head.weight");
+        var headB = Need("head.bias");
+        if (headW.Rank != 2) throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected (outputs, hidden)");
+
+        CharVocab? v = vocab;
+        if (meta.TryGetValue("vocab", out var vjson))
+        {
+            try { v = CharVocab.FromJson(vjson); }
+            catch (ArgumentException e) { throw Error($"metadata 'vocab': {e.Message}", e); }
+        }
+        v ??= PlaceholderVocab(V);
+        if (v.Count != V) throw Error($"vocabulary has {v.Count} symbols but 'embedding.weight' has {V} rows");
+
+        var labels = meta.TryGetValue("labels", out var ljson) ? ModelJson.ParseStrings(ljson) ?? [] : [];
+        var kind = meta.TryGetValue("kind", out var k) && k == "char_classifier" ? NetworkKind.Classifier
+            : headW.Shape[0] == V && labels.Length == 0 ? NetworkKind.LanguageModel
+            : NetworkKind.Classifier;
+        if (kind == NetworkKind.Classifier && labels.Length == 0)
+            labels = Enumerable.Range(0, headW.Shape[0]).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+
+        float dropout = 0;
+        if (meta.TryGetValue("dropout", out var ds) && !float.TryParse(ds, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout))
+            throw Error($"metadata 'dropout' = '{ds}' is not a number");
+        var config = new NetworkConfig
+        {
+            Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir,
+            Dropout = dropout, Vocab = v, Labels = labels,
+        };
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw Error($"describes no valid model: {e.Message}", e); }
+
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["embedding.weight"] = embedding,
+            ["head.weight"] = headW,
+            ["head.bias"] = headB,
+        };
+        var rnn = file.LoadRnnParameters(config.RnnDesc, rnnPrefix);
+        for (int i = 0; i < rnn.Ids.Count; i++) tensors["rnn." + rnn.Ids[i].TorchName] = rnn.Tensors[i];
+        if (!headW.HasShape(config.OutputSize, config.RnnDesc.OutputSize))
+            throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected {Tensor.FormatShape([config.OutputSize, config.RnnDesc.OutputSize])}");
+        if (!headB.HasShape(config.OutputSize))
+            throw Error($"tensor '{p}head.bias' has shape {Tensor.FormatShape(headB.Shape)}, expected ({config.OutputSize},)");
+        foreach (var info in file.Tensors)
+            if (info.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                tensors[info.Name] = file.ReadTensor(info.Name);
+        foreach (var (tn, t) in tensors)
+            if (!tn.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !AllFinite(t.Span))
+                throw Error($"tensor '{tn}' holds NaN or infinite values");
+
+        return new CheckpointContents(config, tensors, ReadTraining(meta, Error), meta);
+    }
+
+    /// <summary>A network built from checkpoint contents on <paramref name="backend"/>.</summary>
+    public static CharNetwork ToNetwork(CheckpointContents c, Backends.Backend backend)
+    {
+        var rnn = RnnParameters.FromNamed(c.Config.RnnDesc, n => c.Tensors.GetValueOrDefault(n), "rnn.", "checkpoint");
+        return new CharNetwork(c.Config, backend, c.Tensors["embedding.weight"], rnn, c.Tensors["head.weight"], c.Tensors["head.bias"]);
+    }
+
+    /// <summary>Copies saved optimizer state into <paramref name="optimizer"/>; every state tensor must be present.</summary>
+    public static void RestoreOptimizer(CheckpointContents c, RnnFast.Optim.Optimizer optimizer, string file)
+    {
+        foreach (var (name, t) in optimizer.StateTensors())
+        {
+            if (!c.Tensors.TryGetValue(OptimizerPrefix + name, out var saved))
+                throw new RnnFormatException(file, $"tensor '{OptimizerPrefix + name}' is missing (optimizer state needed to resume)");
+            if (!saved.SameShape(t))
+                throw new RnnFormatException(file, $"tensor '{OptimizerPrefix + name}' has shape {Tensor.FormatShape(saved.Shape)}, expected {Tensor.FormatShape(t.Shape)}");
+            saved.Span.CopyTo(t.Span);
+        }
+        if (c.Metadata.TryGetValue("optimizer_step", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int step))
+            optimizer.StepCount = step;
+    }
+
+    private static TrainingState? ReadTraining(IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error)
+    {
+        if (!meta.ContainsKey("train.step")) return null;
+        var inv = CultureInfo.InvariantCulture;
+        string Get(string key) => meta.TryGetValue(key, out var v) ? v : throw error($"metadata '{key}' is missing", null);
+        int Int(string key) => int.TryParse(Get(key), NumberStyles.Integer, inv, out var v) ? v : throw error($"metadata '{key}' = '{Get(key)}' is not an integer", null);
+        double Dbl(string key) => double.TryParse(Get(key), NumberStyles.Float, inv, out var v) ? v : throw error($"metadata '{key}' = '{Get(key)}' is not a number", null);
+        float[] Floats(string key)
+        {
+            try { return ModelJson.ParseFloats(Get(key)) ?? []; }
+            catch (System.Text.Json.JsonException e) { throw error($"metadata '{key}' is not a JSON array of numbers", e); }
+        }
+        return new TrainingState
+        {
+            Step = Int("train.step"),
+            Optimizer = Get("train.optimizer"),
+            LearningRate = Dbl("train.lr"),
+            Clip = Dbl("train.clip"),
+            SeqLen = Int("train.seq_len"),
+            Batch = Int("train.batch"),
+            Seed = Int("train.seed"),
+            ValFraction = Dbl("train.val_fraction"),
+            DataName = Get("train.data_name"),
+            DataFingerprint = Get("train.data_fingerprint"),
+            TrainLossHistory = Floats("train.loss_history"),
+            ValLossHistory = Floats("train.val_loss_history"),
+            Extra = meta.Where(kv => kv.Key.StartsWith("train.x.", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key["train.x.".Length..], kv => kv.Value),
+        };
+    }
+
+    private static CharVocab PlaceholderVocab(int v) =>
+        // A model saved without its vocabulary still runs on token ids; its symbols are private-use characters.
+        new(Enumerable.Range(0, v).Select(i => char.ConvertFromUtf32(0xF0000 + i)));
+
+    private static bool AllFinite(ReadOnlySpan<float> s)
+    {
+        foreach (var x in s) if (!float.IsFinite(x)) return false;
+        return true;
+    }
+}

@@ -1,0 +1,182 @@
+// Trains a character language model (char-rnn): random windows of SeqLen+1 characters from the training part of the
+// text, batch of N windows per step, mean cross-entropy over T*N next-character targets, gradient clipping, then the
+// optimizer. Validation: consecutive non-overlapping windows of the held-out tail. Checkpoints are atomic; a resumed
+// run continues the same loss curve because every step's batch depends only on (seed, step).
+using System.Diagnostics;
+using RnnFast.Autograd;
+using RnnFast.Backends;
+using RnnFast.Models;
+using RnnFast.Optim;
+
+namespace RnnFast.Training;
+
+public sealed class CharLmTrainer
+{
+    /// <summary>Trains on <paramref name="text"/> (named <paramref name="dataName"/> in the checkpoint).</summary>
+    public TrainResult Train(string text, string dataName, TrainOptions options, ITrainObserver? observer = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(options);
+        observer ??= new NullObserver();
+        var backend = BackendRegistry.Get(options.Backend);
+
+        // Resume: the checkpoint decides the model and recipe; the data must be the same text.
+        CheckpointContents? resume = options.Resume != null ? Checkpoint.Read(options.Resume) : null;
+        TrainOptions o = options;
+        if (resume != null)
+        {
+            var t = resume.Training ?? throw new RnnFormatException(Path.GetFileName(options.Resume!), "holds no training state (train.* metadata); it cannot be resumed");
+            if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
+                throw new ArgumentException($"--resume: {Path.GetFileName(options.Resume)} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
+            o = o with
+            {
+                Mode = resume.Config.Mode, Layers = resume.Config.Layers, Hidden = resume.Config.Hidden, Embed = resume.Config.Embed,
+                Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
+                Optimizer = t.Optimizer, Clip = t.Clip, ValFraction = t.ValFraction,
+                Momentum = t.Extra.TryGetValue("momentum", out var m) ? double.Parse(m, System.Globalization.CultureInfo.InvariantCulture) : o.Momentum,
+            };
+        }
+        o.Validate();
+
+        var vocab = resume?.Config.Vocab ?? CharVocab.FromText(text);
+        int[] ids = vocab.Encode(text);
+        int split = (int)(ids.Length * (1 - o.ValFraction));
+        int T = o.SeqLen, N = o.Batch;
+        if (split - T - 1 <= 0) throw new ArgumentException($"--data: the training part ({split} characters) is shorter than --seq-len + 2 ({T + 2})");
+        if (ids.Length - split - T - 1 <= 0)
+            throw new ArgumentException($"--val-fraction: the held-out part ({ids.Length - split} characters) is shorter than --seq-len + 2 ({T + 2}); use a larger fraction or a longer text");
+        var train = ids.AsSpan(0, split).ToArray();
+        var val = ids.AsSpan(split).ToArray();
+        int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)(T * N));
+
+        var config = new NetworkConfig
+        {
+            Kind = NetworkKind.LanguageModel, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
+            Dropout = o.Dropout, Vocab = vocab,
+        };
+        using var net = resume != null ? Checkpoint.ToNetwork(resume, backend) : new CharNetwork(config, backend, new Random(o.Seed));
+        var parameters = net.Parameters();
+        var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
+        if (resume != null) Checkpoint.RestoreOptimizer(resume, optimizer, Path.GetFileName(o.Resume!));
+
+        int step = resume?.Training?.Step ?? 0;
+        var trainLoss = new List<float>(resume?.Training?.TrainLossHistory ?? []);
+        var valHistory = new List<(int, double)>();
+        if (resume?.Training is { } rt)
+        {
+            // Eval steps are not stored per value; they are spaced as the run was configured.
+            for (int i = 0; i < rt.ValLossHistory.Count; i++) valHistory.Add((i, rt.ValLossHistory[i]));
+        }
+        observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {train.Length} train / {val.Length} val characters, steps {step}..{totalSteps}");
+
+        TrainingState State() => new()
+        {
+            Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, SeqLen = T, Batch = N, Seed = o.Seed,
+            ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = TrainingSetup.Fingerprint(text),
+            TrainLossHistory = trainLoss, ValLossHistory = valHistory.Select(v => (float)v.Item2).ToArray(),
+            Extra = new Dictionary<string, string> { ["momentum"] = o.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
+        };
+        void Save()
+        {
+            if (o.Out == null) return;
+            Checkpoint.Save(o.Out, net, optimizer, State());
+            observer.OnCheckpoint(o.Out, step);
+        }
+
+        var tokens = new int[T * N];
+        var targets = new int[T * N];
+        var clock = Stopwatch.StartNew();
+        int startStep = step;
+        bool cancelled = false;
+        while (step < totalSteps)
+        {
+            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
+
+            var batchRng = TrainingSetup.StepRandom(o.Seed, step, 0);
+            for (int n = 0; n < N; n++)
+            {
+                int a = batchRng.Next(0, train.Length - T - 1);
+                for (int t = 0; t < T; t++)
+                {
+                    tokens[t * N + n] = train[a + t];                           // (T,N) time-major
+                    targets[t * N + n] = train[a + t + 1];
+                }
+            }
+            var tape = new Tape();
+            var loss = net.LanguageModelLoss(tape, tokens, targets, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
+            optimizer.ZeroGrad();
+            tape.Backward(loss);
+            double norm = GradClip.ClipGradNorm(parameters, o.Clip > 0 ? o.Clip : double.PositiveInfinity);
+            float l = loss.Value.Span[0];
+            TrainingSetup.EnsureFinite(l, norm, step);
+            optimizer.Step();
+            step++;
+            trainLoss.Add(l);
+
+            var elapsed = clock.Elapsed;
+            double tps = (step - startStep) * (double)T * N / Math.Max(elapsed.TotalSeconds, 1e-9);
+            TimeSpan? eta = step > startStep ? TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (totalSteps - step)) : null;
+            observer.OnStep(new StepReport(step, totalSteps, l, norm, tps, elapsed, eta));
+
+            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
+            {
+                var (vl, sample) = Evaluate(net, val, T, N, o, step, withSample: true);
+                valHistory.Add((step, vl));
+                observer.OnEval(new EvalReport(step, vl, sample));
+            }
+            if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0) Save();
+        }
+
+        var (finalVal, finalSample) = Evaluate(net, val, T, N, o, step, withSample: o.SampleLength > 0);
+        valHistory.Add((step, finalVal));
+        observer.OnEval(new EvalReport(step, finalVal, finalSample));
+        Save();
+        return new TrainResult(step, finalVal, trainLoss, valHistory, cancelled, backend.Name);
+    }
+
+    /// <summary>Mean cross-entropy (nats per character) over consecutive windows of the held-out text, and a sample.</summary>
+    public static (double Loss, string? Sample) Evaluate(CharNetwork net, int[] val, int T, int N, TrainOptions o, int step, bool withSample)
+    {
+        using var model = RnnModel.FromNetwork(net);
+        double loss = ValidationLoss(model, val, T, N);
+        string? sample = withSample
+            ? model.Generate("", o.SampleLength, new SamplingOptions { Temperature = 0.8f, Seed = o.Seed + step })
+            : null;
+        return (loss, sample);
+    }
+
+    /// <summary>The held-out loss as the PyTorch recipe measures it: windows starting 0, T, 2T, ... in batches of N.</summary>
+    public static double ValidationLoss(RnnModel model, int[] val, int T, int N)
+    {
+        var starts = new List<int>();
+        for (int a = 0; a < val.Length - T - 1; a += T) starts.Add(a);
+        double total = 0;
+        int V = model.OutputSize;
+        for (int b = 0; b < starts.Count; b += N)
+        {
+            var chunk = starts.Skip(b).Take(N).ToArray();
+            var seqs = chunk.Select(a => val.AsSpan(a, T).ToArray()).ToArray();
+            var logits = model.Forward(seqs).Span;                              // (T,n,V)
+            int n = chunk.Length;
+            for (int t = 0; t < T; t++)
+            for (int k = 0; k < n; k++)
+            {
+                var row = logits.Slice((t * n + k) * V, V);
+                total += CrossEntropy(row, val[chunk[k] + t + 1]);
+            }
+        }
+        return total / (starts.Count * (double)T);
+    }
+
+    internal static double CrossEntropy(ReadOnlySpan<float> logits, int target)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in logits) max = Math.Max(max, v);
+        double sum = 0;
+        foreach (var v in logits) sum += Math.Exp(v - max);
+        return Math.Log(sum) + max - logits[target];
+    }
+
+    private sealed class NullObserver : ITrainObserver;
+}

@@ -1,0 +1,23 @@
+// What a training run reports while it runs (for progress bars, logs and tests).
+namespace RnnFast.Training;
+
+/// <summary>After every optimizer step.</summary>
+public sealed record StepReport(int Step, int TotalSteps, float TrainLoss, double GradNorm, double TokensPerSecond, TimeSpan Elapsed, TimeSpan? Remaining);
+
+/// <summary>After every validation pass: loss in nats per character (or per sequence for a classifier), and a sample.</summary>
+public sealed record EvalReport(int Step, double ValLoss, string? Sample, double? Accuracy = null);
+
+/// <summary>Receives training progress. Every method may be left empty.</summary>
+public interface ITrainObserver
+{
+    void OnStep(StepReport report) { }
+    void OnEval(EvalReport report) { }
+    void OnCheckpoint(string path, int step) { }
+    void OnMessage(string message) { }
+}
+
+/// <summary>The end of a run.</summary>
+public sealed record TrainResult(int Steps, double ValLoss, IReadOnlyList<float> TrainLoss, IReadOnlyList<(int Step, double Loss)> ValHistory, bool Cancelled, string BackendName)
+{
+    public double BitsPerChar => ValLoss / Math.Log(2);
+}

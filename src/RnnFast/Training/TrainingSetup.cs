@@ -1,0 +1,43 @@
+// Pieces every trainer shares: the optimizer by name, deterministic per-step random streams (so a resumed run draws
+// exactly the batches an uninterrupted one would), a data fingerprint, and the non-finite guard.
+using System.Security.Cryptography;
+using System.Text;
+using RnnFast.Autograd;
+using RnnFast.Optim;
+
+namespace RnnFast.Training;
+
+internal static class TrainingSetup
+{
+    public static Optimizer MakeOptimizer(string name, IReadOnlyList<Variable> parameters, double lr, double momentum) => name switch
+    {
+        "sgd" => new Sgd(parameters, lr, momentum),
+        "adagrad" => new Adagrad(parameters, lr),
+        _ => new Adam(parameters, lr),
+    };
+
+    /// <summary>A random stream that depends only on (seed, step, purpose): batches, dropout, samples.</summary>
+    public static Random StepRandom(int seed, int step, int purpose)
+    {
+        ulong h = 0x9E3779B97F4A7C15UL;
+        foreach (ulong v in new[] { (ulong)(uint)seed, (ulong)(uint)step, (ulong)(uint)purpose })
+        {
+            h ^= v + 0x9E3779B97F4A7C15UL + (h << 6) + (h >> 2);
+            h *= 0xBF58476D1CE4E5B9UL;
+            h ^= h >> 31;
+        }
+        return new Random((int)(h & 0x7FFFFFFF));
+    }
+
+    public static string Fingerprint(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+
+    /// <summary>Stops training on a NaN or infinite loss or gradient before anything is written.</summary>
+    public static void EnsureFinite(float loss, double gradNorm, int step)
+    {
+        if (!float.IsFinite(loss) || !double.IsFinite(gradNorm))
+            throw new TrainingDivergedException($"step {step}: loss {loss} / gradient norm {gradNorm} is not finite; training stopped, the last checkpoint is kept (try a lower --lr or --clip)");
+    }
+}
+
+/// <summary>Training produced NaN or infinity; nothing bad was saved.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);
