@@ -7,4 +7,6 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(ClassifyCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 return root.Parse(args).Invoke();

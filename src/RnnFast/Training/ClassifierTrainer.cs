@@ -1,0 +1,151 @@
+// Trains and evaluates a many-to-one sequence classifier: characters -> Embedding -> RNN over each sequence's own
+// length (variable-length batches) -> last valid step -> Linear -> softmax cross-entropy. Examples are shuffled with
+// the seed and split into train / test; every step draws a batch depending only on (seed, step).
+using System.Diagnostics;
+using RnnFast.Autograd;
+using RnnFast.Backends;
+using RnnFast.Models;
+using RnnFast.Optim;
+
+namespace RnnFast.Training;
+
+/// <summary>Accuracy and confusion matrix (rows: true class, columns: predicted) on held-out examples.</summary>
+public sealed record ClassifierEvaluation(double Accuracy, int[,] Confusion, IReadOnlyList<string> Labels, int Count, double Loss);
+
+public sealed class ClassifierTrainer
+{
+    /// <summary>Trains on labelled texts; returns the evaluation on the held-out <paramref name="testFraction"/>.</summary>
+    public (ClassifierEvaluation Test, TrainResult Run) Train(IReadOnlyList<(string Label, string Text)> examples, double testFraction,
+        TrainOptions o, ITrainObserver? observer = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        o.Validate();
+        observer ??= new NullObserver();
+        if (testFraction is <= 0 or >= 1) throw new ArgumentException($"--test-fraction: must be in (0, 1), got {testFraction}");
+        if (examples.Count < 4) throw new ArgumentException($"--data: needs at least 4 examples, got {examples.Count}");
+        for (int i = 0; i < examples.Count; i++)
+            if (string.IsNullOrEmpty(examples[i].Text)) throw new ArgumentException($"--data: example {i + 1} has an empty text");
+        var backend = BackendRegistry.Get(o.Backend);
+
+        var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (labels.Length < 2) throw new ArgumentException($"--data: needs at least 2 distinct labels, got {labels.Length}");
+        var classOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
+        var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
+
+        var order = Enumerable.Range(0, examples.Count).ToArray();
+        new Random(o.Seed).Shuffle(order);
+        int testCount = Math.Max(1, (int)Math.Round(examples.Count * testFraction));
+        var test = order.Take(testCount).Select(i => examples[i]).ToArray();
+        var train = order.Skip(testCount).Select(i => (Ids: vocab.Encode(examples[i].Text), Class: classOf[examples[i].Label])).ToArray();
+
+        var config = new NetworkConfig
+        {
+            Kind = NetworkKind.Classifier, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
+            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels,
+        };
+        using var net = new CharNetwork(config, backend, new Random(o.Seed));
+        var parameters = net.Parameters();
+        var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
+        int N = Math.Min(o.Batch, train.Length);
+        int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)N);
+        observer.OnMessage($"classifier {config.RnnDesc} on {backend.Name}: {labels.Length} classes, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps");
+
+        var losses = new List<float>();
+        var clock = Stopwatch.StartNew();
+        int step = 0;
+        long tokensSeen = 0;
+        bool cancelled = false;
+        while (step < totalSteps)
+        {
+            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
+            var rng = TrainingSetup.StepRandom(o.Seed, step, 0);
+            var batch = new (int[] Ids, int Class)[N];
+            for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
+            var (tokens, lengths, T) = Pad(batch.Select(b => b.Ids).ToArray());
+            var tape = new Tape();
+            var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
+            var loss = tape.CrossEntropy(logits, batch.Select(b => b.Class).ToArray());
+            optimizer.ZeroGrad();
+            tape.Backward(loss);
+            double norm = GradClip.ClipGradNorm(parameters, o.Clip > 0 ? o.Clip : double.PositiveInfinity);
+            float l = loss.Value.Span[0];
+            TrainingSetup.EnsureFinite(l, norm, step);
+            optimizer.Step();
+            step++;
+            losses.Add(l);
+            tokensSeen += lengths.Sum();
+            var elapsed = clock.Elapsed;
+            observer.OnStep(new StepReport(step, totalSteps, l, norm, tokensSeen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
+                TimeSpan.FromSeconds(elapsed.TotalSeconds / step * (totalSteps - step))));
+            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
+            {
+                using var snapshot = RnnModel.FromNetwork(net);
+                var ev = Evaluate(snapshot, test);
+                observer.OnEval(new EvalReport(step, ev.Loss, null, ev.Accuracy));
+            }
+        }
+
+        using var model = RnnModel.FromNetwork(net);
+        var final = Evaluate(model, test);
+        observer.OnEval(new EvalReport(step, final.Loss, null, final.Accuracy));
+        if (o.Out != null)
+        {
+            Checkpoint.Save(o.Out, net, optimizer, new TrainingState
+            {
+                Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, Batch = N, Seed = o.Seed,
+                SeqLen = 0, ValFraction = testFraction, TrainLossHistory = losses,
+            });
+            observer.OnCheckpoint(o.Out, step);
+        }
+        return (final, new TrainResult(step, final.Loss, losses, [(step, final.Loss)], cancelled, backend.Name));
+    }
+
+    /// <summary>Accuracy, confusion matrix and mean cross-entropy of <paramref name="model"/> on labelled texts.</summary>
+    public static ClassifierEvaluation Evaluate(RnnModel model, IReadOnlyList<(string Label, string Text)> examples, int batch = 64)
+    {
+        var labels = model.Labels;
+        int C = labels.Count;
+        var confusion = new int[C, C];
+        int correct = 0, counted = 0;
+        double loss = 0;
+        for (int b = 0; b < examples.Count; b += batch)
+        {
+            var chunk = examples.Skip(b).Take(batch).ToArray();
+            var predictions = model.Classify(chunk.Select(e => e.Text).ToArray());
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                int truth = IndexOf(labels, chunk[i].Label);
+                if (truth < 0) continue; // a label the model never saw cannot be scored
+                int guess = predictions[i].ClassId;
+                confusion[truth, guess]++;
+                if (truth == guess) correct++;
+                counted++;
+                loss -= Math.Log(Math.Max(predictions[i].Probabilities[truth], 1e-30));
+            }
+        }
+        return new ClassifierEvaluation(counted == 0 ? 0 : correct / (double)counted, confusion, labels, counted, counted == 0 ? double.NaN : loss / counted);
+    }
+
+    /// <summary>Sequences -> padded tokens (T,N) time-major (pad id 0), their lengths, and T = the longest.</summary>
+    internal static (int[] Tokens, int[] Lengths, int T) Pad(IReadOnlyList<int[]> seqs)
+    {
+        int N = seqs.Count, T = seqs.Max(s => s.Length);
+        var tokens = new int[T * N];
+        var lengths = new int[N];
+        for (int n = 0; n < N; n++)
+        {
+            lengths[n] = seqs[n].Length;
+            for (int t = 0; t < lengths[n]; t++) tokens[t * N + n] = seqs[n][t];
+        }
+        return (tokens, lengths, T);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> labels, string label)
+    {
+        for (int i = 0; i < labels.Count; i++) if (labels[i] == label) return i;
+        return -1;
+    }
+
+    private sealed class NullObserver : ITrainObserver;
+}
