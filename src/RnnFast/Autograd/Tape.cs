@@ -5,6 +5,7 @@
 // A tape is NOT thread-safe: record and run backward from one thread. Use a new tape (or Reset) per step.
 namespace RnnFast.Autograd;
 
+/// <summary>Records tape ops in order and runs their backward rules in reverse (reverse-mode autodiff). Not thread-safe: one tape per training step and thread.</summary>
 public sealed partial class Tape
 {
     /// <summary>One recorded op: the variables it produced and the rule that pushes their gradients to its inputs.</summary>

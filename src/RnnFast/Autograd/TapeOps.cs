@@ -3,6 +3,7 @@
 // value eagerly on the host and records its backward rule when an input requires grad.
 namespace RnnFast.Autograd;
 
+/// <summary>Records tape ops in order and runs their backward rules in reverse (reverse-mode autodiff). Not thread-safe: one tape per training step and thread.</summary>
 public sealed partial class Tape
 {
     /// <summary>Rows of <paramref name="weight"/> (V,E) picked by <paramref name="ids"/>, laid out as (shape..., E).</summary>

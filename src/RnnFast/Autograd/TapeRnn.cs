@@ -9,6 +9,7 @@ namespace RnnFast.Autograd;
 /// </summary>
 public sealed record RnnOutputs(Variable Output, Variable HN, Variable? CN);
 
+/// <summary>Records tape ops in order and runs their backward rules in reverse (reverse-mode autodiff). Not thread-safe: one tape per training step and thread.</summary>
 public sealed partial class Tape
 {
     /// <summary>

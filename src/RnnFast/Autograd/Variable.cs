@@ -3,6 +3,7 @@
 // Variable is the result of a Tape op.
 namespace RnnFast.Autograd;
 
+/// <summary>A value on the autograd tape: a host tensor, its accumulated gradient, and whether gradients flow to it.</summary>
 public sealed class Variable
 {
     private Tensor? _grad;

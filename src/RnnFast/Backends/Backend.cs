@@ -2,6 +2,7 @@
 // machine and why not, and a score that `auto` uses to pick the best (ggml's registry/device/score idea).
 namespace RnnFast.Backends;
 
+/// <summary>Whether a backend computes on the CPU or on a GPU.</summary>
 public enum BackendKind
 {
     Cpu,
@@ -15,6 +16,7 @@ public sealed record BackendAvailability(bool IsAvailable, string Reason)
     public static BackendAvailability No(string reason) => new(false, reason);
 }
 
+/// <summary>A place RNN work runs (reference, managed SIMD, oneDNN, OpenCL, cuDNN): availability with a reason, a score for `auto`, memory and RNN plans.</summary>
 public abstract class Backend
 {
     private readonly Lazy<BackendAvailability> _availability;

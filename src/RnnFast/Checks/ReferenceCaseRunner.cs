@@ -11,6 +11,7 @@ public sealed record CaseReport(string File, string Kind, string Backend, IReadO
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 }
 
+/// <summary>Runs PyTorch reference files (rnn_layer and train_char_lstm kinds) on a backend and compares every tensor.</summary>
 public static class ReferenceCaseRunner
 {
     /// <summary>

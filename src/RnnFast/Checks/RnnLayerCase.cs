@@ -5,6 +5,7 @@ using RnnFast.Backends;
 
 namespace RnnFast.Checks;
 
+/// <summary>A `kind = rnn_layer` reference case: weights, inputs, PyTorch outputs and gradients, runnable on any backend.</summary>
 public sealed class RnnLayerCase
 {
     private RnnLayerCase(string name, RnnDesc desc, RnnParameters parameters, Tensor input, Tensor? h0, Tensor? c0, int[]? lengths,

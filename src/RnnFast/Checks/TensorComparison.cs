@@ -10,6 +10,7 @@ public sealed record TensorCheck(string Name, int Count, double MaxAbsError, dou
         : $"{Name}: max_abs={MaxAbsError:E2} max_rel={MaxRelError:E2} {(Passed ? "pass" : "FAIL")}";
 }
 
+/// <summary>Element-wise comparison under the goldens tolerance |a-b| &lt;= atol + rtol*|b|.</summary>
 public static class TensorComparison
 {
     public const double DefaultAbsTolerance = 1e-4;

@@ -7,6 +7,7 @@ using RnnFast.Optim;
 
 namespace RnnFast.Checks;
 
+/// <summary>A `kind = train_char_lstm` reference case: replays PyTorch training steps and compares losses and final weights.</summary>
 public sealed class TrainCharLstmCase
 {
     private readonly CaseFile _file;

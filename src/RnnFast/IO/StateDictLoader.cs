@@ -3,6 +3,7 @@
 // and the shape expected vs found.
 namespace RnnFast.IO;
 
+/// <summary>Reads PyTorch state_dict tensors from safetensors files into tensors and RNN parameters.</summary>
 public static class StateDictLoader
 {
     /// <summary>The tensor <paramref name="name"/> as a host float32 tensor (F16/BF16/F64 converted).</summary>

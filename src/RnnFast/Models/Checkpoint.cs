@@ -31,6 +31,7 @@ public sealed record TrainingState
 /// <summary>What <see cref="Checkpoint.Read"/> returns.</summary>
 public sealed record CheckpointContents(NetworkConfig Config, Dictionary<string, Tensor> Tensors, TrainingState? Training, IReadOnlyDictionary<string, string> Metadata);
 
+/// <summary>Saves and reads a character model with its optimizer state and training state in one safetensors file, atomically.</summary>
 public static class Checkpoint
 {
     public const string Format = "rnnfast-char/1";

@@ -20,6 +20,7 @@ public sealed record SamplingOptions
     }
 }
 
+/// <summary>Picks the next token from logits (temperature, top-k, argmax).</summary>
 public static class Sampler
 {
     /// <summary>Picks a token from <paramref name="logits"/>; <paramref name="scratch"/> must be as long as the logits.</summary>

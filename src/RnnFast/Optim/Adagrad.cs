@@ -4,6 +4,7 @@ using RnnFast.Autograd;
 
 namespace RnnFast.Optim;
 
+/// <summary>Adagrad with PyTorch semantics (lr decay, weight decay, initial accumulator, eps).</summary>
 public sealed class Adagrad : Optimizer
 {
     private readonly Tensor[] _sums;   // per parameter: sum of squared gradients

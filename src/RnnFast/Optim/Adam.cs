@@ -4,6 +4,7 @@ using RnnFast.Autograd;
 
 namespace RnnFast.Optim;
 
+/// <summary>Adam with PyTorch semantics (bias-corrected, L2 weight decay added to the gradient, non-amsgrad).</summary>
 public sealed class Adam : Optimizer
 {
     private readonly Tensor[] _expAvg;    // m per parameter

@@ -4,6 +4,7 @@ using RnnFast.Autograd;
 
 namespace RnnFast.Optim;
 
+/// <summary>Gradient clipping by global L2 norm, as torch.nn.utils.clip_grad_norm_.</summary>
 public static class GradClip
 {
     /// <summary>

@@ -5,6 +5,7 @@ using RnnFast.Autograd;
 
 namespace RnnFast.Optim;
 
+/// <summary>Base of the optimizers: skips parameters without gradient, bumps tensor versions, exposes state for checkpoints.</summary>
 public abstract class Optimizer
 {
     private double _lr;

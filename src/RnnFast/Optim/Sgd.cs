@@ -4,6 +4,7 @@ using RnnFast.Autograd;
 
 namespace RnnFast.Optim;
 
+/// <summary>Stochastic gradient descent with optional momentum, Nesterov and weight decay (PyTorch semantics).</summary>
 public sealed class Sgd : Optimizer
 {
     private readonly Tensor[]? _buffers; // momentum_buffer per parameter (only when momentum != 0)

@@ -3,6 +3,7 @@
 // tensor's Version changes.
 namespace RnnFast;
 
+/// <summary>Which matrix or bias of a layer and direction a parameter is.</summary>
 public enum RnnParamKind
 {
     /// <summary>(G*H, I_l)</summary>
@@ -30,6 +31,7 @@ public readonly record struct RnnParamId(int Layer, int Direction, RnnParamKind 
     } + $"_l{Layer}" + (Direction == 1 ? "_reverse" : "");
 }
 
+/// <summary>The weights of an RNN stack in PyTorch layout and names; what every backend reads.</summary>
 public sealed class RnnParameters
 {
     private readonly Tensor?[] _byIndex;

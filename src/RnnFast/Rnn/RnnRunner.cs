@@ -2,6 +2,7 @@
 // tensors to the time-major layout plans use and back, and checks sequence lengths.
 namespace RnnFast;
 
+/// <summary>Validates user tensors (naming shapes expected vs found), converts batch-first to time-major, and runs plans.</summary>
 public static class RnnRunner
 {
     /// <summary>
@@ -52,7 +53,7 @@ public static class RnnRunner
         return plan.Desc.BatchFirst ? new RnnForwardResult(SwapFirstTwo(r.Output), r.HN, r.CN, r.Workspace) : r;
     }
 
-    /// <summary>(A,B,C) -> (B,A,C) on the host: batch-first <-> time-major.</summary>
+    /// <summary>(A,B,C) to (B,A,C) on the host: converts between batch-first and time-major.</summary>
     public static Tensor SwapFirstTwo(Tensor t)
     {
         int a = t.Shape[0], b = t.Shape[1], c = t.Shape[2];

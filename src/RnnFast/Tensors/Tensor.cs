@@ -5,6 +5,7 @@ using RnnFast.Backends;
 
 namespace RnnFast;
 
+/// <summary>A dense row-major float32 tensor whose storage belongs to a backend, with explicit host/device copies.</summary>
 public sealed class Tensor
 {
     private int _version;

@@ -10,6 +10,7 @@ using RnnFast.Optim;
 
 namespace RnnFast.Training;
 
+/// <summary>Trains a character language model (char-rnn recipe) with validation, samples, checkpoints and exact resume.</summary>
 public sealed class CharLmTrainer
 {
     /// <summary>Trains on <paramref name="text"/> (named <paramref name="dataName"/> in the checkpoint).</summary>

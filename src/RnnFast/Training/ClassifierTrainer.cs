@@ -12,6 +12,7 @@ namespace RnnFast.Training;
 /// <summary>Accuracy and confusion matrix (rows: true class, columns: predicted) on held-out examples.</summary>
 public sealed record ClassifierEvaluation(double Accuracy, int[,] Confusion, IReadOnlyList<string> Labels, int Count, double Loss);
 
+/// <summary>Trains and evaluates a many-to-one sequence classifier on labelled texts.</summary>
 public sealed class ClassifierTrainer
 {
     /// <summary>Trains on labelled texts; returns the evaluation on the held-out <paramref name="testFraction"/>.</summary>

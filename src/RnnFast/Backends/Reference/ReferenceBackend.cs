@@ -2,6 +2,7 @@
 // backend is tested against, and it is itself checked against PyTorch's numbers (../shared/goldens).
 namespace RnnFast.Backends.Reference;
 
+/// <summary>The scalar, readable reference backend: the oracle every other backend is tested against.</summary>
 public sealed class ReferenceBackend : Backend
 {
     public override string Name => "reference";
