@@ -4,6 +4,7 @@ using RnnFast.Backends.Reference;
 
 namespace RnnFast.Backends;
 
+/// <summary>The explicitly registered backends and the choice among them: a name, `auto`, or RNNFAST_BACKEND.</summary>
 public static class BackendRegistry
 {
     public const string EnvironmentVariable = "RNNFAST_BACKEND";
