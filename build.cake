@@ -1,5 +1,6 @@
 // Build tasks for RnnFast. Run through ./build.sh (dotnet tool restore && dotnet cake).
-//   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast info + check on every reference case)
+//   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast demo: train a char-LSTM for ~1 minute)
+//   ./build.sh --target=Check   rnnfast info + rnnfast check on every PyTorch reference case
 //   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped"
 //   ./build.sh --target=Publish self-contained trimmed rnnfast for linux-x64 into publish/ (for machines without .NET)
 var target = Argument("target", "Test");
@@ -61,7 +62,16 @@ Task("Test")
 });
 
 Task("Demo")
-    .Description("The main job on an embedded default: rnnfast info, then rnnfast check on every reference case")
+    .Description("The main job on an embedded default: rnnfast demo (generated corpus, ~1 minute of char-LSTM training, samples, loss curve)")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetRun(cli, new ProcessArgumentBuilder().Append("demo").Append("--seconds").Append(Argument("seconds", "60")),
+        new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+});
+
+Task("Check")
+    .Description("rnnfast info, then rnnfast check on every PyTorch reference case")
     .IsDependentOn("Build")
     .Does(() =>
 {
