@@ -15,6 +15,7 @@ public static class BackendRegistry
     {
         Host = new ReferenceBackend();
         Registered.Add(Host);
+        Registered.Add(new Cpu.CpuBackend());
     }
 
     /// <summary>The backend that owns plain host tensors (the reference backend).</summary>

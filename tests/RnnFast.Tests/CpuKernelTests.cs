@@ -1,0 +1,325 @@
+// Tests of the managed CPU backend's parts and of its plan against the reference: SGEMM (every variant, odd sizes)
+// against a double-precision loop, pointwise operators at every length 0..80, the fast sigmoid/tanh error bound,
+// CpuRnnPlan vs ReferenceRnnPlan forward and backward on random problems, concurrent inference, weight re-packing.
+// The SIMD path is the machine's; run with DOTNET_EnableAVX512F=0 or DOTNET_EnableHWIntrinsic=0 for the others.
+using RnnFast.Backends.Cpu;
+using RnnFast.Backends.Reference;
+using RnnFast.Checks;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RnnFast.Tests;
+
+public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
+{
+    private static readonly int[] Sizes = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 65, 100];
+
+    private static float[] RandomArray(Random r, int n, float scale = 1f)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    [Fact]
+    public void Cpu_backend_describes_its_path()
+    {
+        var b = new CpuBackend();
+        output.WriteLine(b.Description);
+        Assert.True(b.IsAvailable);
+        Assert.Equal("cpu", b.Name);
+        Assert.True(b.Score > new ReferenceBackend().Score);
+        Assert.Contains(Pointwise.PathName, b.Description);
+    }
+
+    [Fact]
+    public void Sgemm_matches_double_loop_for_odd_sizes_and_every_variant()
+    {
+        var r = new Random(1234);
+        var triples = new List<(int M, int N, int K)>();
+        foreach (int s in Sizes) triples.Add((s, s, s));
+        for (int i = 0; i < 70; i++) triples.Add((Sizes[r.Next(Sizes.Length)], Sizes[r.Next(Sizes.Length)], Sizes[r.Next(Sizes.Length)]));
+        triples.Add((300, 40, 600)); // several M and K blocks
+        int checkedCount = 0;
+        foreach (var (M, N, K) in triples)
+        {
+            int variant = checkedCount++;
+            bool transA = (variant & 1) != 0, accumulate = (variant & 2) != 0, useBias = (variant & 4) != 0 && !accumulate;
+            int bForm = (variant >> 3) % 3; // 0 raw, 1 raw transposed, 2 pre-packed
+            bool parallel = (variant & 16) != 0;
+            var a = RandomArray(r, M * K);    // stored (M,K), or (K,M) when transA
+            var b = RandomArray(r, K * N);    // stored (K,N), or (N,K) when transposed
+            var bias = RandomArray(r, Sgemm.Panels(N) * Sgemm.NR);
+            int ldc = N + 3;
+            var c = RandomArray(r, M * ldc);
+            var expected = new double[M * ldc];
+            for (int m = 0; m < M; m++)
+            for (int n = 0; n < ldc; n++)
+            {
+                if (n >= N) { expected[m * ldc + n] = c[m * ldc + n]; continue; }
+                double acc = accumulate ? c[m * ldc + n] : useBias ? bias[n] : 0;
+                for (int k = 0; k < K; k++)
+                {
+                    double av = transA ? a[k * M + m] : a[m * K + k];
+                    double bv = bForm == 1 ? b[n * K + k] : b[k * N + n];
+                    acc += av * bv;
+                }
+                expected[m * ldc + n] = acc;
+            }
+            var packed = new float[Sgemm.PackedBSize(K, N)];
+            fixed (float* pa = a, pb = b, pbias = bias, pc = c, pp = packed)
+            {
+                nint rsA = transA ? 1 : K, csA = transA ? M : 1;
+                if (bForm == 2)
+                {
+                    Sgemm.PackB(pb, N, 1, K, N, null, null, pp, 0, Sgemm.Panels(N));
+                    Sgemm.Gemm(M, N, K, pa, rsA, csA, pp, null, 0, 0, pc, ldc, accumulate, useBias ? pbias : null, parallel);
+                }
+                else
+                {
+                    nint rsB = bForm == 1 ? 1 : N, csB = bForm == 1 ? K : 1;
+                    Sgemm.Gemm(M, N, K, pa, rsA, csA, null, pb, rsB, csB, pc, ldc, accumulate, useBias ? pbias : null, parallel);
+                }
+            }
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double tol = 1e-5 * (Math.Sqrt(K) + 1) + 1e-6 * Math.Abs(expected[i]);
+                Assert.True(Math.Abs(c[i] - expected[i]) <= tol,
+                    $"M={M} N={N} K={K} transA={transA} bForm={bForm} acc={accumulate} bias={useBias}: [{i / ldc},{i % ldc}] {c[i]} vs {expected[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Panel_product_and_gemv_match_double_loop()
+    {
+        var r = new Random(77);
+        foreach (int M in new[] { 1, 2, 5, 9, 17 })
+        foreach (int K in new[] { 1, 3, 16, 31, 257, 300 })
+        foreach (int init in new[] { Sgemm.InitZero, Sgemm.InitLoad, Sgemm.InitBias })
+        {
+            int cols = 1 + r.Next(Sgemm.NR);
+            var a = RandomArray(r, M * K);
+            var bp = RandomArray(r, K * Sgemm.NR);   // one packed panel
+            var bias = RandomArray(r, Sgemm.NR);
+            int ldc = Sgemm.NR + 5;
+            var c = RandomArray(r, M * ldc);
+            var before = (float[])c.Clone();
+            fixed (float* pa = a, pbp = bp, pbias = bias, pc = c)
+            {
+                var ap = Sgemm.PrepareA(M, K, pa, K);
+                Sgemm.PanelProduct(M, K, ap, pbp, pc, ldc, init, pbias, cols);
+            }
+            for (int m = 0; m < M; m++)
+            for (int j = 0; j < ldc; j++)
+            {
+                double e;
+                if (j >= cols) e = before[m * ldc + j];
+                else
+                {
+                    e = init == Sgemm.InitLoad ? before[m * ldc + j] : init == Sgemm.InitBias ? bias[j] : 0;
+                    for (int k = 0; k < K; k++) e += (double)a[m * K + k] * bp[k * Sgemm.NR + j];
+                }
+                Assert.True(Math.Abs(c[m * ldc + j] - e) <= 1e-5 * (Math.Sqrt(K) + 1), $"M={M} K={K} init={init} [{m},{j}] {c[m * ldc + j]} vs {e}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Pointwise_ops_are_exact_at_every_length_and_write_nothing_past_it()
+    {
+        var r = new Random(5);
+        for (int len = 0; len <= 80; len++)
+        {
+            var x = RandomArray(r, len + 1, 6f);
+            var b = RandomArray(r, len + 1, 6f);
+            var sig = new float[len + 1];
+            var tnh = new float[len + 1];
+            var sum = new float[len + 1];
+            var axpy = (float[])b.Clone();
+            sig[len] = tnh[len] = sum[len] = 42f;
+            fixed (float* px = x, pb = b, ps = sig, pt = tnh, pu = sum, py = axpy)
+            {
+                var s = new SigmoidOp(px, ps); Pointwise.Run(ref s, len);
+                var t = new TanhOp(px, pt); Pointwise.Run(ref t, len);
+                var u = new AddOp(px, pb, pu); Pointwise.Run(ref u, len);
+                var y = new AxpyOp(0.5f, px, py); Pointwise.Run(ref y, len);
+            }
+            for (int i = 0; i < len; i++)
+            {
+                Assert.True(Math.Abs(sig[i] - 1 / (1 + Math.Exp(-x[i]))) <= 1e-6, $"sigmoid len={len} i={i}");
+                Assert.True(Math.Abs(tnh[i] - Math.Tanh(x[i])) <= 1e-6, $"tanh len={len} i={i}");
+                Assert.Equal(x[i] + b[i], sum[i]);
+                Assert.True(Math.Abs(axpy[i] - (b[i] + 0.5 * x[i])) <= 1e-6, $"axpy len={len} i={i}");
+            }
+            Assert.Equal(42f, sig[len]);
+            Assert.Equal(42f, tnh[len]);
+            Assert.Equal(42f, sum[len]);
+            Assert.Equal(b[len], axpy[len]);
+        }
+    }
+
+    [Fact]
+    public void Fast_sigmoid_and_tanh_stay_within_their_documented_error()
+    {
+        const int count = 400_001; // [-20, 20] in steps of 1e-4
+        var x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = (float)(-20.0 + i * 1e-4);
+        var sig = new float[count];
+        var tnh = new float[count];
+        fixed (float* px = x, ps = sig, pt = tnh)
+        {
+            var s = new SigmoidOp(px, ps); Pointwise.Run(ref s, count);
+            var t = new TanhOp(px, pt); Pointwise.Run(ref t, count);
+        }
+        double sigErr = 0, tanhErr = 0, sigScalar = 0, tanhScalar = 0, expRel = 0;
+        for (int i = 0; i < count; i++)
+        {
+            double xs = x[i];
+            sigErr = Math.Max(sigErr, Math.Abs(sig[i] - 1 / (1 + Math.Exp(-xs))));
+            tanhErr = Math.Max(tanhErr, Math.Abs(tnh[i] - Math.Tanh(xs)));
+            sigScalar = Math.Max(sigScalar, Math.Abs(FastMath.Sigmoid(x[i]) - 1 / (1 + Math.Exp(-xs))));
+            tanhScalar = Math.Max(tanhScalar, Math.Abs(FastMath.Tanh(x[i]) - Math.Tanh(xs)));
+            expRel = Math.Max(expRel, Math.Abs(FastMath.Exp(x[i]) / Math.Exp(xs) - 1));
+        }
+        output.WriteLine($"path {Pointwise.PathName}: sigmoid {sigErr:E2} (scalar {sigScalar:E2}), tanh {tanhErr:E2} (scalar {tanhScalar:E2}), exp rel {expRel:E2}");
+        Assert.True(sigErr <= 1e-6 && sigScalar <= 1e-6, $"sigmoid max abs error {sigErr:E2} / {sigScalar:E2}");
+        Assert.True(tanhErr <= 1e-6 && tanhScalar <= 1e-6, $"tanh max abs error {tanhErr:E2} / {tanhScalar:E2}");
+        Assert.True(expRel <= 1e-6, $"exp max rel error {expRel:E2}");
+        Assert.Equal(1f, FastMath.Sigmoid(100f));
+        Assert.True(FastMath.Sigmoid(-100f) is >= 0f and < 1e-30f);
+        Assert.Equal(1f, FastMath.Tanh(100f));
+        Assert.Equal(-1f, FastMath.Tanh(-100f));
+    }
+
+    public static IEnumerable<object[]> Problems() => new[]
+    {
+        // mode, I, H, layers, bidir, proj, bias, T, N, varlen, h0
+        new object[] { "lstm", 5, 7, 2, true, 0, true, 6, 4, true, true },
+        new object[] { "lstm", 6, 40, 2, true, 3, true, 5, 3, true, true },
+        new object[] { "lstm", 4, 36, 1, false, 0, false, 7, 1, false, false },
+        new object[] { "lstm", 9, 70, 1, false, 0, true, 4, 9, true, true },   // per-step split across threads
+        new object[] { "lstm", 9, 70, 1, true, 40, true, 4, 9, false, true },  // directions in parallel, projection
+        new object[] { "gru", 3, 33, 2, true, 0, true, 5, 4, true, true },
+        new object[] { "gru", 8, 65, 1, false, 0, false, 4, 1, false, true },
+        new object[] { "gru", 9, 70, 2, false, 0, true, 3, 9, true, false },
+        new object[] { "rnn_tanh", 4, 5, 2, false, 0, true, 7, 1, false, true },
+        new object[] { "rnn_relu", 6, 17, 1, true, 0, false, 5, 5, true, true },
+        new object[] { "rnn_tanh", 7, 100, 1, true, 0, true, 3, 11, false, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Problems))]
+    public void Plan_matches_reference_forward_and_backward(string mode, int I, int H, int L, bool bidir, int proj, bool bias,
+        int T, int N, bool varlen, bool withH0)
+    {
+        var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidir, projSize: proj, bias: bias);
+        var r = new Random(HashCode.Combine(mode, I, H, L, T, N));
+        var parameters = RnnParameters.Create(desc, r);
+        int LD = L * desc.Directions, Ho = desc.OutputHiddenSize;
+        var x = Tensor.FromArray(RandomArray(r, T * N * I), T, N, I);
+        var h0 = withH0 ? Tensor.FromArray(RandomArray(r, LD * N * Ho), LD, N, Ho) : null;
+        var c0 = withH0 && desc.HasCellState ? Tensor.FromArray(RandomArray(r, LD * N * H), LD, N, H) : null;
+        int[]? lengths = null;
+        if (varlen && N > 1)
+        {
+            lengths = new int[N];
+            for (int n = 0; n < N; n++) lengths[n] = 1 + r.Next(T);
+            lengths[N / 2] = T;
+        }
+        var inputs = RnnRunner.Prepare(desc, x, h0, c0, lengths);
+        using var cpu = new CpuBackend().CreateRnnPlan(parameters);
+        using var reference = new ReferenceBackend().CreateRnnPlan(parameters);
+
+        var fc = cpu.Forward(inputs, training: true);
+        var fr = reference.Forward(inputs, training: true);
+        var fi = cpu.Forward(inputs, training: false);
+        var checks = new List<TensorCheck>
+        {
+            TensorComparison.Compare("output", fc.Output, fr.Output),
+            TensorComparison.Compare("h_n", fc.HN, fr.HN),
+            TensorComparison.Compare("inference output", fi.Output, fr.Output),
+            TensorComparison.Compare("inference h_n", fi.HN, fr.HN),
+        };
+        if (desc.HasCellState)
+        {
+            checks.Add(TensorComparison.Compare("c_n", fc.CN!, fr.CN!));
+            checks.Add(TensorComparison.Compare("inference c_n", fi.CN!, fr.CN!));
+        }
+
+        var dOut = Tensor.FromArray(RandomArray(r, fr.Output.Length), fr.Output.Shape);
+        var dHN = Tensor.FromArray(RandomArray(r, fr.HN.Length), fr.HN.Shape);
+        var dCN = desc.HasCellState ? Tensor.FromArray(RandomArray(r, fr.CN!.Length), fr.CN.Shape) : null;
+        var gc = cpu.Backward(inputs, fc, dOut, dHN, dCN);
+        var gr = reference.Backward(inputs, fr, dOut, dHN, dCN);
+        checks.Add(TensorComparison.Compare("grad_input", gc.DInput, gr.DInput));
+        checks.Add(TensorComparison.Compare("grad_h0", gc.DH0, gr.DH0));
+        if (desc.HasCellState) checks.Add(TensorComparison.Compare("grad_c0", gc.DC0!, gr.DC0!));
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            checks.Add(TensorComparison.Compare("grad." + parameters.Ids[i].TorchName, gc.DParams.Tensors[i], gr.DParams.Tensors[i]));
+
+        // only some upstream gradients given (null = zero)
+        var gc2 = cpu.Backward(inputs, fc, null, dHN, null);
+        var gr2 = reference.Backward(inputs, fr, null, dHN, null);
+        checks.Add(TensorComparison.Compare("grad_input (dh_n only)", gc2.DInput, gr2.DInput));
+        checks.Add(TensorComparison.Compare("grad.weight_hh_l0 (dh_n only)", gc2.DParams.Tensors[1], gr2.DParams.Tensors[1]));
+
+        foreach (var c in checks) output.WriteLine(c.ToString());
+        var failed = checks.Where(c => !c.Passed).Select(c => c.ToString()).ToList();
+        Assert.True(failed.Count == 0, string.Join("; ", failed));
+    }
+
+    [Fact]
+    public void Concurrent_inference_gives_the_single_threaded_result()
+    {
+        var desc = new RnnDesc(RnnMode.Lstm, 24, 96, 2, bidirectional: true);
+        var r = new Random(9);
+        var parameters = RnnParameters.Create(desc, r);
+        using var plan = new CpuBackend().CreateRnnPlan(parameters);
+        var inputs = new RnnInputs[8];
+        for (int k = 0; k < inputs.Length; k++)
+            inputs[k] = RnnRunner.Prepare(desc, Tensor.FromArray(RandomArray(r, 12 * 6 * 24), 12, 6, 24), lengths: [12, 3, 7, 12, 1, 9]);
+        var expected = inputs.Select(i => plan.Forward(i, training: false)).ToArray();
+
+        var results = new RnnForwardResult[inputs.Length][];
+        var threads = Enumerable.Range(0, inputs.Length).Select(k => new Thread(() =>
+        {
+            var mine = new RnnForwardResult[inputs.Length];
+            for (int j = 0; j < inputs.Length; j++) mine[j] = plan.Forward(inputs[(j + k) % inputs.Length], training: false);
+            results[k] = mine;
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        for (int k = 0; k < inputs.Length; k++)
+        for (int j = 0; j < inputs.Length; j++)
+        {
+            var e = expected[(j + k) % inputs.Length];
+            Assert.Equal(e.Output.ToArray(), results[k][j].Output.ToArray());
+            Assert.Equal(e.HN.ToArray(), results[k][j].HN.ToArray());
+            Assert.Equal(e.CN!.ToArray(), results[k][j].CN!.ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_changed_weight_is_repacked_before_the_next_forward()
+    {
+        var desc = new RnnDesc(RnnMode.Gru, 6, 20);
+        var r = new Random(3);
+        var parameters = RnnParameters.Create(desc, r);
+        using var plan = new CpuBackend().CreateRnnPlan(parameters);
+        using var reference = new ReferenceBackend().CreateRnnPlan(parameters);
+        var inputs = RnnRunner.Prepare(desc, Tensor.FromArray(RandomArray(r, 5 * 2 * 6), 5, 2, 6));
+        var before = plan.Forward(inputs, training: false).Output.ToArray();
+
+        var whh = parameters.Get(0, 0, RnnParamKind.WeightHh);
+        for (int i = 0; i < whh.Length; i += 3) whh.Span[i] += 0.25f;
+        parameters.Get(0, 0, RnnParamKind.BiasIh).Span[4] -= 0.5f;
+        whh.MarkChanged();
+        parameters.Get(0, 0, RnnParamKind.BiasIh).MarkChanged();
+
+        var after = plan.Forward(inputs, training: false).Output;
+        Assert.NotEqual(before, after.ToArray());
+        var check = TensorComparison.Compare("output after update", after, reference.Forward(inputs, training: false).Output);
+        Assert.True(check.Passed, check.ToString());
+    }
+}
