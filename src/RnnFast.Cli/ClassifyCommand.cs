@@ -11,15 +11,15 @@ internal static class ClassifyCommand
 {
     public static Command Create()
     {
-        var data = new Option<string?>("--data") { Description = "TSV/CSV of label<TAB>text (default: a generated memory task)" };
+        var dataFile = new Option<string?>("--data") { Description = "TSV/CSV of label<TAB>text (default: a generated memory task)" };
         var model = new Option<string>("--model") { Description = "cell: lstm, gru, rnn or rnn_relu", DefaultValueFactory = _ => "lstm" };
         var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 1 };
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 64 };
         var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 16 };
         var bidir = new Option<bool>("--bidirectional") { Description = "read each sequence both ways" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var steps = new Option<int?>("--steps") { Description = "optimizer steps (default: 3 epochs)" };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.005 };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 600 };
+        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
         var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "adam" };
         var clip = new Option<double>("--clip") { DefaultValueFactory = _ => 5 };
         var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0 };
@@ -27,37 +27,45 @@ internal static class ClassifyCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
         var output = new Option<string?>("--out") { Description = "save the trained classifier (.safetensors)" };
+        var examples = new Option<int>("--examples") { Description = "generated task: number of sequences", DefaultValueFactory = _ => 6000 };
+        var minLength = new Option<int>("--min-length") { Description = "generated task: shortest sequence", DefaultValueFactory = _ => 30 };
+        var maxLength = new Option<int>("--max-length") { Description = "generated task: longest sequence", DefaultValueFactory = _ => 60 };
+        var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM: initial forget-gate bias (helps long-range memory)", DefaultValueFactory = _ => 3f };
+        var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
-            data, model, layers, hidden, embed, bidir, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
+            dataFile, model, layers, hidden, embed, bidir, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
+            examples, minLength, maxLength, classes, forgetBias,
         };
         cmd.SetAction(r =>
         {
             try
             {
-                IReadOnlyList<(string Label, string Text)> examples;
-                var path = r.GetValue(data);
+                IReadOnlyList<(string Label, string Text)> data;
+                var path = r.GetValue(dataFile);
                 if (path != null)
                 {
                     if (!File.Exists(path)) throw new FileNotFoundException($"--data: {path} not found", path);
-                    examples = MemoryTask.ReadTsv(path);
+                    data = MemoryTask.ReadTsv(path);
                 }
                 else
                 {
-                    Console.WriteLine("no --data: generated memory task (label = the first character, 30..60 distractors after it)");
-                    examples = MemoryTask.Generate(2000, 30, 60, 4, r.GetValue(seed))
-                        .Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
+                    int count = r.GetValue(examples), lo = r.GetValue(minLength), hi = r.GetValue(maxLength), c = r.GetValue(classes);
+                    Console.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
+                                      $"the label ({c} classes) is the first character, the rest are distractors");
+                    data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
                 }
                 var o = new TrainOptions
                 {
                     Mode = RnnDesc.ParseMode(r.GetValue(model)!), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
-                    Epochs = r.GetValue(steps) == null ? 3 : null, LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
-                    Clip = r.GetValue(clip), Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
+                    LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
+                    Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
+                    ForgetBias = RnnDesc.ParseMode(r.GetValue(model)!) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
                     Out = r.GetValue(output), EvalEvery = 0,
                 };
                 var progress = ConsoleProgress.ForConsole();
-                var (test, _) = new ClassifierTrainer().Train(examples, r.GetValue(testFraction), o, progress);
+                var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
                 progress.ClearBar();
                 Print(test, Console.Out);
                 return CliErrors.Ok;

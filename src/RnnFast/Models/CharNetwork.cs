@@ -40,6 +40,23 @@ public sealed class CharNetwork : IDisposable
     public RnnLayer Rnn { get; }
     public Linear Head { get; }
 
+    /// <summary>LSTM: sets the forget gate's slice [H, 2H) of every b_ih to <paramref name="value"/> (and of b_hh to 0).</summary>
+    public void SetForgetBias(float value)
+    {
+        if (Config.Mode != RnnMode.Lstm) throw new InvalidOperationException($"forget bias: only an LSTM has a forget gate, not {Config.Mode}");
+        var p = Rnn.Plan.Parameters;
+        int H = Config.Hidden;
+        for (int l = 0; l < Config.Layers; l++)
+        for (int d = 0; d < Config.RnnDesc.Directions; d++)
+        {
+            if (p.TryGet(l, d, RnnParamKind.BiasIh) is not { } bih || p.TryGet(l, d, RnnParamKind.BiasHh) is not { } bhh) continue;
+            bih.Span.Slice(H, H).Fill(value);
+            bhh.Span.Slice(H, H).Clear();
+            bih.MarkChanged();
+            bhh.MarkChanged();
+        }
+    }
+
     /// <summary>Every parameter with its PyTorch-style name: embedding.weight, rnn.weight_ih_l0, ..., head.weight, head.bias.</summary>
     public IEnumerable<(string Name, Variable Parameter)> NamedParameters() =>
         Embedding.NamedParameters("embedding.").Concat(Rnn.NamedParameters("rnn.")).Concat(Head.NamedParameters("head."));

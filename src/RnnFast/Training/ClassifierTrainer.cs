@@ -45,6 +45,7 @@ public sealed class ClassifierTrainer
             Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels,
         };
         using var net = new CharNetwork(config, backend, new Random(o.Seed));
+        if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);
         var parameters = net.Parameters();
         var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
         int N = Math.Min(o.Batch, train.Length);

@@ -21,6 +21,8 @@ public sealed record TrainOptions
     /// <summary>Global L2 gradient-norm clip (0 = off).</summary>
     public double Clip { get; init; } = 5;
     public float Dropout { get; init; }
+    /// <summary>LSTM only: initial value of the forget gate's input bias (b_ih[H..2H)); 1 helps long-range memory. 0 = PyTorch's init.</summary>
+    public float ForgetBias { get; init; }
     public double ValFraction { get; init; } = 0.05;
     public int Seed { get; init; } = 1;
     public string Backend { get; init; } = "auto";
