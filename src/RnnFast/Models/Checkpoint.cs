@@ -24,6 +24,8 @@ public sealed record TrainingState
     public string DataFingerprint { get; init; } = "";
     public IReadOnlyList<float> TrainLossHistory { get; init; } = [];
     public IReadOnlyList<float> ValLossHistory { get; init; } = [];
+    /// <summary>The step of each <see cref="ValLossHistory"/> entry.</summary>
+    public IReadOnlyList<float> ValStepHistory { get; init; } = [];
     /// <summary>Extra recipe values (e.g. momentum, steps planned), stored as metadata "train.&lt;key&gt;".</summary>
     public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
 }
@@ -67,6 +69,7 @@ public static class Checkpoint
             meta["train.data_fingerprint"] = training.DataFingerprint;
             meta["train.loss_history"] = ModelJson.Floats(training.TrainLossHistory);
             meta["train.val_loss_history"] = ModelJson.Floats(training.ValLossHistory);
+            meta["train.val_step_history"] = ModelJson.Floats(training.ValStepHistory);
             foreach (var (k, v) in training.Extra) meta["train.x." + k] = v;
         }
         SafeTensorsWriter.Write(path, entries, meta);
@@ -224,6 +227,7 @@ public static class Checkpoint
             DataFingerprint = Get("train.data_fingerprint"),
             TrainLossHistory = Floats("train.loss_history"),
             ValLossHistory = Floats("train.val_loss_history"),
+            ValStepHistory = meta.ContainsKey("train.val_step_history") ? Floats("train.val_step_history") : [],
             Extra = meta.Where(kv => kv.Key.StartsWith("train.x.", StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key["train.x.".Length..], kv => kv.Value),
         };

@@ -65,8 +65,8 @@ public sealed class CharLmTrainer
         var valHistory = new List<(int, double)>();
         if (resume?.Training is { } rt)
         {
-            // Eval steps are not stored per value; they are spaced as the run was configured.
-            for (int i = 0; i < rt.ValLossHistory.Count; i++) valHistory.Add((i, rt.ValLossHistory[i]));
+            for (int i = 0; i < rt.ValLossHistory.Count; i++)
+                valHistory.Add((i < rt.ValStepHistory.Count ? (int)rt.ValStepHistory[i] : i, rt.ValLossHistory[i]));
         }
         observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {train.Length} train / {val.Length} val characters, steps {step}..{totalSteps}");
 
@@ -75,6 +75,7 @@ public sealed class CharLmTrainer
             Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, SeqLen = T, Batch = N, Seed = o.Seed,
             ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = TrainingSetup.Fingerprint(text),
             TrainLossHistory = trainLoss, ValLossHistory = valHistory.Select(v => (float)v.Item2).ToArray(),
+            ValStepHistory = valHistory.Select(v => (float)v.Item1).ToArray(),
             Extra = new Dictionary<string, string> { ["momentum"] = o.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
         };
         void Save()
