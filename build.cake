@@ -2,6 +2,7 @@
 //   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast demo: train a char-LSTM for ~1 minute)
 //   ./build.sh --target=Check   rnnfast info + rnnfast check on every PyTorch reference case
 //   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped"
+//   ./build.sh --target=Bench   BenchmarkDotNet suites over bench/shapes (Release, short job; --shapes=NAME --backends=a,b --filter=GLOB)
 //   ./build.sh --target=Publish self-contained trimmed rnnfast for linux-x64 into publish/ (for machines without .NET)
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -78,6 +79,19 @@ Task("Check")
     DotNetRun(cli, new ProcessArgumentBuilder().Append("info"), new DotNetRunSettings { Configuration = configuration, NoBuild = true });
     if (!DirectoryExists(goldens)) throw new Exception($"reference cases not found at {goldens} (set --goldens=DIR or RNNFAST_GOLDENS)");
     DotNetRun(cli, new ProcessArgumentBuilder().Append("check").AppendQuoted(goldens), new DotNetRunSettings { Configuration = configuration, NoBuild = true });
+});
+
+Task("Bench")
+    .Description("BenchmarkDotNet suites (bench/RnnFast.Benchmarks) over bench/shapes, Release, short job; not part of Test")
+    .Does(() =>
+{
+    // --shapes=NAME|FILE and --backends=a,b pass through as RNNFAST_BENCH_SHAPES / RNNFAST_BENCH_BACKENDS.
+    var env = new Dictionary<string, string>();
+    if (HasArgument("shapes")) env["RNNFAST_BENCH_SHAPES"] = Argument<string>("shapes");
+    if (HasArgument("backends")) env["RNNFAST_BENCH_BACKENDS"] = Argument<string>("backends");
+    DotNetRun("./bench/RnnFast.Benchmarks/RnnFast.Benchmarks.csproj",
+        new ProcessArgumentBuilder().Append("--job").Append("short").Append("--filter").AppendQuoted(Argument("filter", "*")),
+        new DotNetRunSettings { Configuration = "Release", EnvironmentVariables = env });
 });
 
 Task("Publish")

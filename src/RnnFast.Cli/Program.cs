@@ -2,6 +2,7 @@
 using System.CommandLine;
 using RnnFast.Cli;
 
+BackendCatalog.RegisterAll();
 var root = new RootCommand("RnnFast: recurrent networks (RNN, LSTM, GRU) on managed SIMD, oneDNN, OpenCL or cuDNN backends");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
@@ -9,4 +10,5 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,0 +1,109 @@
+// The outcome of a benchmark run: the machine, the backends that could not run (with why), and one result per
+// problem and backend (correctness against the reference, timing statistics, GFLOP/s, % of peak, ratios).
+namespace RnnFast.Bench;
+
+/// <summary>A requested backend that did not run, and why.</summary>
+public sealed record UnavailableBackend(string Backend, string Reason);
+
+/// <summary>One problem timed on one backend.</summary>
+public sealed class BenchResult
+{
+    public required BenchProblem Problem { get; init; }
+    public required string Backend { get; init; }
+
+    /// <summary>"cpu" or "gpu".</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Worker threads the backend computed with.</summary>
+    public int Threads { get; init; }
+
+    // ---- correctness (checked before timing, against the reference backend on a reduced T and N)
+
+    /// <summary>Every compared tensor within |a-b| &lt;= 1e-4 + 1e-3|b| (and no error).</summary>
+    public bool Correct { get; set; }
+
+    /// <summary>The largest |a-b| over every compared tensor (0 for the reference itself).</summary>
+    public double MaxAbsError { get; set; }
+
+    /// <summary>What was compared, e.g. "vs reference at T=4 N=8: output, h_n, c_n".</summary>
+    public string Check { get; set; } = "";
+
+    /// <summary>The first failing tensor's report, or null.</summary>
+    public string? CheckFailure { get; set; }
+
+    public int CheckT { get; set; }
+    public int CheckN { get; set; }
+
+    /// <summary>Seconds the check's computation took on this backend (the oracle's for the reference).</summary>
+    public double CheckSeconds { get; set; }
+
+    /// <summary>Why the problem was checked but not timed (one step far over the budget), or null.</summary>
+    public string? NotTimed { get; set; }
+
+    /// <summary>An exception's message when the backend failed to run the problem (then no timing).</summary>
+    public string? Error { get; set; }
+
+    // ---- timing (ms per call of the whole problem: a forward, or a forward with workspace plus the backward)
+
+    public int WarmupRuns { get; set; }
+    public int Repetitions { get; set; }
+
+    /// <summary>The sequence length actually timed: T, or fewer when one call at T would not fit the time budget.</summary>
+    public int TimedT { get; set; }
+
+    /// <summary>True when <see cref="TimedT"/> &lt; T: the ms figures are then scaled by T / TimedT (time is linear in T).</summary>
+    public bool Cut => TimedT > 0 && TimedT < Problem.T;
+
+    public double MsMedian { get; set; } = double.NaN;
+    public double MsMin { get; set; } = double.NaN;
+    public double MsMax { get; set; } = double.NaN;
+
+    /// <summary>Median ms of one call at <see cref="TimedT"/> (equals <see cref="MsMedian"/> unless cut).</summary>
+    public double MsTimedMedian { get; set; } = double.NaN;
+
+    /// <summary>N / median seconds per call.</summary>
+    public double SequencesPerSecond { get; set; } = double.NaN;
+
+    /// <summary>FLOPs of one call of the whole problem (see <see cref="FlopCount"/>).</summary>
+    public double Gflop => Problem.Flops() / 1e9;
+
+    public double Gflops { get; set; } = double.NaN;
+
+    /// <summary>The peak this backend is compared with (the measured CPU peak, or the GPU's), NaN when unknown.</summary>
+    public double PeakGflops { get; set; } = double.NaN;
+
+    /// <summary>Gflops / PeakGflops (0..1).</summary>
+    public double PeakFraction { get; set; } = double.NaN;
+
+    /// <summary>For every other backend timed on the same problem: its median ms / this one's (above 1: this is faster).</summary>
+    public Dictionary<string, double> SpeedupVs { get; } = new(StringComparer.Ordinal);
+
+    public bool Timed => double.IsFinite(MsMedian);
+}
+
+/// <summary>A whole benchmark run.</summary>
+public sealed class BenchReport
+{
+    public required BenchMachine Machine { get; init; }
+    public required IReadOnlyList<UnavailableBackend> Unavailable { get; init; }
+    public required IReadOnlyList<BenchResult> Results { get; init; }
+
+    /// <summary>The backend the ratio column is against (the first backend timed), or null.</summary>
+    public string? Baseline { get; init; }
+
+    /// <summary>Where the problems came from (the shapes file).</summary>
+    public string Shapes { get; init; } = "";
+
+    /// <summary>The per-problem, per-backend time budget in seconds.</summary>
+    public double MaxSeconds { get; init; }
+
+    /// <summary>Notes for the reader (e.g. that --threads could not be applied to a backend).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>True when every result passed its correctness check.</summary>
+    public bool AllCorrect => Results.All(r => r.Correct);
+
+    /// <summary>The result's speed relative to the baseline's on the same problem (NaN when none).</summary>
+    public double SpeedupVsBaseline(BenchResult r) =>
+        Baseline == null ? double.NaN : r.Backend == Baseline ? (r.Timed ? 1 : double.NaN) : r.SpeedupVs.GetValueOrDefault(Baseline, double.NaN);
+}

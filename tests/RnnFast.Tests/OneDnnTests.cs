@@ -1,0 +1,362 @@
+// The oneDNN backend beyond the golden suite: weight-layout conversion (no library needed), the loader's trace in the
+// unavailable reason, status -> exception mapping, and random problems against the reference (variable lengths,
+// projection, stacks, bidirectional, h0/c0, weight updates, concurrent inference). Library-dependent tests are
+// [BackendTheory] rows for "onednn", skipped with the backend's reason where libdnnl is missing.
+using RnnFast.Backends;
+using RnnFast.Backends.OneDnn;
+using RnnFast.Bindings.OneDnn;
+using RnnFast.Native;
+using Xunit;
+
+namespace RnnFast.Tests;
+
+public sealed class OneDnnTests
+{
+    // ------------------------------------------------------------------ layout conversion (pure)
+
+    [Fact]
+    public void Lstm_weights_become_ldigo_with_the_same_gate_order()
+    {
+        const int G = 4, H = 2, I = 3;
+        var w = new float[G * H * I];
+        for (int g = 0; g < G; g++)
+        for (int o = 0; o < H; o++)
+        for (int i = 0; i < I; i++) w[(g * H + o) * I + i] = 100 * g + 10 * o + i;
+        var dst = new float[w.Length];
+        OneDnnLayout.ToLdigo(w, dst, G, H, I, OneDnnLayout.GatePermutation(RnnMode.Lstm));
+        for (int i = 0; i < I; i++)
+        for (int k = 0; k < G; k++)
+        for (int o = 0; o < H; o++)
+            Assert.Equal(100 * k + 10 * o + i, dst[(i * G + k) * H + o]);
+    }
+
+    [Fact]
+    public void Gru_gates_are_reordered_to_u_r_n()
+    {
+        const int G = 3, H = 2, I = 2;
+        var w = new float[G * H * I];
+        for (int g = 0; g < G; g++)
+        for (int o = 0; o < H; o++)
+        for (int i = 0; i < I; i++) w[(g * H + o) * I + i] = 100 * g + 10 * o + i;
+        var dst = new float[w.Length];
+        OneDnnLayout.ToLdigo(w, dst, G, H, I, OneDnnLayout.GatePermutation(RnnMode.Gru));
+        int[] torchGateOf = [1, 0, 2]; // oneDNN u = PyTorch z (1), r = r (0), c~ = n (2)
+        for (int i = 0; i < I; i++)
+        for (int k = 0; k < G; k++)
+        for (int o = 0; o < H; o++)
+            Assert.Equal(100 * torchGateOf[k] + 10 * o + i, dst[(i * G + k) * H + o]);
+    }
+
+    [Theory]
+    [InlineData(RnnMode.Lstm)]
+    [InlineData(RnnMode.Gru)]
+    [InlineData(RnnMode.RnnTanh)]
+    public void Ldigo_round_trips(RnnMode mode)
+    {
+        int G = RnnDesc.GateCountOf(mode), H = 5, I = 7;
+        var r = new Random(3);
+        var w = Enumerable.Range(0, G * H * I).Select(_ => (float)r.NextDouble()).ToArray();
+        var ldigo = new float[w.Length];
+        var perm = OneDnnLayout.GatePermutation(mode);
+        OneDnnLayout.ToLdigo(w, ldigo, G, H, I, perm);
+        var back = new float[w.Length];
+        OneDnnLayout.AddFromLdigo(ldigo, back, G, H, I, perm);
+        Assert.Equal(w, back);
+    }
+
+    [Fact]
+    public void Lstm_and_rnn_biases_are_summed()
+    {
+        const int H = 3;
+        var bih = Enumerable.Range(0, 4 * H).Select(i => (float)i).ToArray();
+        var bhh = Enumerable.Range(0, 4 * H).Select(i => 1000f * i).ToArray();
+        var b = new float[4 * H];
+        OneDnnLayout.ToBias(RnnMode.Lstm, bih, bhh, b, H);
+        for (int j = 0; j < 4 * H; j++) Assert.Equal(1001f * j, b[j]);
+
+        var rb = new float[H];
+        OneDnnLayout.ToBias(RnnMode.RnnRelu, bih.AsSpan(0, H), bhh.AsSpan(0, H), rb, H);
+        Assert.Equal([0f, 1001f, 2002f], rb);
+
+        var none = Enumerable.Repeat(9f, 4 * H).ToArray();
+        OneDnnLayout.ToBias(RnnMode.Lstm, default, default, none, H);
+        Assert.All(none, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Gru_has_four_bias_gates_u_r_cx_ch()
+    {
+        const int H = 2;
+        Assert.Equal(4, OneDnnLayout.BiasGates(RnnMode.Gru));
+        // PyTorch gates r, z, n: b_ih = 1.., b_hh = 100..
+        float[] bih = [1, 2, 3, 4, 5, 6];         // r: 1,2  z: 3,4  n: 5,6
+        float[] bhh = [100, 200, 300, 400, 500, 600];
+        var b = new float[4 * H];
+        OneDnnLayout.ToBias(RnnMode.Gru, bih, bhh, b, H);
+        Assert.Equal([303f, 404f, 101f, 202f, 5f, 6f, 500f, 600f], b); // u = z sums, r sums, c from x = b_ih_n, c from h = b_hh_n
+
+        var dbih = new float[3 * H];
+        var dbhh = new float[3 * H];
+        OneDnnLayout.AddFromBias(RnnMode.Gru, [1, 2, 3, 4, 5, 6, 7, 8], dbih, dbhh, H);
+        Assert.Equal([3f, 4f, 1f, 2f, 5f, 6f], dbih);
+        Assert.Equal([3f, 4f, 1f, 2f, 7f, 8f], dbhh);
+    }
+
+    [Fact]
+    public void Projection_is_transposed_to_ldio()
+    {
+        const int P = 2, H = 3;
+        float[] whr = [1, 2, 3, 4, 5, 6]; // (P, H)
+        var ldio = new float[P * H];
+        OneDnnLayout.ToLdio(whr, ldio, P, H);
+        Assert.Equal([1f, 4f, 2f, 5f, 3f, 6f], ldio);
+        var back = new float[P * H];
+        OneDnnLayout.AddFromLdio(ldio, back, P, H);
+        Assert.Equal(whr, back);
+    }
+
+    [Fact]
+    public void Lengths_are_grouped_longest_first()
+    {
+        var groups = OneDnnLayout.GroupByLength([3, 5, 3, 1, 5]);
+        Assert.Equal([5, 3, 1], groups.Select(g => g.Length));
+        Assert.Equal([1, 4], groups[0].Indices);
+        Assert.Equal([0, 2], groups[1].Indices);
+        Assert.Equal([3], groups[2].Indices);
+    }
+
+    [Fact]
+    public void Every_public_type_of_the_onednn_assemblies_has_an_xml_summary()
+    {
+        foreach (var asm in new[] { typeof(OneDnnBackend).Assembly, typeof(DnnlMemoryDesc).Assembly })
+        {
+            var xmlPath = Path.ChangeExtension(asm.Location, ".xml");
+            Assert.True(File.Exists(xmlPath), $"{xmlPath} missing");
+            var documented = System.Xml.Linq.XDocument.Load(xmlPath).Descendants("member")
+                .Where(m => m.Element("summary") is { } s && s.Value.Trim().Length > 0)
+                .Select(m => (string)m.Attribute("name")!)
+                .ToHashSet();
+            var missing = asm.GetExportedTypes().Where(t => !t.Name.Contains('<')) // compiler-generated (fixed buffers)
+                .Select(t => "T:" + t.FullName!.Replace('+', '.')).Where(n => !documented.Contains(n)).ToList();
+            Assert.True(missing.Count == 0, $"{asm.GetName().Name}: public types without an XML summary: " + string.Join(", ", missing));
+        }
+    }
+
+    // ------------------------------------------------------------------ loader and errors
+
+    [Fact]
+    public void Loader_trace_names_every_attempt()
+    {
+        var spec = new NativeLibrarySpec("Test", "rnnfast_test_lib", "RNNFAST_TEST_LIB_PATH",
+            ["librnnfast-does-not-exist.so.7", "/nonexistent/dir/librnnfast.so"]);
+        var result = NativeLibraryLoader.TryLoad(spec, overridePath: null);
+        Assert.False(result.Succeeded);
+        Assert.Equal(2, result.Trace.Count);
+        var text = result.Describe();
+        Assert.Contains("librnnfast-does-not-exist.so.7", text);
+        Assert.Contains("/nonexistent/dir/librnnfast.so: no such file", text);
+        Assert.Contains("RNNFAST_TEST_LIB_PATH", text);
+        Assert.Throws<DllNotFoundException>(() => result.GetHandleOrThrow());
+    }
+
+    [Fact]
+    public void Env_override_replaces_the_search_and_shows_in_the_unavailable_reason()
+    {
+        const string missing = "/nonexistent/onednn/libdnnl.so.2";
+        var result = NativeLibraryLoader.TryLoad(DnnlLibrary.Spec, missing);
+        Assert.False(result.Succeeded);
+        Assert.Single(result.Trace);
+        Assert.Contains(DnnlLibrary.PathVariable, result.Describe());
+
+        var backend = new OneDnnBackend(missing);
+        Assert.False(backend.IsAvailable);
+        Assert.Contains(missing + ": no such file", backend.Availability.Reason);
+        Assert.Contains("oneDNN library not found", backend.Availability.Reason);
+        var e = Assert.Throws<BackendUnavailableException>(() => backend.CreateRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 2, 3), new Random(1))));
+        Assert.Contains(missing, e.Message);
+    }
+
+    [Fact]
+    public void A_bad_status_becomes_an_exception_naming_the_call()
+    {
+        var e = Assert.Throws<DnnlException>(() => DnnlException.Check(3, "dnnl_lstm_forward_desc_init"));
+        Assert.Equal("dnnl_lstm_forward_desc_init", e.Call);
+        Assert.Equal(DnnlStatus.Unimplemented, e.Status);
+        Assert.Contains("dnnl_lstm_forward_desc_init", e.Message);
+        Assert.Contains("dnnl_unimplemented", e.Message);
+        DnnlException.Check(0, "fine"); // success does not throw
+    }
+
+    [BackendTheory]
+    [InlineData("onednn")]
+    public void A_real_failing_call_names_itself(string backend)
+    {
+        Assert.True(BackendRegistry.Get(backend).IsAvailable);
+        // ldigo is a 5-d tag: oneDNN rejects it for 3 dimensions.
+        var e = Assert.Throws<DnnlException>(() => DnnlMemoryDesc.ByTag([2, 3, 4], DnnlFormatTag.Ldigo));
+        Assert.Equal("dnnl_memory_desc_init_by_tag", e.Call);
+        Assert.Equal(DnnlStatus.InvalidArguments, e.Status);
+    }
+
+    // ------------------------------------------------------------------ against the reference on random problems
+
+    public static IEnumerable<object[]> Problems() =>
+        from p in new[]
+        {
+            "lstm:I5:H7:L1:D1:P0:varlen",
+            "lstm:I5:H7:L2:D2:P0:varlen:h0",
+            "lstm:I4:H6:L1:D1:P3",
+            "lstm:I4:H6:L2:D2:P3:h0",
+            "lstm:I4:H6:L2:D2:P3:varlen:h0",
+            "gru:I5:H6:L2:D2:P0:varlen:h0",
+            "gru:I3:H4:L1:D1:P0",
+            "rnn_relu:I5:H6:L2:D1:P0:varlen",
+            "rnn_tanh:I5:H6:L1:D2:P0:varlen:h0",
+            "lstm:I5:H7:L1:D1:P0:nobias:varlen",
+        }
+        select new object[] { "onednn", p };
+
+    [BackendTheory]
+    [MemberData(nameof(Problems))]
+    public void Random_problem_matches_the_reference(string backend, string problem)
+    {
+        var (desc, inputs) = MakeProblem(problem, seed: problem.GetHashCode(StringComparison.Ordinal) & 0xffff);
+        var parameters = RnnParameters.Create(desc, new Random(7));
+        using var ours = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+
+        var a = ours.Forward(inputs, training: true);
+        var b = oracle.Forward(inputs, training: true);
+        AssertClose(b.Output, a.Output, "output");
+        AssertClose(b.HN, a.HN, "h_n");
+        if (desc.HasCellState) AssertClose(b.CN!, a.CN!, "c_n");
+        if (inputs.Lengths != null) AssertPaddingIsZero(a.Output, inputs.Lengths);
+
+        var inf = ours.Forward(inputs, training: false);
+        AssertClose(a.Output, inf.Output, "inference output");
+        AssertClose(a.HN, inf.HN, "inference h_n");
+
+        var r = new Random(11);
+        var dY = RandomTensor(r, a.Output.Shape);
+        var dH = RandomTensor(r, a.HN.Shape);
+        var dC = desc.HasCellState ? RandomTensor(r, a.CN!.Shape) : null;
+        var ga = ours.Backward(inputs, a, dY, dH, dC);
+        var gb = oracle.Backward(inputs, b, dY, dH, dC);
+        AssertClose(gb.DInput, ga.DInput, "grad_input");
+        AssertClose(gb.DH0, ga.DH0, "grad_h0");
+        if (desc.HasCellState) AssertClose(gb.DC0!, ga.DC0!, "grad_c0");
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
+
+        Assert.Null(((OneDnnRnnPlan)ours).FallbackReason);
+    }
+
+    [BackendTheory]
+    [InlineData("onednn")]
+    public void Changed_weights_are_converted_again(string backend)
+    {
+        var (desc, inputs) = MakeProblem("lstm:I4:H5:L2:D2:P0", seed: 5);
+        var parameters = RnnParameters.Create(desc, new Random(9));
+        using var ours = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+        var before = ours.Forward(inputs, training: false).Output.ToArray();
+        foreach (var t in parameters.Tensors)
+        {
+            var s = t.Span;
+            for (int i = 0; i < s.Length; i++) s[i] *= -1.5f;
+            t.MarkChanged();
+        }
+        var after = ours.Forward(inputs, training: false);
+        Assert.NotEqual(before, after.Output.ToArray());
+        AssertClose(oracle.Forward(inputs, training: false).Output, after.Output, "output after the update");
+    }
+
+    [BackendTheory]
+    [InlineData("onednn")]
+    public void Concurrent_inference_gives_the_same_answers(string backend)
+    {
+        var (desc, inputs) = MakeProblem("lstm:I8:H16:L2:D2:P0:varlen:h0", seed: 3);
+        using var plan = BackendRegistry.Get(backend).CreateRnnPlan(RnnParameters.Create(desc, new Random(4)));
+        var expected = plan.Forward(inputs, training: false).Output.ToArray();
+        var results = new float[16][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => results[i] = plan.Forward(inputs, training: false).Output.ToArray());
+        Assert.All(results, r => Assert.Equal(expected, r));
+    }
+
+    [BackendTheory]
+    [InlineData("onednn")]
+    public void Thread_count_can_be_set(string backend)
+    {
+        Assert.True(BackendRegistry.Get(backend).IsAvailable);
+        var b = new OneDnnBackend(); // not the registered one: other tests run beside this one
+        try
+        {
+            b.Threads = 1;
+            Assert.Equal(1, b.Threads);
+            var (desc, inputs) = MakeProblem("gru:I3:H4:L1:D1:P0", seed: 2);
+            var parameters = RnnParameters.Create(desc, new Random(1));
+            using var plan = b.CreateRnnPlan(parameters);
+            using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+            AssertClose(oracle.Forward(inputs, false).Output, plan.Forward(inputs, false).Output, "output with 1 thread");
+        }
+        finally
+        {
+            b.Threads = 0;
+            Assert.True(b.Threads >= 1);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// <summary>"mode:I5:H7:L2:D2:P3[:varlen][:h0][:nobias]" -> a desc and random time-major inputs (T=6, N=5).</summary>
+    private static (RnnDesc, RnnInputs) MakeProblem(string spec, int seed)
+    {
+        var parts = spec.Split(':');
+        int Get(char k) => int.Parse(parts.First(p => p[0] == k && char.IsDigit(p[1]))[1..]);
+        var desc = new RnnDesc(RnnDesc.ParseMode(parts[0]), Get('I'), Get('H'), Get('L'), Get('D') == 2, projSize: Get('P'),
+            bias: !parts.Contains("nobias"));
+        const int T = 6, N = 5;
+        var r = new Random(seed);
+        var x = RandomTensor(r, [T, N, desc.InputSize]);
+        int S = desc.NumLayers * desc.Directions;
+        Tensor? h0 = null, c0 = null;
+        if (parts.Contains("h0"))
+        {
+            h0 = RandomTensor(r, [S, N, desc.OutputHiddenSize]);
+            if (desc.HasCellState) c0 = RandomTensor(r, [S, N, desc.HiddenSize]);
+        }
+        int[]? lengths = parts.Contains("varlen") ? [4, 6, 1, 4, 2] : null;
+        return (desc, RnnRunner.Prepare(desc, x, h0, c0, lengths));
+    }
+
+    private static Tensor RandomTensor(Random r, int[] shape)
+    {
+        var t = Tensor.Zeros(shape);
+        var s = t.Span;
+        for (int i = 0; i < s.Length; i++) s[i] = (float)(r.NextDouble() * 2 - 1);
+        return t;
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.Shape, actual.Shape);
+        var e = expected.ToArray();
+        var a = actual.ToArray();
+        for (int i = 0; i < e.Length; i++)
+        {
+            double tol = 2e-5 + 2e-4 * Math.Abs(e[i]);
+            Assert.True(Math.Abs(e[i] - a[i]) <= tol, $"{what}[{i}]: expected {e[i]}, got {a[i]}");
+        }
+    }
+
+    private static void AssertPaddingIsZero(Tensor output, int[] lengths)
+    {
+        int T = output.Shape[0], N = output.Shape[1], F = output.Shape[2];
+        var y = output.ToArray();
+        for (int t = 0; t < T; t++)
+        for (int n = 0; n < N; n++)
+            if (t >= lengths[n])
+                for (int f = 0; f < F; f++) Assert.Equal(0f, y[(t * N + n) * F + f]);
+    }
+}
