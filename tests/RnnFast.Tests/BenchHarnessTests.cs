@@ -174,6 +174,20 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.Equal(JsonValueKind.Null, broken.GetProperty("ms_median").ValueKind);
     }
 
+    [Fact]
+    public void The_reference_is_not_timed_when_one_step_would_blow_the_budget_and_says_why()
+    {
+        var path = WriteShapes("lstm uni 1 2 32 128 128 inference\n");
+        var (code, o, e) = Bench(Args(path) with { MaxSeconds = 1e-4 }, [Reference]);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o);
+        var r = doc.RootElement.GetProperty("results").EnumerateArray().Single();
+        Assert.True(r.GetProperty("correct").GetBoolean());
+        Assert.Contains("s budget; raise --max-seconds", r.GetProperty("not_timed").GetString());
+        Assert.Equal(JsonValueKind.Null, r.GetProperty("ms_median").ValueKind);
+        Assert.Contains("not timed", e);
+    }
+
     // ------------------------------------------------------------------ ratios
 
     [Fact]

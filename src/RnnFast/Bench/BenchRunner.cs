@@ -262,7 +262,7 @@ public sealed class BenchRunner
         if (isReference && stepEstimate > budget)
         {
             result.NotTimed = $"one step of the full batch would take about {stepEstimate:F1} s here (estimated from the check's speed), " +
-                              $"over the {budget:0.###} s budget; raise --max-seconds to time it";
+                              $"over the {budget:G3} s budget; raise --max-seconds to time it";
             return;
         }
 
