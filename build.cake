@@ -38,11 +38,31 @@ Task("Test")
         {
             Configuration = configuration,
             NoBuild = true,
-            Loggers = new[] { "trx", "console;verbosity=normal" },
+            Loggers = new[] { "trx;LogFileName=all.trx", "console;verbosity=normal" },
             ResultsDirectory = results,
         });
     }
     catch (Exception e) { failure = e; }
+
+    // The managed cpu backend has three SIMD paths; run its kernel and golden tests again on the other two
+    // (DOTNET_EnableAVX512=0: AVX2+FMA; DOTNET_EnableHWIntrinsic=0: scalar).
+    foreach (var (name, variable) in new[] { ("avx2", "DOTNET_EnableAVX512"), ("scalar", "DOTNET_EnableHWIntrinsic") })
+    {
+        Information($"cpu backend tests on the {name} path ({variable}=0)");
+        try
+        {
+            DotNetTest(solution, new DotNetTestSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                Filter = "FullyQualifiedName~Cpu|FullyQualifiedName~GoldenPlan",
+                Loggers = new[] { $"trx;LogFileName={name}.trx", "console;verbosity=minimal" },
+                ResultsDirectory = results,
+                EnvironmentVariables = new Dictionary<string, string> { [variable] = "0" },
+            });
+        }
+        catch (Exception e) { failure ??= e; }
+    }
 
     // One plain summary line over every test assembly, read from the TRX files.
     int passed = 0, failed = 0, skipped = 0;
