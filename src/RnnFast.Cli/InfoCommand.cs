@@ -21,7 +21,7 @@ internal static class InfoCommand
     {
         o.WriteLine($"RnnFast {typeof(Tensor).Assembly.GetName().Version}");
         o.WriteLine($"runtime:  .NET {Environment.Version} on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture})");
-        o.WriteLine($"cpu:      {CpuModel()}, {Environment.ProcessorCount} logical cores");
+        o.WriteLine($"cpu:      {RnnFast.Bench.BenchMachine.CpuModel()}, {Environment.ProcessorCount} logical cores");
         o.WriteLine($"isa:      {IsaSummary()}");
         o.WriteLine("backends:");
         Backend? auto = null;
@@ -47,18 +47,5 @@ internal static class InfoCommand
         else if (Avx.IsSupported) parts.Add("AVX");
         if (AdvSimd.IsSupported) parts.Add("NEON");
         return parts.Count == 0 ? "none (scalar only)" : string.Join(", ", parts);
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            if (File.Exists("/proc/cpuinfo"))
-                foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("model name", StringComparison.Ordinal))
-                        return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        return RuntimeInformation.ProcessArchitecture.ToString();
     }
 }
