@@ -14,6 +14,7 @@
 // primitive's workspace; backward runs the backward primitives top layer first and maps gradients back to PyTorch's
 // layout. If oneDNN reports a configuration unimplemented, the plan falls back to the cpu backend (reason kept).
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using RnnFast.Bindings.OneDnn;
 
@@ -30,6 +31,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     private readonly int[] _perm;
     private UserWeights _weights;
     private IRnnPlan? _fallback;
+    private ShapeEntry? _last; // the most recent entry: steady-state calls skip the lock and the dictionary
     private bool _disposed;
 
     public OneDnnRnnPlan(OneDnnBackend backend, RnnParameters parameters)
@@ -60,6 +62,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         lock (_gate)
         {
             _disposed = true;
+            Volatile.Write(ref _last, null);
             _entries.Clear();
             _fallback?.Dispose();
         }
@@ -210,6 +213,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         public ArgSet[]? Bwd;
         public DnnlMemory?[]? BwdScratch;
         public readonly float[]?[] Inter = new float[2][];
+        public float[]? Zeros; // pinned zeros for an absent h0 / c0 (only ever read by the primitive)
         public readonly DnnlExecArg[] Args = new DnnlExecArg[32];
         public readonly List<GCHandle> Pins = [];
 
@@ -239,10 +243,16 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     private ShapeEntry GetEntry(int T, int N, bool training)
     {
+        var last = Volatile.Read(ref _last);
+        if (last != null && last.T == T && last.N == N && last.Training == training) return last;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_entries.TryGetValue((T, N, training), out var e)) return e;
+            if (_entries.TryGetValue((T, N, training), out var e))
+            {
+                Volatile.Write(ref _last, e);
+                return e;
+            }
             if (_entries.Count >= MaxCachedShapes) _entries.Clear(); // live workspaces keep their own entries alive
             var layers = new LayerPrims[L];
             for (int l = 0; l < L; l++)
@@ -254,6 +264,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             }
             e = new ShapeEntry { T = T, N = N, Training = training, Layers = layers };
             _entries[(T, N, training)] = e;
+            Volatile.Write(ref _last, e);
             return e;
         }
     }
@@ -466,6 +477,18 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         float[]? c0 = inputs.C0 == null ? null : HostOf(inputs.C0);
         int S = L * D;
 
+        if (inputs.Lengths == null && !training)
+        {
+            // Steady-state inference: a pooled context, the caller's buffers bound in place, no per-call dnnl objects
+            // and no managed allocation besides the returned tensors.
+            var yOut = GC.AllocateUninitializedArray<float>(checked(T * N * F));
+            var hn = GC.AllocateUninitializedArray<float>(S * N * Ho);
+            var cn = Desc.HasCellState ? GC.AllocateUninitializedArray<float>(S * N * H) : null;
+            RunInference(T, N, x, h0, Desc.HasCellState ? c0 : null, yOut, hn, cn, w);
+            return new RnnForwardResult(Tensor.FromArray(yOut, T, N, F), Tensor.FromArray(hn, S, N, Ho),
+                cn == null ? null : Tensor.FromArray(cn, S, N, H), null);
+        }
+
         if (inputs.Lengths == null)
         {
             var g = RunGroup(T, N, training ? (float[])x.Clone() : x, h0, c0, null, training, w);
@@ -492,6 +515,57 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         return new RnnForwardResult(Tensor.FromArray(y, T, N, F), Tensor.FromArray(hN, S, N, Ho),
             cN == null ? null : Tensor.FromArray(cN, S, N, H), training ? new Workspace { T = T, N = N, Groups = groups } : null);
     }
+
+    /// <summary>
+    /// Inference on one (T, N) problem into the caller's <paramref name="y"/>, <paramref name="hN"/>, <paramref name="cN"/>:
+    /// the pooled context's memory objects are re-pointed at the (fixed) buffers; h0/c0 null mean zeros.
+    /// </summary>
+    private void RunInference(int T, int N, float[] x, float[]? h0, float[]? c0, float[] y, float[] hN, float[]? cN, UserWeights w)
+    {
+        int S = L * D, F = D * Ho;
+        var e = GetEntry(T, N, training: false);
+        var pw = WeightsFor(e, w, backward: false);
+        var ctx = Rent(e, backward: false);
+        try
+        {
+            _backend.ApplyThreads();
+            float* zeros = null;
+            if (h0 == null || (cN != null && c0 == null))
+                zeros = PinnedPointer(ctx.Zeros ??= GC.AllocateArray<float>(S * N * Math.Max(Ho, H), pinned: true));
+            long size = (long)T * N * F;
+            fixed (float* px = x, ph0Given = h0, pc0Given = c0, py = y, phN = hN, pcN = cN)
+            {
+                float* ph0 = h0 != null ? ph0Given : zeros;
+                float* pc0 = cN == null ? null : c0 != null ? pc0Given : zeros;
+                var args = ctx.Args;
+                for (int l = 0; l < L; l++)
+                {
+                    var set = ctx.Fwd[l];
+                    set.Bind(DnnlArg.SrcLayer, l == 0 ? px : PinnedPointer(ctx.Inter[(l - 1) & 1]!));
+                    set.Bind(DnnlArg.SrcIter, ph0 + (long)l * D * N * Ho);
+                    set.Bind(DnnlArg.DstLayer, l == L - 1 ? py : PinnedPointer(Scratch(ctx.Inter, l & 1, size)));
+                    set.Bind(DnnlArg.DstIter, phN + (long)l * D * N * Ho);
+                    if (pcN != null)
+                    {
+                        set.Bind(DnnlArg.SrcIterC, pc0 + (long)l * D * N * H);
+                        set.Bind(DnnlArg.DstIterC, pcN + (long)l * D * N * H);
+                    }
+                    int n = set.CopyTo(args, 0);
+                    n = WeightArgs(args, n, pw, l);
+                    if (ctx.FwdScratch[l] is { } sp) args[n++] = new DnnlExecArg(DnnlArg.Scratchpad, sp);
+                    e.Layers[l].Fwd.Execute(ctx.Stream, args.AsSpan(0, n));
+                }
+            }
+        }
+        finally
+        {
+            Array.Clear(ctx.Args);
+            e.Pool.Add(ctx);
+        }
+    }
+
+    /// <summary>The address of a pinned (POH) array's first element; stable for the array's lifetime.</summary>
+    private static float* PinnedPointer(float[] pinned) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
 
     /// <summary>Runs the stack on one (T, N) problem. <paramref name="x"/> is read in place; h0/c0 null mean zeros.</summary>
     private GroupRecord RunGroup(int T, int N, float[] x, float[]? h0, float[]? c0, int[]? idx, bool training, UserWeights w)

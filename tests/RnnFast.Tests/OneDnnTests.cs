@@ -285,6 +285,32 @@ public sealed class OneDnnTests
     }
 
     [BackendTheory]
+    [InlineData("onednn", "lstm:I8:H16:L2:D2:P0")]
+    [InlineData("onednn", "lstm:I8:H16:L2:D2:P0:h0")]
+    [InlineData("onednn", "lstm:I8:H16:L3:D1:P6:h0")]
+    [InlineData("onednn", "gru:I8:H16:L2:D2:P0")]
+    [InlineData("onednn", "gru:I8:H16:L3:D1:P0:h0")]
+    public void Pooled_fixed_length_inference_is_right_and_repeatable_on_many_threads(string backend, string spec)
+    {
+        // Fixed-length inference reuses pooled contexts (stream, memory objects re-pointed per call, zero states):
+        // every call, on any thread, must match the reference, h_n and c_n included.
+        var (desc, inputs) = MakeProblem(spec, seed: 11);
+        var parameters = RnnParameters.Create(desc, new Random(12));
+        using var plan = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+        var want = oracle.Forward(inputs, training: false);
+        var results = new RnnForwardResult[24];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            i => results[i] = plan.Forward(inputs, training: false));
+        foreach (var got in results.Append(plan.Forward(inputs, training: false)))
+        {
+            AssertClose(want.Output, got.Output, "output");
+            AssertClose(want.HN, got.HN, "h_n");
+            if (want.CN != null) AssertClose(want.CN, got.CN!, "c_n");
+        }
+    }
+
+    [BackendTheory]
     [InlineData("onednn")]
     public void Thread_count_can_be_set(string backend)
     {
