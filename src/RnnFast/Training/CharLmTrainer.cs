@@ -107,12 +107,7 @@ public sealed class CharLmTrainer
             }
             var tape = new Tape();
             var loss = net.LanguageModelLoss(tape, tokens, targets, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
-            double norm = GradClip.ClipGradNorm(parameters, o.Clip > 0 ? o.Clip : double.PositiveInfinity);
-            float l = loss.Value.Span[0];
-            TrainingSetup.EnsureFinite(l, norm, step);
-            optimizer.Step();
+            var (l, norm) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step);
             step++;
             trainLoss.Add(l);
 

@@ -68,12 +68,7 @@ public sealed class ClassifierTrainer
             var tape = new Tape();
             var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
             var loss = tape.CrossEntropy(logits, batch.Select(b => b.Class).ToArray());
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
-            double norm = GradClip.ClipGradNorm(parameters, o.Clip > 0 ? o.Clip : double.PositiveInfinity);
-            float l = loss.Value.Span[0];
-            TrainingSetup.EnsureFinite(l, norm, step);
-            optimizer.Step();
+            var (l, norm) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step);
             step++;
             losses.Add(l);
             tokensSeen += lengths.Sum();

@@ -16,6 +16,21 @@ internal static class TrainingSetup
         _ => new Adam(parameters, lr),
     };
 
+    /// <summary>
+    /// One optimizer step after a recorded forward: zero the gradients, backpropagate <paramref name="loss"/>, clip to the
+    /// global norm <paramref name="clip"/> (0 = off), refuse NaN/Inf, then update. Returns the loss and the pre-clip norm.
+    /// </summary>
+    public static (float Loss, double GradNorm) BackwardAndStep(Tape tape, Variable loss, Optimizer optimizer, IReadOnlyList<Variable> parameters, double clip, int step)
+    {
+        optimizer.ZeroGrad();
+        tape.Backward(loss);
+        double norm = GradClip.ClipGradNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
+        float l = loss.Value.Span[0];
+        EnsureFinite(l, norm, step);
+        optimizer.Step();
+        return (l, norm);
+    }
+
     /// <summary>A random stream that depends only on (seed, step, purpose): batches, dropout, samples.</summary>
     public static Random StepRandom(int seed, int step, int purpose)
     {
