@@ -8,7 +8,6 @@ namespace RnnFast.Optim;
 public sealed class Adagrad : Optimizer
 {
     private readonly Tensor[] _sums;   // per parameter: sum of squared gradients
-    private readonly Tensor[] _steps;  // (1,) per parameter: updates applied to it
 
     public Adagrad(IReadOnlyList<Variable> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0,
         double initialAccumulatorValue = 0, double eps = 1e-10)
@@ -24,7 +23,7 @@ public sealed class Adagrad : Optimizer
         Eps = eps;
         _sums = ZerosLikeParameters();
         foreach (var s in _sums) s.Span.Fill((float)initialAccumulatorValue);
-        _steps = Parameters.Select(_ => Tensor.Zeros(1)).ToArray();
+        UseStepCounters();
     }
 
     public double LrDecay { get; }
@@ -32,27 +31,12 @@ public sealed class Adagrad : Optimizer
     public double InitialAccumulatorValue { get; }
     public double Eps { get; }
 
-    public override IReadOnlyDictionary<string, Tensor> StateTensors()
-    {
-        var state = new Dictionary<string, Tensor>();
-        for (int i = 0; i < _sums.Length; i++)
-        {
-            state[$"step.{i}"] = _steps[i];
-            state[$"sum.{i}"] = _sums[i];
-        }
-        return state;
-    }
-
-    protected override void OnStepCountSet(int value)
-    {
-        foreach (var s in _steps) s.Span[0] = value;
-    }
+    public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
+        NamedState(("sum", _sums));
 
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
-        var stepT = _steps[index].Span;
-        stepT[0] += 1f;
-        double step = stepT[0];
+        double step = AdvanceStep(index);
         var sum = _sums[index].Span;
         float wd = (float)WeightDecay;
         float negClr = (float)(-LearningRate / (1 + (step - 1) * LrDecay));

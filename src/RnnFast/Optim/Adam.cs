@@ -9,7 +9,6 @@ public sealed class Adam : Optimizer
 {
     private readonly Tensor[] _expAvg;    // m per parameter
     private readonly Tensor[] _expAvgSq;  // v per parameter
-    private readonly Tensor[] _steps;     // (1,) per parameter: updates applied to it (float, as PyTorch stores it)
 
     public Adam(IReadOnlyList<Variable> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
         : base(parameters, lr)
@@ -24,7 +23,7 @@ public sealed class Adam : Optimizer
         WeightDecay = weightDecay;
         _expAvg = ZerosLikeParameters();
         _expAvgSq = ZerosLikeParameters();
-        _steps = Parameters.Select(_ => Tensor.Zeros(1)).ToArray();
+        UseStepCounters();
     }
 
     public double Beta1 { get; }
@@ -32,28 +31,12 @@ public sealed class Adam : Optimizer
     public double Eps { get; }
     public double WeightDecay { get; }
 
-    public override IReadOnlyDictionary<string, Tensor> StateTensors()
-    {
-        var state = new Dictionary<string, Tensor>();
-        for (int i = 0; i < _expAvg.Length; i++)
-        {
-            state[$"step.{i}"] = _steps[i];
-            state[$"exp_avg.{i}"] = _expAvg[i];
-            state[$"exp_avg_sq.{i}"] = _expAvgSq[i];
-        }
-        return state;
-    }
-
-    protected override void OnStepCountSet(int value)
-    {
-        foreach (var s in _steps) s.Span[0] = value;
-    }
+    public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
+        NamedState(("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq));
 
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
-        var stepT = _steps[index].Span;
-        stepT[0] += 1f;
-        double step = stepT[0];
+        double step = AdvanceStep(index);
         var m = _expAvg[index].Span;
         var v = _expAvgSq[index].Span;
 

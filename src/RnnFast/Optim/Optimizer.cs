@@ -88,9 +88,36 @@ public abstract class Optimizer
     /// <summary>Updates parameter <paramref name="index"/> in place from its gradient.</summary>
     protected abstract void Update(int index, Span<float> param, ReadOnlySpan<float> grad);
 
-    /// <summary>Called when <see cref="StepCount"/> is assigned (resume): optimizers with per-parameter counters sync them.</summary>
+    /// <summary>Called when <see cref="StepCount"/> is assigned (resume): per-parameter counters, if any, follow it.</summary>
     protected virtual void OnStepCountSet(int value)
     {
+        if (_stepCounters == null) return;
+        foreach (var s in _stepCounters) s.Span[0] = value;
+    }
+
+    private Tensor[]? _stepCounters; // (1,) per parameter: updates applied to it (float, as PyTorch stores "step")
+
+    /// <summary>Gives every parameter its own step counter ("step.i"), as Adam and Adagrad keep them.</summary>
+    private protected void UseStepCounters() => _stepCounters = Parameters.Select(_ => Tensor.Zeros(1)).ToArray();
+
+    /// <summary>Increments parameter <paramref name="index"/>'s step counter and returns the new count.</summary>
+    private protected double AdvanceStep(int index)
+    {
+        var counter = _stepCounters![index].Span;
+        counter[0] += 1f;
+        return counter[0];
+    }
+
+    /// <summary>The state as "step.i" (when counted) then "&lt;name&gt;.i" for each named per-parameter tensor, parameter by parameter.</summary>
+    private protected IReadOnlyDictionary<string, Tensor> NamedState(params (string Name, Tensor[] Tensors)[] perParameter)
+    {
+        var state = new Dictionary<string, Tensor>();
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            if (_stepCounters != null) state[$"step.{i}"] = _stepCounters[i];
+            foreach (var (name, tensors) in perParameter) state[$"{name}.{i}"] = tensors[i];
+        }
+        return state;
     }
 
     protected static void CheckNonNegative(double value, string name)

@@ -27,13 +27,8 @@ public sealed class Sgd : Optimizer
     public double WeightDecay { get; }
     public bool Nesterov { get; }
 
-    public override IReadOnlyDictionary<string, Tensor> StateTensors()
-    {
-        var state = new Dictionary<string, Tensor>();
-        if (_buffers != null)
-            for (int i = 0; i < _buffers.Length; i++) state[$"momentum_buffer.{i}"] = _buffers[i];
-        return state;
-    }
+    public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
+        _buffers == null ? new Dictionary<string, Tensor>() : NamedState(("momentum_buffer", _buffers));
 
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
