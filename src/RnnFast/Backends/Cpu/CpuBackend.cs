@@ -5,11 +5,24 @@ namespace RnnFast.Backends.Cpu;
 /// <summary>The managed CPU backend ("cpu"): SIMD SGEMM and fused gate kernels in C#, on all cores.</summary>
 public sealed class CpuBackend : Backend
 {
+    /// <summary>The default backend: fp32 weights everywhere.</summary>
+    public CpuBackend() : this(false) { }
+
+    /// <param name="bf16Weights">
+    /// Batch-1 inference streams bf16 copies of the recurrent (and projection) weights, halving the memory traffic of
+    /// each step's GEMV; everything else stays fp32. Results differ from fp32 by the weights' rounding (relative 2^-8).
+    /// </param>
+    public CpuBackend(bool bf16Weights) => Bf16Weights = bf16Weights;
+
+    /// <summary>Whether batch-1 inference reads bf16 recurrent weights (see the constructor).</summary>
+    public bool Bf16Weights { get; }
+
     public override string Name => "cpu";
     public override BackendKind Kind => BackendKind.Cpu;
 
     public override string Description =>
-        $"managed SIMD kernels ({Pointwise.PathName}, {Sgemm.MR}x{Sgemm.NR} SGEMM tiles), {WorkerPool.Shared.Size} thread(s)";
+        $"managed SIMD kernels ({Pointwise.PathName}, {Sgemm.MR}x{Sgemm.NR} SGEMM tiles), {WorkerPool.Shared.Size} thread(s)" +
+        (Bf16Weights ? ", bf16 recurrent weights at batch 1" : "");
 
     public override int Score => 10;
 
@@ -18,6 +31,6 @@ public sealed class CpuBackend : Backend
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return new CpuRnnPlan(parameters);
+        return new CpuRnnPlan(parameters, Bf16Weights);
     }
 }

@@ -18,11 +18,16 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
     private readonly Stack<InferScratch> _scratch = new();
     private CpuWeights _weights;
 
-    public CpuRnnPlan(RnnParameters parameters)
+    private readonly bool _bf16;
+
+    /// <param name="parameters">The weights (packed now, re-packed when their version changes).</param>
+    /// <param name="bf16">Also keep bf16 copies of the recurrent weights for batch-1 inference (see Bf16.cs).</param>
+    public CpuRnnPlan(RnnParameters parameters, bool bf16 = false)
     {
         Parameters = parameters;
         Desc = parameters.Desc;
-        _weights = CpuWeights.Pack(parameters, parameters.VersionStamp);
+        _bf16 = bf16;
+        _weights = CpuWeights.Pack(parameters, parameters.VersionStamp, bf16);
     }
 
     public RnnDesc Desc { get; }
@@ -44,7 +49,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
             w = _weights;
             if (w.Stamp != stamp)
             {
-                w = CpuWeights.Pack(Parameters, stamp);
+                w = CpuWeights.Pack(Parameters, stamp, _bf16);
                 Volatile.Write(ref _weights, w);
             }
             return w;
@@ -109,6 +114,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         public float* XW, HH, HBuf, CBuf, HRaw, HhN, Y;
         public nint Ldy;
         public float* WhhT, HBias, WhrT;
+        public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights, else null
     }
 
     private struct StepFwd
@@ -186,6 +192,11 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
                             WhhT = Sgemm.Addr(dw.WhhT), HBias = dw.HBias == null ? null : Sgemm.Addr(dw.HBias),
                             WhrT = dw.WhrT == null ? null : Sgemm.Addr(dw.WhrT),
                         };
+                        if (!training && N == 1 && dw.WhhBf16 != null)
+                        {
+                            f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
+                            if (dw.WhrBf16 != null) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
+                        }
                         if (ws != null)
                         {
                             f.XW = Sgemm.Addr(ws.Gates[s] = GC.AllocateUninitializedArray<float>(T * N * GP, pinned: true));
@@ -317,8 +328,11 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
             for (int g = 0; g < G; g++)
             {
                 int p = q * G + g;
-                Sgemm.PanelProduct(N, K, ap, d.WhhT + (long)p * K * U, C + p * U, GP, init,
-                    gru && d.HBias != null ? d.HBias + p * U : null, U);
+                if (d.WhhBf16 != null)
+                    Bf16.Gemv(K, st.HPrev, d.WhhBf16 + (long)p * K * U, C + p * U, init, gru && d.HBias != null ? d.HBias + p * U : null, U);
+                else
+                    Sgemm.PanelProduct(N, K, ap, d.WhhT + (long)p * K * U, C + p * U, GP, init,
+                        gru && d.HBias != null ? d.HBias + p * U : null, U);
             }
             int j0 = q * U, w = Math.Min(U, H - j0);
             for (int n = 0; n < N; n++)
@@ -402,7 +416,8 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, P - j0);
-            Sgemm.PanelProduct(N, H, ap, d.WhrT + (long)p * H * U, st.HNext + j0, P, Sgemm.InitZero, null, cols);
+            if (d.WhrBf16 != null) Bf16.Gemv(H, st.HRaw, d.WhrBf16 + (long)p * H * U, st.HNext + j0, Sgemm.InitZero, null, cols);
+            else Sgemm.PanelProduct(N, H, ap, d.WhrT + (long)p * H * U, st.HNext + j0, P, Sgemm.InitZero, null, cols);
             for (int n = 0; n < N; n++)
             {
                 bool active = d.Len == null || st.T < d.Len[n];

@@ -23,6 +23,9 @@ internal sealed unsafe class DirWeights
     /// <summary>GRU only: b_hh by physical column, added to the recurrent product. (GP)</summary>
     public float[]? HBias;
 
+    /// <summary>Opt-in bf16 copies of WhhT and WhrT (same panel layout) for batch-1 inference; null unless asked for.</summary>
+    public ushort[]? WhhBf16, WhrBf16;
+
     /// <summary>Backward: packed B of W_ih (K = GP, N = I), W_hh (K = GP, N = H_out), W_hr (K = P, N = H).</summary>
     public float[]? WihB, WhhB, WhrB;
 }
@@ -53,7 +56,7 @@ internal sealed unsafe class CpuWeights
     /// <summary>Physical column of gate g, unit j.</summary>
     public static int Phys(int g, int j, int G) => (j / Sgemm.NR) * G * Sgemm.NR + g * Sgemm.NR + j % Sgemm.NR;
 
-    public static CpuWeights Pack(RnnParameters p, long stamp)
+    public static CpuWeights Pack(RnnParameters p, long stamp, bool bf16 = false)
     {
         var desc = p.Desc;
         int L = desc.NumLayers, D = desc.Directions, H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount;
@@ -81,6 +84,11 @@ internal sealed unsafe class CpuWeights
                 WhhT = PackB(whh, 1, Ho, Ho, GP, null, map),
                 WhrT = whr == null ? null : PackB(whr, 1, H, H, P, null, null),
             };
+            if (bf16)
+            {
+                dw.WhhBf16 = Bf16.FromPacked(dw.WhhT);
+                if (dw.WhrT != null) dw.WhrBf16 = Bf16.FromPacked(dw.WhrT);
+            }
             if (bih != null && bhh != null)
             {
                 dw.XBias = Pinned(GP);
