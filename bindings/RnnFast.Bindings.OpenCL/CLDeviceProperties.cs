@@ -1,7 +1,7 @@
 // The properties of one OpenCL device that RnnFast shows (`rnnfast info`) and chooses by (device selection, tile sizes).
 namespace RnnFast.Bindings.OpenCL;
 
-/// <summary>A device's name, vendor, versions, type, compute units, memories and work-group limits.</summary>
+/// <summary>A device's name, vendor, versions, type, compute units, memories, work-group limit and preferred float vector width.</summary>
 public sealed record CLDeviceProperties(
     string Name,
     string Vendor,
@@ -16,7 +16,8 @@ public sealed record CLDeviceProperties(
     long MaxAllocBytes,
     int MaxWorkGroupSize,
     bool Available,
-    bool CompilerAvailable)
+    bool CompilerAvailable,
+    int PreferredFloatVectorWidth)
 {
     /// <summary>True for a GPU (CL_DEVICE_TYPE_GPU).</summary>
     public bool IsGpu => Type.HasFlag(DeviceType.Gpu);
@@ -44,7 +45,8 @@ public sealed record CLDeviceProperties(
             (long)cl.GetDeviceInfo<ulong>(device, DeviceInfo.MaxMemAllocSize),
             (int)Math.Min(cl.GetDeviceInfo<nuint>(device, DeviceInfo.MaxWorkGroupSize), int.MaxValue),
             cl.GetDeviceInfo<uint>(device, DeviceInfo.Available) != 0,
-            cl.GetDeviceInfo<uint>(device, DeviceInfo.CompilerAvailable) != 0);
+            cl.GetDeviceInfo<uint>(device, DeviceInfo.CompilerAvailable) != 0,
+            (int)cl.GetDeviceInfo<uint>(device, DeviceInfo.PreferredVectorWidthFloat));
     }
 
     /// <summary>One line: name, type, vendor, version, compute units, memories, work-group size.</summary>

@@ -102,6 +102,7 @@ public enum DeviceInfo : uint
     MaxWorkItemDimensions = 0x1003,
     MaxWorkGroupSize = 0x1004,
     MaxWorkItemSizes = 0x1005,
+    PreferredVectorWidthFloat = 0x100A,
     MaxClockFrequency = 0x100C,
     MaxMemAllocSize = 0x1010,
     GlobalMemSize = 0x101F,

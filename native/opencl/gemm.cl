@@ -1,9 +1,13 @@
-// Tiled SGEMM for the OpenCL backend: C (M x N) = op(A) (M x K) . op(B) (K x N) [+ beta * C] [+ bias rows].
+// SGEMM for the OpenCL backend: C (M x N) = op(A) (M x K) . op(B) (K x N) [+ beta * C] [+ bias rows], in two forms
+// chosen from the device's properties (sizes arrive as -D options):
+//   sgemm      (GPUs) each work-group computes a TM x TN tile of C from TK-deep tiles of A and B staged in local
+//              memory; each work-item accumulates WM x WN outputs (rows ly + i*(TM/WM), columns lx + j*(TN/WN)).
+//   sgemm_vec  (CPU devices, e.g. PoCL, where local memory is ordinary memory and barriers are emulated) each
+//              work-item accumulates a VR x VW block in VW-wide vector registers straight from global memory (the
+//              caches do the tiling); op(B) must be B itself (row-major K x N).
 // op(A)(m,k) = transA ? A[k*lda + m] : A[m*lda + k]; op(B)(k,n) = transB ? B[n*ldb + k] : B[k*ldb + n].
-// Each work-group computes a TM x TN tile of C from TK-deep tiles of A and B staged in local memory; each work-item
-// accumulates WM x WN outputs (rows ly + i*(TM/WM), columns lx + j*(TN/WN)) in registers, in fp32 with fma.
-// Tile sizes come from the host as -D options chosen from the device's properties. Offsets are in elements, so one
-// buffer can hold many matrices. With beta == 0, C is not read (it may hold anything).
+// Accumulation is fp32 with fma. Offsets are in elements, so one buffer can hold many matrices. With beta == 0, C is
+// not read (it may hold anything).
 #ifndef TM
 #define TM 32
 #endif
@@ -85,6 +89,82 @@ void sgemm(const int M, const int N, const int K,
             if (biasMode & 1) v += bias[offBias1 + n];
             if (biasMode & 2) v += bias[offBias2 + n];
             C[m * ldc + n] = v;
+        }
+    }
+}
+
+#ifndef VW
+#define VW 8
+#endif
+#ifndef VR
+#define VR 4
+#endif
+#ifndef LXV
+#define LXV 8
+#endif
+#define PASTE(a, b) a##b
+#define EXPAND_PASTE(a, b) PASTE(a, b)
+#define floatV EXPAND_PASTE(float, VW)
+#define vloadV EXPAND_PASTE(vload, VW)
+#define vstoreV EXPAND_PASTE(vstore, VW)
+
+__kernel __attribute__((reqd_work_group_size(LXV, 1, 1)))
+void sgemm_vec(const int M, const int N, const int K,
+               __global const float* A, const int offA, const int lda, const int transA,
+               __global const float* B, const int offB, const int ldb,
+               __global float* C, const int offC, const int ldc, const float beta,
+               __global const float* bias, const int offBias1, const int offBias2, const int biasMode)
+{
+    const int n0 = get_global_id(0) * VW, m0 = get_global_id(1) * VR;
+    if (n0 >= N || m0 >= M) return;
+    A += offA;
+    B += offB;
+    C += offC;
+    // row i of the block reads A at base[i] + k * step (rows past M repeat the last row and are not stored)
+    int base[VR];
+    for (int i = 0; i < VR; i++) base[i] = transA ? min(m0 + i, M - 1) : min(m0 + i, M - 1) * lda;
+    const int step = transA ? lda : 1;
+    if (n0 + VW <= N)
+    {
+        floatV acc[VR];
+        for (int i = 0; i < VR; i++) acc[i] = (floatV)(0.0f);
+        for (int k = 0; k < K; k++)
+        {
+            const floatV b = vloadV(0, B + k * ldb + n0);
+            for (int i = 0; i < VR; i++) acc[i] = fma((floatV)(A[base[i] + k * step]), b, acc[i]);
+        }
+        for (int i = 0; i < VR; i++)
+        {
+            if (m0 + i >= M) break;
+            __global float* c = C + (m0 + i) * ldc + n0;
+            floatV v = acc[i];
+            if (beta != 0.0f) v = fma((floatV)(beta), vloadV(0, c), v);
+            if (biasMode & 1) v += vloadV(0, bias + offBias1 + n0);
+            if (biasMode & 2) v += vloadV(0, bias + offBias2 + n0);
+            vstoreV(v, 0, c);
+        }
+    }
+    else
+    {
+        // the last, partial column block: one column at a time
+        for (int n = n0; n < N; n++)
+        {
+            float acc[VR];
+            for (int i = 0; i < VR; i++) acc[i] = 0.0f;
+            for (int k = 0; k < K; k++)
+            {
+                const float b = B[k * ldb + n];
+                for (int i = 0; i < VR; i++) acc[i] = fma(A[base[i] + k * step], b, acc[i]);
+            }
+            for (int i = 0; i < VR; i++)
+            {
+                if (m0 + i >= M) break;
+                float v = acc[i];
+                if (beta != 0.0f) v = fma(beta, C[(m0 + i) * ldc + n], v);
+                if (biasMode & 1) v += bias[offBias1 + n];
+                if (biasMode & 2) v += bias[offBias2 + n];
+                C[(m0 + i) * ldc + n] = v;
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
-// The parameters of an RNN stack on the device: every tensor in PyTorch's layout and state_dict order, concatenated
-// into one buffer (the "arena"), uploaded once per parameter version. The same offsets place each parameter's
-// gradient in the gradient arena backward fills, so one read brings every gradient back.
+// The parameters of an RNN stack on the device, uploaded once per parameter version: every tensor in PyTorch's layout
+// and state_dict order concatenated into one buffer (the "arena", what backward multiplies by: dX = dG . W_ih), and the
+// same with every matrix transposed (W_ih^T (I, G*H), W_hh^T (H_out, G*H), W_hr^T (H, P): what forward multiplies by,
+// so that every SGEMM reads B row-major). The same offsets place each parameter's gradient in the gradient arena
+// backward fills, so one read brings every gradient back.
 using RnnFast.Bindings.OpenCL;
 
 namespace RnnFast.Backends.OpenCL;
@@ -44,26 +46,44 @@ internal sealed class ArenaLayout
 /// <summary>The parameters of one version, uploaded to the device as one arena.</summary>
 internal sealed class DeviceWeights
 {
-    private DeviceWeights(long stamp, CLBuffer arena)
+    private DeviceWeights(long stamp, CLBuffer arena, CLBuffer transposed)
     {
         Stamp = stamp;
         Arena = arena;
+        Transposed = transposed;
     }
 
     /// <summary>The parameters' VersionStamp when uploaded.</summary>
     public long Stamp { get; }
 
+    /// <summary>The parameters as PyTorch lays them out.</summary>
     public CLBuffer Arena { get; }
 
-    /// <summary>Concatenates the parameters in state_dict order and uploads them (blocking).</summary>
+    /// <summary>The same offsets, each weight matrix transposed (biases as they are).</summary>
+    public CLBuffer Transposed { get; }
+
+    /// <summary>Concatenates the parameters in state_dict order, as they are and transposed, and uploads both (blocking).</summary>
     public static DeviceWeights Upload(OpenCLDevice device, RnnParameters parameters, ArenaLayout layout, long stamp)
     {
         var host = new float[layout.Total];
+        var transposed = new float[layout.Total];
         for (int i = 0; i < parameters.Tensors.Count; i++)
         {
             var t = parameters.Tensors[i];
-            (t.IsHost ? t.HostArray : t.ToArray()).AsSpan().CopyTo(host.AsSpan((int)layout.Starts[i]));
+            var data = t.IsHost ? t.HostArray : t.ToArray();
+            int at = (int)layout.Starts[i];
+            data.AsSpan().CopyTo(host.AsSpan(at));
+            if (t.Rank == 2) Transpose(data, t.Shape[0], t.Shape[1], transposed.AsSpan(at, data.Length));
+            else data.AsSpan().CopyTo(transposed.AsSpan(at));
         }
-        return new DeviceWeights(stamp, device.Upload(host));
+        return new DeviceWeights(stamp, device.Upload(host), device.Upload(transposed));
+    }
+
+    /// <summary>dst (cols x rows) = src (rows x cols)^T, both row-major.</summary>
+    internal static void Transpose(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
+    {
+        for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            dst[c * rows + r] = src[r * cols + c];
     }
 }

@@ -23,6 +23,7 @@ public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
     private readonly Dictionary<int, OpenCLBackend> _byIndex = [];
     private readonly int? _deviceIndex;
     private readonly string? _libraryOverride;
+    private readonly OpenCLDevice? _injected;
     private OpenCLDevice? _device;
 
     /// <summary>The backend as registered: the best device, libOpenCL found by the loader (RNNFAST_OPENCL_PATH, then the known names).</summary>
@@ -33,7 +34,14 @@ public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
 
     private OpenCLBackend(int deviceIndex) => _deviceIndex = deviceIndex;
 
-    public override string Name => _deviceIndex is int i ? $"opencl:{i}" : "opencl";
+    /// <summary>For tests: a backend on a runtime of the test's own (e.g. with another SGEMM form), named "opencl:test".</summary>
+    internal OpenCLBackend(OpenCLDevice device)
+    {
+        _injected = device;
+        _deviceIndex = device.Entry.Index;
+    }
+
+    public override string Name => _injected != null ? "opencl:test" : _deviceIndex is int i ? $"opencl:{i}" : "opencl";
 
     /// <summary>Gpu unless the chosen device is a CPU (PoCL); unavailable backends report Gpu, what they are for.</summary>
     public override BackendKind Kind => IsAvailable && !Device.Entry.Properties.IsGpu ? BackendKind.Cpu : BackendKind.Gpu;
@@ -43,9 +51,9 @@ public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
 
     public override string Description =>
         (IsAvailable ? $"{Device.Entry.Properties.Name} ({Device.Entry.Properties.TypeName}, {Device.Entry.Platform.Name}), " : "") +
-        "OpenCL kernels: tiled SGEMM (local-memory tiles sized from the device), fused gate kernels, BPTT on the device; " +
-        "`opencl:N` picks device N" +
-        (IsAvailable ? $"; SGEMM tiles {Device.Tiles.TM}x{Device.Tiles.TN}x{Device.Tiles.TK}" + (Device.IsCompiled ? $", kernels {Device.Kernels.Origin} ({Device.Kernels.BuildTime.TotalSeconds:0.00} s)" : "") : "");
+        "OpenCL kernels: SGEMM sized from the device (local-memory tiles on GPUs, vector registers on CPU devices), fused " +
+        "gate kernels, BPTT on the device; `opencl:N` picks device N" +
+        (IsAvailable ? $"; {Device.Tiles.Describe()}" + (Device.IsCompiled ? $", kernels {Device.Kernels.Origin} ({Device.Kernels.BuildTime.TotalSeconds:0.00} s)" : "") : "");
 
     /// <summary>The device this backend runs on (throws with the reason when unavailable).</summary>
     internal OpenCLDevice Device
@@ -70,6 +78,11 @@ public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
 
     protected override BackendAvailability Probe()
     {
+        if (_injected != null)
+        {
+            _device = _injected;
+            return BackendAvailability.Yes($"test runtime on {_injected.Entry.Properties.Name}");
+        }
         OpenCLInventory inventory;
         if (_libraryOverride != null)
         {

@@ -13,11 +13,11 @@ internal sealed class OpenCLDevice
     private static readonly Dictionary<CLDevice, OpenCLDevice> Cache = [];
     private readonly Lazy<KernelSet> _kernels;
 
-    private OpenCLDevice(OpenCLDeviceEntry entry)
+    private OpenCLDevice(OpenCLDeviceEntry entry, GemmTiles tiles)
     {
         Cl = CL.GetApi();
         Entry = entry;
-        Tiles = GemmTiles.ChooseFor(entry.Properties);
+        Tiles = tiles;
         Context = Cl.CreateContext(entry.Device);
         Queue = Cl.CreateCommandQueue(Context, entry.Device);
         _kernels = new Lazy<KernelSet>(() => new KernelSet(this), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -30,11 +30,14 @@ internal sealed class OpenCLDevice
         {
             foreach (var (device, runtime) in Cache)
                 if (device.SameDevice(entry.Device)) return runtime;
-            var created = new OpenCLDevice(entry);
+            var created = new OpenCLDevice(entry, GemmTiles.ChooseFor(entry.Properties));
             Cache[entry.Device] = created;
             return created;
         }
     }
+
+    /// <summary>For tests: a runtime of its own (context, queue, program) with the given sizes, e.g. the GPU's SGEMM form on a CPU device.</summary>
+    internal static OpenCLDevice CreateUncached(OpenCLDeviceEntry entry, GemmTiles tiles) => new(entry, tiles);
 
     public CL Cl { get; }
     public OpenCLDeviceEntry Entry { get; }
@@ -99,24 +102,41 @@ internal sealed class OpenCLDevice
 
     /// <summary>
     /// Enqueues C (M x N) = op(A) . op(B) [+ beta C] [+ bias[offBias1..] + bias[offBias2..] per column]; offsets in
-    /// elements, a negative bias offset means no such bias. See gemm.cl.
+    /// elements, a negative bias offset means no such bias. The device's SGEMM form runs it (the tiled form for B^T
+    /// products, which the vector form does not take); <paramref name="variant"/> overrides that (tests). See gemm.cl.
     /// </summary>
     public void Gemm(int M, int N, int K, CLBuffer a, long offA, int lda, bool transA, CLBuffer b, long offB, int ldb, bool transB,
-        CLBuffer c, long offC, int ldc, float beta, CLBuffer? bias = null, long offBias1 = -1, long offBias2 = -1)
+        CLBuffer c, long offC, int ldc, float beta, CLBuffer? bias = null, long offBias1 = -1, long offBias2 = -1, GemmVariant? variant = null)
     {
         if (M <= 0 || N <= 0) return;
-        var k = Kernels.Sgemm;
+        var t = Tiles;
+        var form = variant ?? t.Variant;
+        if (form == GemmVariant.Vector && transB)
+        {
+            if (variant != null) throw new ArgumentException("transB: the vector SGEMM takes B as it is (K x N)", nameof(transB));
+            form = GemmVariant.Tiled;
+        }
+        var k = form == GemmVariant.Vector ? Kernels.SgemmVec : Kernels.Sgemm;
         int biasMode = bias == null ? 0 : (offBias1 >= 0 ? 1 : 0) | (offBias2 >= 0 ? 2 : 0);
         var w = new ArgWriter(Cl, k);
         w.Int(M); w.Int(N); w.Int(K);
         w.Buf(a); w.Int(Off(offA)); w.Int(lda); w.Int(transA ? 1 : 0);
-        w.Buf(b); w.Int(Off(offB)); w.Int(ldb); w.Int(transB ? 1 : 0);
+        w.Buf(b); w.Int(Off(offB)); w.Int(ldb);
+        if (form == GemmVariant.Tiled) w.Int(transB ? 1 : 0);
         w.Buf(c); w.Int(Off(offC)); w.Int(ldc); w.Float(beta);
         w.Buf(bias ?? c); w.Int(Off(Math.Max(offBias1, 0))); w.Int(Off(Math.Max(offBias2, 0))); w.Int(biasMode);
-        var t = Tiles;
-        Span<nuint> global = [(nuint)(Groups(N, t.TN) * t.LX), (nuint)(Groups(M, t.TM) * t.LY)];
-        Span<nuint> local = [(nuint)t.LX, (nuint)t.LY];
-        Cl.EnqueueNDRangeKernel(Queue, k, global, local);
+        if (form == GemmVariant.Vector)
+        {
+            Span<nuint> global = [(nuint)(Groups(Groups(N, t.VW), t.LXV) * t.LXV), (nuint)Groups(M, t.VR)];
+            Span<nuint> local = [(nuint)t.LXV, 1];
+            Cl.EnqueueNDRangeKernel(Queue, k, global, local);
+        }
+        else
+        {
+            Span<nuint> global = [(nuint)(Groups(N, t.TN) * t.LX), (nuint)(Groups(M, t.TM) * t.LY)];
+            Span<nuint> local = [(nuint)t.LX, (nuint)t.LY];
+            Cl.EnqueueNDRangeKernel(Queue, k, global, local);
+        }
     }
 
     /// <summary>Enqueues a per-element kernel over <paramref name="count"/> work-items (rounded up to whole work-groups).</summary>
@@ -157,6 +177,7 @@ internal sealed class KernelSet
         BuildTime = built.Elapsed;
         CLKernel Make(string name) => device.Cl.CreateKernel(Program, name);
         Sgemm = Make("sgemm");
+        SgemmVec = Make("sgemm_vec");
         RnnStepFwd = Make("rnn_step_fwd");
         LstmStepFwd = Make("lstm_step_fwd");
         LstmProjFinish = Make("lstm_proj_finish");
@@ -176,6 +197,7 @@ internal sealed class KernelSet
     public TimeSpan BuildTime { get; }
 
     public CLKernel Sgemm { get; }
+    public CLKernel SgemmVec { get; }
     public CLKernel RnnStepFwd { get; }
     public CLKernel LstmStepFwd { get; }
     public CLKernel LstmProjFinish { get; }

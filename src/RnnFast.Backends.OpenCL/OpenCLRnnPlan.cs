@@ -1,5 +1,6 @@
 // The OpenCL backend's RNN plan: oneDNN's grid -> cell -> pointwise structure as device kernels. Per layer and
-// direction: (1) XW (T*N, G*H) = X (T*N, I_l) . W_ih^T + bias, one SGEMM for every step; (2) per step, the recurrent
+// direction: (1) XW (T*N, G*H) = X (T*N, I_l) . W_ih^T + bias, one SGEMM for every step (forward reads the transposed
+// weights DeviceWeights keeps, backward the PyTorch layout, so no SGEMM reads B transposed); (2) per step, the recurrent
 // SGEMM h_prev (N, H_out) . W_hh^T added into XW[t] (RNN, LSTM) or into HH (N, G*H) with b_hh (GRU, whose n gate needs
 // W_hn h + b_hn apart), then the fused gate kernel (gates activated in place, h/c into their slots, the output y_t);
 // (3) LSTM projection h = h_raw . W_hr^T by SGEMM and a finishing kernel. Every step is enqueued without waiting: the
@@ -156,7 +157,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
 
                     // (1) the input projection of every step at once; RNN and LSTM fold b_hh in here too
                     long bih = _layout.Of(l, d, RnnParamKind.BiasIh), bhh = _layout.Of(l, d, RnnParamKind.BiasHh);
-                    _dev.Gemm(T * N, GH, I, xin, 0, I, false, w.Arena, _layout.Of(l, d, RnnParamKind.WeightIh), I, true,
+                    _dev.Gemm(T * N, GH, I, xin, 0, I, false, w.Transposed, _layout.Of(l, d, RnnParamKind.WeightIh), GH, false,
                         b.XW, 0, GH, 0f, w.Arena, bih, _mode == RnnMode.Gru ? -1 : bhh);
 
                     // (2) the steps, all enqueued
@@ -201,7 +202,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
             case RnnMode.RnnTanh:
             case RnnMode.RnnRelu:
             {
-                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Arena, whh, Ho, true, b.XW, offG, GH, 1f);
+                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Transposed, whh, GH, false, b.XW, offG, GH, 1f);
                 var a = new ArgWriter(_dev.Cl, k.RnnStepFwd);
                 a.Int(N); a.Int(H); a.Int(t); a.Buf(len); a.Int(hasLen); a.Int(_mode == RnnMode.RnnRelu ? 1 : 0);
                 a.Buf(b.XW); a.Int(Off(offG));
@@ -212,7 +213,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
             }
             case RnnMode.Lstm:
             {
-                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Arena, whh, Ho, true, b.XW, offG, GH, 1f);
+                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Transposed, whh, GH, false, b.XW, offG, GH, 1f);
                 var a = new ArgWriter(_dev.Cl, k.LstmStepFwd);
                 a.Int(N); a.Int(H); a.Int(t); a.Buf(len); a.Int(hasLen);
                 a.Buf(b.XW); a.Int(Off(offG));
@@ -224,7 +225,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
                 if (P > 0)
                 {
                     // h_next (N, P) = h_raw (N, H) . W_hr^T, then carry / output
-                    _dev.Gemm(N, P, H, b.HRaw!, (long)t * N * H, H, false, w.Arena, _layout.Of(l, d, RnnParamKind.WeightHr), H, true,
+                    _dev.Gemm(N, P, H, b.HRaw!, (long)t * N * H, H, false, w.Transposed, _layout.Of(l, d, RnnParamKind.WeightHr), P, false,
                         b.Hs, next * N * P, P, 0f);
                     var f = new ArgWriter(_dev.Cl, k.LstmProjFinish);
                     f.Int(N); f.Int(P); f.Int(t); f.Buf(len); f.Int(hasLen);
@@ -236,7 +237,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
             }
             case RnnMode.Gru:
             {
-                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Arena, whh, Ho, true, b.HH!, 0, GH, 0f,
+                _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Transposed, whh, GH, false, b.HH!, 0, GH, 0f,
                     w.Arena, _layout.Of(l, d, RnnParamKind.BiasHh));
                 var a = new ArgWriter(_dev.Cl, k.GruStepFwd);
                 a.Int(N); a.Int(H); a.Int(t); a.Buf(len); a.Int(hasLen);

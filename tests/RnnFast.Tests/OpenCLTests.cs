@@ -104,14 +104,18 @@ public sealed class OpenCLTests
     public void Tiles_fit_the_device_they_are_chosen_for()
     {
         static CLDeviceProperties Props(DeviceType type, int maxWg, long local) =>
-            new("dev", "vendor", "OpenCL 3.0", "1", "OpenCL C 1.2", type, 8, 1000, 1L << 30, local, 1L << 28, maxWg, true, true);
+            new("dev", "vendor", "OpenCL 3.0", "1", "OpenCL C 1.2", type, 8, 1000, 1L << 30, local, 1L << 28, maxWg, true, true, 16);
 
         var gpu = GemmTiles.ChooseFor(Props(DeviceType.Gpu, 1024, 48 * 1024));
         Assert.Equal((64, 64), (gpu.TM, gpu.TN));
         Assert.Equal(256, gpu.LX * gpu.LY);
         Assert.Equal(64, gpu.Local1D);
+        Assert.Equal(GemmVariant.Tiled, gpu.Variant);
         var cpu = GemmTiles.ChooseFor(Props(DeviceType.Cpu, 4096, 2 << 20));
         Assert.Equal((32, 32), (cpu.TM, cpu.TN));
+        Assert.Equal(GemmVariant.Vector, cpu.Variant);
+        Assert.Equal(16, cpu.VW); // the device's preferred float vector width
+        Assert.Contains("-DVW=16 ", cpu.BuildOptions);
         var smallGpu = GemmTiles.ChooseFor(Props(DeviceType.Gpu, 128, 16 * 1024));
         Assert.Equal((32, 32), (smallGpu.TM, smallGpu.TN));
         var tiny = GemmTiles.ChooseFor(Props(DeviceType.Gpu, 16, 1024));
@@ -131,7 +135,7 @@ public sealed class OpenCLTests
     public void Every_kernel_the_backend_creates_is_in_the_embedded_source()
     {
         var source = KernelProgram.Source;
-        foreach (var name in new[] { "sgemm", "rnn_step_fwd", "lstm_step_fwd", "lstm_proj_finish", "gru_step_fwd", "rnn_step_bwd",
+        foreach (var name in new[] { "sgemm", "sgemm_vec", "rnn_step_fwd", "lstm_step_fwd", "lstm_proj_finish", "gru_step_fwd", "rnn_step_bwd",
                      "lstm_proj_bwd_total", "lstm_step_bwd", "gru_step_bwd", "column_sums" })
             Assert.Contains($"void {name}(", source);
         Assert.DoesNotContain("native_", source); // precise exp/tanh, never the native_* approximations
@@ -159,12 +163,15 @@ public sealed class OpenCLTests
     private static OpenCLDevice DeviceOf(string backend) => ((OpenCLBackend)BackendRegistry.Get(backend)).Device;
 
     [BackendTheory]
-    [InlineData("opencl", false, false)]
-    [InlineData("opencl", true, false)]
-    [InlineData("opencl", false, true)]
-    [InlineData("opencl", true, true)]
-    public void Sgemm_matches_a_host_loop_with_transposes_offsets_beta_and_bias(string backend, bool transA, bool transB)
+    [InlineData("opencl", "tiled", false, false)]
+    [InlineData("opencl", "tiled", true, false)]
+    [InlineData("opencl", "tiled", false, true)]
+    [InlineData("opencl", "tiled", true, true)]
+    [InlineData("opencl", "vector", false, false)]
+    [InlineData("opencl", "vector", true, false)]
+    public void Sgemm_matches_a_host_loop_with_transposes_offsets_beta_and_bias(string backend, string form, bool transA, bool transB)
     {
+        var variant = form == "tiled" ? GemmVariant.Tiled : GemmVariant.Vector;
         var dev = DeviceOf(backend);
         const int M = 37, N = 70, K = 19, offA = 5, offB = 3, offC = 7, offBias1 = 2, offBias2 = 80;
         var r = new Random(3);
@@ -187,7 +194,7 @@ public sealed class OpenCLTests
         var db = dev.Upload(b);
         var dc = dev.Upload(c);
         var dbias = dev.Upload(bias);
-        lock (dev.Gate) dev.Gemm(M, N, K, da, offA, lda, transA, db, offB, ldb, transB, dc, offC, ldc, 0.5f, dbias, offBias1, offBias2);
+        lock (dev.Gate) dev.Gemm(M, N, K, da, offA, lda, transA, db, offB, ldb, transB, dc, offC, ldc, 0.5f, dbias, offBias1, offBias2, variant);
         var got = new float[c.Length];
         dev.Download(dc, 0, got);
         for (int i = 0; i < got.Length; i++)
@@ -195,6 +202,48 @@ public sealed class OpenCLTests
         // elements outside the M x N block (ldc padding, the leading offset) are untouched
         Assert.Equal(c[..offC], got[..offC]);
         Assert.Equal(c[offC + N], got[offC + N]);
+    }
+
+    [BackendTheory]
+    [InlineData("opencl")]
+    public void The_vector_sgemm_refuses_a_transposed_b(string backend)
+    {
+        var dev = DeviceOf(backend);
+        using var x = dev.NewBuffer(16);
+        lock (dev.Gate)
+        {
+            var e = Assert.Throws<ArgumentException>(() => dev.Gemm(2, 2, 2, x, 0, 2, false, x, 0, 2, true, x, 0, 2, 0f, variant: GemmVariant.Vector));
+            Assert.Contains("transB", e.Message);
+        }
+    }
+
+    [BackendTheory]
+    [InlineData("opencl", "lstm:I40:H37:L2:D2:P19:varlen:h0")]
+    [InlineData("opencl", "gru:I33:H41:L1:D2:P0:varlen")]
+    [InlineData("opencl", "rnn_relu:I9:H70:L2:D1:P0:h0")]
+    public void Plans_on_the_other_sgemm_form_match_the_reference(string backend, string problem)
+    {
+        // The device runs one SGEMM form (vector on CPU devices, tiled on GPUs); a runtime of the test's own with the
+        // other form checks that one end to end here too (on PoCL: the GPU's local-memory kernel).
+        var dev = DeviceOf(backend);
+        var other = dev.Tiles with { Variant = dev.Tiles.Variant == GemmVariant.Tiled ? GemmVariant.Vector : GemmVariant.Tiled };
+        var b = new OpenCLBackend(OpenCLDevice.CreateUncached(dev.Entry, other));
+        Assert.Equal(other.Variant, b.Device.Tiles.Variant);
+        var (desc, inputs) = MakeProblem(problem, seed: 8);
+        var parameters = RnnParameters.Create(desc, new Random(9));
+        using var ours = b.CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+        var fa = ours.Forward(inputs, training: true);
+        var fb = oracle.Forward(inputs, training: true);
+        AssertClose(fb.Output, fa.Output, "output");
+        AssertClose(fb.HN, fa.HN, "h_n");
+        var dY = RandomTensor(new Random(10), fa.Output.Shape);
+        var ga = ours.Backward(inputs, fa, dY, null, null);
+        var gb = oracle.Backward(inputs, fb, dY, null, null);
+        AssertClose(gb.DInput, ga.DInput, "grad_input");
+        AssertClose(gb.DH0, ga.DH0, "grad_h0");
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
     }
 
     [BackendTheory]
