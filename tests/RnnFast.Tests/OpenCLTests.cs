@@ -497,6 +497,14 @@ public sealed class OpenCLTests
             Assert.NotEqual("opencl", BackendRegistry.Auto().Name);
         }
 
+        // bench and check take the numbered name too
+        var (benched, missing) = RnnFast.Cli.BenchCommand.SelectBackends($"opencl:{bestEntry.Index},cpu");
+        Assert.Empty(missing);
+        Assert.Equal([$"opencl:{bestEntry.Index}", "cpu"], benched.Select(x => x.Name));
+        var checkOut = new StringWriter();
+        Assert.Equal(0, RnnFast.Cli.CheckCommand.Run([TestPaths.Golden("gru_basic")], $"opencl:{bestEntry.Index}", checkOut, new StringWriter()));
+        Assert.Contains($"on opencl:{bestEntry.Index}:", checkOut.ToString());
+
         var info = new StringWriter();
         RnnFast.Cli.InfoCommand.Run(info);
         var text = info.ToString();
@@ -505,6 +513,49 @@ public sealed class OpenCLTests
         Assert.Contains("compute units", text);
         Assert.Contains("max work-group", text);
         Assert.Contains("<- opencl", text);
+    }
+
+    [BackendTheory]
+    [InlineData("opencl")]
+    public void In_a_fresh_process_a_missing_library_or_platform_is_the_reason_given(string backend)
+    {
+        Assert.True(BackendRegistry.Get(backend).IsAvailable);
+        var emptyVendors = Directory.CreateTempSubdirectory("rnnfast-no-icd-");
+        try
+        {
+            // RNNFAST_OPENCL_PATH naming a missing file: the loader tries only it
+            var (code, text) = RunRnnfast(["check", TestPaths.Golden("gru_basic"), "--backend", "opencl"],
+                ("RNNFAST_OPENCL_PATH", "/nonexistent/libOpenCL.so.1"));
+            Assert.Equal(2, code);
+            Assert.Contains("backend 'opencl' is not available: OpenCL library not found (RNNFAST_OPENCL_PATH=/nonexistent/libOpenCL.so.1", text);
+            Assert.Contains("/nonexistent/libOpenCL.so.1: no such file", text);
+
+            // the ICD loader with no vendor driver registered: no platform, said so
+            (code, text) = RunRnnfast(["info"], ("OCL_ICD_VENDORS", emptyVendors.FullName));
+            Assert.Equal(0, code);
+            Assert.Contains("opencl     Gpu  score   20  unavailable: no OpenCL platform: clGetPlatformIDs failed: CL_PLATFORM_NOT_FOUND_KHR (-1001)", text);
+        }
+        finally
+        {
+            emptyVendors.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Runs the rnnfast beside the tests in a new process with extra environment variables; exit code and all output.</summary>
+    private static (int Code, string Output) RunRnnfast(string[] args, params (string Name, string Value)[] environment)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "rnnfast.dll");
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h ? h : "dotnet";
+        var psi = new System.Diagnostics.ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
+        psi.Environment.Remove("RNNFAST_BACKEND");
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(60_000), "rnnfast did not finish within 60 s");
+        return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
     // ------------------------------------------------------------------ helpers
