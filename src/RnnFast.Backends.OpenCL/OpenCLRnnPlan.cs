@@ -47,7 +47,15 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
     public RnnDesc Desc { get; }
     public RnnParameters Parameters { get; }
 
-    public void Dispose() { }
+    /// <summary>Releases the device copy of the weights now (buffers of results and workspaces are released with them).</summary>
+    public void Dispose()
+    {
+        lock (_weightsGate)
+        {
+            _weights.Arena.Dispose();
+            _weights.Transposed.Dispose();
+        }
+    }
 
     /// <summary>The device copy of the parameters' current version (uploaded again when an optimizer changed them).</summary>
     private DeviceWeights CurrentWeights()
