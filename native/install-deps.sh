@@ -3,7 +3,7 @@
 # package (it reports itself unavailable with the reason), so a machine without root or apt-get skips this step.
 set -euo pipefail
 # One package per native backend as it lands: oneDNN (libdnnl2), OpenCL (ocl-icd-libopencl1, pocl-opencl-icd).
-PACKAGES=(libdnnl2 ${RNNFAST_EXTRA_PACKAGES:-})
+PACKAGES=(libdnnl2 ocl-icd-libopencl1 pocl-opencl-icd ${RNNFAST_EXTRA_PACKAGES:-})
 
 missing=()
 for p in "${PACKAGES[@]}"; do

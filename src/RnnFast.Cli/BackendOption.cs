@@ -7,6 +7,6 @@ internal static class BackendOption
 {
     public static Option<string?> Create() => new("--backend", "-b")
     {
-        Description = "backend to run on: auto, reference, ... (default: $RNNFAST_BACKEND, else auto)",
+        Description = "backend to run on: auto, reference, cpu, onednn, opencl, opencl:N (device N of rnnfast info), ... (default: $RNNFAST_BACKEND, else auto)",
     };
 }

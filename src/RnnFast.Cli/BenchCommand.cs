@@ -45,7 +45,7 @@ internal static class BenchCommand
         };
         var backends = new Option<string>("--backends", "-b")
         {
-            Description = "comma-separated backends (reference, cpu, onednn, opencl, cuda) or 'all'; unavailable ones are listed with their reason",
+            Description = "comma-separated backends (reference, cpu, onednn, opencl, opencl:N, cuda) or 'all'; unavailable ones are listed with their reason",
             DefaultValueFactory = _ => "all",
         };
         var phase = new Option<string?>("--phase")
@@ -230,6 +230,7 @@ internal static class BenchCommand
         foreach (var name in names)
         {
             var b = registered.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (b == null && name.Contains(':')) b = BackendRegistry.Find(name); // "opencl:1": a device of a registered backend
             if (b != null)
             {
                 if (!backends.Contains(b)) backends.Add(b);

@@ -32,6 +32,8 @@ internal static class InfoCommand
             string status = a.IsAvailable ? "available" : "unavailable: " + a.Reason;
             o.WriteLine($"  {b.Name,-10} {b.Kind,-4} score {b.Score,4}  {status}{(ReferenceEquals(b, auto) ? "  <- selected" : "")}");
             o.WriteLine($"  {"",-10} {b.Description}");
+            if (b is IBackendDevices devices)
+                foreach (var line in devices.DescribeDevices()) o.WriteLine($"  {"",-10} {line}");
         }
         var env = Environment.GetEnvironmentVariable(BackendRegistry.EnvironmentVariable);
         o.WriteLine($"selection: {(auto == null ? "none available" : auto.Name)} ({(string.IsNullOrEmpty(env) ? "auto" : $"{BackendRegistry.EnvironmentVariable}={env}")}; override with --backend or {BackendRegistry.EnvironmentVariable})");

@@ -48,6 +48,13 @@ public abstract class Backend
     /// <summary>Prepares <paramref name="parameters"/> to run on this backend (weights converted once).</summary>
     public abstract IRnnPlan CreateRnnPlan(RnnParameters parameters);
 
+    /// <summary>
+    /// The backend that "name:qualifier" names (e.g. "opencl:1", a device of this backend). By default a backend takes
+    /// no qualifier: the error names the backend and the qualifier.
+    /// </summary>
+    public virtual Backend WithQualifier(string qualifier) =>
+        throw new ArgumentException($"backend: '{Name}' takes no qualifier (got '{Name}:{qualifier}')", nameof(qualifier));
+
     /// <summary>Throws <see cref="BackendUnavailableException"/> with the reason when this backend cannot run here.</summary>
     public void EnsureAvailable()
     {

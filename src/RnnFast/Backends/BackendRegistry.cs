@@ -49,16 +49,37 @@ public static class BackendRegistry
 
     /// <summary>
     /// Resolves a backend name: null or empty means RNNFAST_BACKEND, else `auto`; `auto` picks the best available.
-    /// An unknown name or an unavailable backend throws with the list of names / the reason.
+    /// "name:qualifier" (e.g. "opencl:1") asks the backend named for the variant the qualifier names
+    /// (<see cref="Backend.WithQualifier"/>). An unknown name or an unavailable backend throws with the list of names /
+    /// the reason.
     /// </summary>
     public static Backend Get(string? name = null)
+    {
+        var backend = Find(name);
+        backend.EnsureAvailable();
+        return backend;
+    }
+
+    /// <summary>
+    /// Like <see cref="Get"/> but returns the backend even when it cannot run here (its Availability says why);
+    /// unknown names and bad qualifiers still throw.
+    /// </summary>
+    public static Backend Find(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) name = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (string.IsNullOrWhiteSpace(name) || name.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return Auto();
         name = name.Trim();
+        string? qualifier = null;
+        int colon = name.IndexOf(':');
+        if (colon >= 0)
+        {
+            qualifier = name[(colon + 1)..].Trim();
+            name = name[..colon].Trim();
+            if (qualifier.Length == 0)
+                throw new ArgumentException($"backend: '{name}:' has an empty qualifier (write '{name}' or '{name}:QUALIFIER')", nameof(name));
+        }
         var backend = All.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new ArgumentException($"backend: unknown backend '{name}' (known: auto, {string.Join(", ", All.Select(b => b.Name))})", nameof(name));
-        backend.EnsureAvailable();
-        return backend;
+        return qualifier == null ? backend : backend.WithQualifier(qualifier);
     }
 }

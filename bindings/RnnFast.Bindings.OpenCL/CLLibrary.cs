@@ -1,0 +1,28 @@
+// Finding the OpenCL ICD loader (libOpenCL.so.1) through RnnFast's one loader, which records every attempt; the
+// bindings' [LibraryImport("OpenCL")] declarations resolve through it.
+using RnnFast.Native;
+
+namespace RnnFast.Bindings.OpenCL;
+
+/// <summary>The OpenCL ICD loader library: how it is found and whether it loaded.</summary>
+public static class CLLibrary
+{
+    /// <summary>The environment variable that names libOpenCL's file, replacing the search.</summary>
+    public const string PathVariable = "RNNFAST_OPENCL_PATH";
+
+    /// <summary>libOpenCL: the ICD loader's soname first, then the development name and Debian's multiarch paths.</summary>
+    public static NativeLibrarySpec Spec { get; } = new("OpenCL", CLNative.Lib, PathVariable,
+    [
+        "libOpenCL.so.1",
+        "libOpenCL.so",
+        "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1",
+        "/usr/lib/aarch64-linux-gnu/libOpenCL.so.1",
+        "/usr/local/cuda/lib64/libOpenCL.so.1",
+    ]);
+
+    /// <summary>Called by the native class's static constructor, before its first call resolves the library.</summary>
+    internal static void RegisterResolver() => NativeLibraryLoader.RegisterResolver(typeof(CLLibrary).Assembly, Spec);
+
+    /// <summary>Loads libOpenCL once per process (the outcome, with its trace, is cached).</summary>
+    public static NativeLoadResult Load() => NativeLibraryLoader.Load(Spec);
+}
