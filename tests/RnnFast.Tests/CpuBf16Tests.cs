@@ -115,4 +115,15 @@ public sealed unsafe class CpuBf16Tests(ITestOutputHelper output)
         Assert.Contains("bf16", b.Description);
         Assert.DoesNotContain("bf16", new CpuBackend().Description);
     }
+
+    [Fact]
+    public void Registry_resolves_cpu_bf16_and_rejects_other_qualifiers()
+    {
+        var b = Assert.IsType<CpuBackend>(RnnFast.Backends.BackendRegistry.Get("cpu:bf16"));
+        Assert.True(b.Bf16Weights);
+        Assert.Equal("cpu:bf16", b.Name);
+        Assert.Same(b, RnnFast.Backends.BackendRegistry.Get("cpu:BF16"));
+        var e = Assert.Throws<ArgumentException>(() => RnnFast.Backends.BackendRegistry.Get("cpu:fp16"));
+        Assert.Contains("cpu:fp16", e.Message);
+    }
 }

@@ -80,9 +80,9 @@ public sealed class OpenCLTests
     [Fact]
     public void A_backend_without_qualifiers_rejects_one_by_name()
     {
-        var e = Assert.Throws<ArgumentException>(() => BackendRegistry.Get("cpu:1"));
-        Assert.Contains("'cpu' takes no qualifier", e.Message);
-        Assert.Contains("cpu:1", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => BackendRegistry.Get("reference:1"));
+        Assert.Contains("'reference' takes no qualifier", e.Message);
+        Assert.Contains("reference:1", e.Message);
         e = Assert.Throws<ArgumentException>(() => BackendRegistry.Get("reference:"));
         Assert.Contains("empty qualifier", e.Message);
         e = Assert.Throws<ArgumentException>(() => BackendRegistry.Get("nosuch:0"));

@@ -17,7 +17,8 @@ public sealed class CpuBackend : Backend
     /// <summary>Whether batch-1 inference reads bf16 recurrent weights (see the constructor).</summary>
     public bool Bf16Weights { get; }
 
-    public override string Name => "cpu";
+    /// <summary>"cpu", or "cpu:bf16" for the bf16-weights variant.</summary>
+    public override string Name => Bf16Weights ? "cpu:bf16" : "cpu";
     public override BackendKind Kind => BackendKind.Cpu;
 
     public override string Description =>
@@ -27,6 +28,18 @@ public sealed class CpuBackend : Backend
     public override int Score => 10;
 
     protected override BackendAvailability Probe() => BackendAvailability.Yes($"always ({Pointwise.PathName})");
+
+    private CpuBackend? _bf16Variant;
+
+    /// <summary>"cpu:bf16" (also `--backend cpu:bf16`): the variant with bf16 recurrent weights at batch 1.</summary>
+    public override Backend WithQualifier(string qualifier)
+    {
+        ArgumentNullException.ThrowIfNull(qualifier);
+        if (!qualifier.Equals("bf16", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"backend: 'cpu:{qualifier}': the cpu backend's only qualifier is 'bf16' (bf16 recurrent weights at batch 1)", nameof(qualifier));
+        if (Bf16Weights) return this;
+        return LazyInitializer.EnsureInitialized(ref _bf16Variant, () => new CpuBackend(bf16Weights: true));
+    }
 
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
