@@ -369,7 +369,7 @@ internal static unsafe class Sgemm
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
     /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows).
     /// </summary>
-    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, int init, float* bias)
+    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, int init, float* bias, float* pf)
     {
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
         float* a4 = rows > 4 ? a + 4 * lda : a, a5 = rows > 5 ? a + 5 * lda : a, a6 = rows > 6 ? a + 6 * lda : a, a7 = rows > 7 ? a + 7 * lda : a;
@@ -394,6 +394,7 @@ internal static unsafe class Sgemm
         }
         for (nint k = 0; k < kc; k++)
         {
+            Sse.Prefetch1(pf + k * 16); // one cache line of the next panel's B block per k (see PrefetchFor)
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
@@ -417,15 +418,15 @@ internal static unsafe class Sgemm
     }
 
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
-    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols)
+    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols, float* pf)
     {
         if (rows == 8 && cols == NR)
         {
-            Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias);
+            Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf);
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        Kernel512Rows(kc, a, lda, rows, b, tile, NR, InitZero, null);
+        Kernel512Rows(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
@@ -434,6 +435,17 @@ internal static unsafe class Sgemm
             else for (int j = 0; j < cols; j++) cr[j] = tr[j];
         }
     }
+
+    /// <summary>
+    /// What row tile <paramref name="ir"/> of a B block (kc x 32 floats = 2*kc cache lines) prefetches into L2, one line
+    /// per k: tiles 0 and 1 fetch the two halves of the next panel's block (<paramref name="next"/>), so it arrives
+    /// while tiles 2.. reuse the current block from L1; later tiles re-touch their own block (L1 hits, harmless).
+    /// Prefetches never fault, so <paramref name="next"/> may point past the last panel. Measured on the (50,64,512)
+    /// LSTM forward, single thread, 8 alternating runs: faster in 7 of 8 pairs, by about 4-5% (the recurrent weights,
+    /// 2 MB per thread, come from L3 each step, and the first row tile of each panel waited for them).
+    /// </summary>
+    private static float* PrefetchFor(int ir, float* next, nint kc, float* own) =>
+        ir == 0 ? next : ir == 1 ? next + kc * 16 : own;
 
     /// <summary>The A operand of a small (per time step) product: read in place on the AVX-512 path, else packed.</summary>
     public readonly struct SmallA
@@ -485,7 +497,8 @@ internal static unsafe class Sgemm
                 if (a.Packed)
                     Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
                 else
-                    TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
+                    TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols,
+                        PrefetchFor(ir, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR));
             }
         }
     }
@@ -590,7 +603,8 @@ internal static unsafe class Sgemm
                             int rows = Math.Min(mr, mc - ir * mr);
                             float* ct = cp + (nint)ir * mr * j.Ldc;
                             if (inPlace)
-                                TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols);
+                                TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols,
+                                    PrefetchFor(ir, bp + (nint)j.K * NR, kc, bp));
                             else
                                 Tile(kc, ap + (nint)ir * kc * mr, bp, ct, j.Ldc, init, bias, rows, cols);
                         }
