@@ -15,5 +15,6 @@ public static class BackendCatalog
         if (Interlocked.Exchange(ref _done, 1) == 1) return;
         // Native backends (each reports itself unavailable, with the reason, where its library or device is missing):
         BackendRegistry.Register(new RnnFast.Backends.OneDnn.OneDnnBackend());
+        BackendRegistry.Register(new RnnFast.Backends.Cuda.CudaBackend());
     }
 }
