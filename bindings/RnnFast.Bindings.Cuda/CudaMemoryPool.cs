@@ -1,18 +1,22 @@
 // A caching device allocator (the idea of PyTorch's CUDA caching allocator, much simplified): cuMemAlloc_v2 and
 // cuMemFree_v2 synchronize and cost tens of microseconds, which would dominate small RNN calls, so freed blocks are kept
 // in size buckets and handed out again. All users queue their work on one stream, so a block reused by later work is
-// ordered after the earlier work that used it. Rented bytes are reported to the GC as memory pressure, so dead tensors
-// and workspaces (released by finalizers) are collected before device memory runs out; on CUDA_ERROR_OUT_OF_MEMORY the
-// cache is emptied, the GC runs, and the allocation is tried once more.
+// ordered after the earlier work that used it. Device tensors a caller drops come back when the GC finalizes their
+// handles, so after every 32 blocks taken from the driver the pool runs a young-generation collection and the pending
+// finalizers once, and looks in the cache again (results that die young, as in a timing loop, are then reused rather
+// than allocated anew); on CUDA_ERROR_OUT_OF_MEMORY the cache is emptied, a full collection runs, and the allocation is
+// tried once more.
 namespace RnnFast.Bindings.Cuda;
 
 /// <summary>Caches device memory blocks by size for reuse; thread-safe. Blocks come back when their <see cref="CudaDeviceMemory"/> is released.</summary>
 public sealed class CudaMemoryPool : IDisposable
 {
     private const long SmallGranule = 512, LargeGranule = 2L << 20, LargeThreshold = 1L << 20;
+    private const int CollectEvery = 32;
     private readonly object _gate = new();
     private readonly SortedDictionary<long, Stack<ulong>> _free = [];
     private long _cachedBytes, _inUseBytes;
+    private int _driverAllocations;
     private bool _disposed;
 
     /// <param name="context">The context every block lives in (kept alive by the pool).</param>
@@ -61,10 +65,28 @@ public sealed class CudaMemoryPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         if (bytes == 0) return CudaDeviceMemory.Allocate(Context, 0);
         long size = RoundUp(bytes);
+        if (TryTakeCached(size) is { } cached) return cached;
+        bool collect;
+        lock (_gate) collect = ++_driverAllocations >= CollectEvery;
+        if (collect)
+        {
+            // Dropped device tensors hold blocks until their finalizers run: let them, then look again.
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+            GC.WaitForPendingFinalizers();
+            lock (_gate) _driverAllocations = 0;
+            if (TryTakeCached(size) is { } again) return again;
+        }
+        ulong fresh = AllocateFromDriver(size);
+        lock (_gate) _inUseBytes += size;
+        return CudaDeviceMemory.FromPool(this, fresh, size);
+    }
+
+    /// <summary>The best-fitting cached block: the smallest one at least <paramref name="size"/> and at most twice it.</summary>
+    private CudaDeviceMemory? TryTakeCached(long size)
+    {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            // Best fit: the smallest cached block that is large enough but not more than twice the request.
             foreach (var (blockSize, stack) in _free)
             {
                 if (blockSize < size) continue;
@@ -73,14 +95,10 @@ public sealed class CudaMemoryPool : IDisposable
                 ulong p = stack.Pop();
                 _cachedBytes -= blockSize;
                 _inUseBytes += blockSize;
-                GC.AddMemoryPressure(blockSize);
                 return CudaDeviceMemory.FromPool(this, p, blockSize);
             }
         }
-        ulong fresh = AllocateFromDriver(size);
-        lock (_gate) _inUseBytes += size;
-        GC.AddMemoryPressure(size);
-        return CudaDeviceMemory.FromPool(this, fresh, size);
+        return null;
     }
 
     /// <summary>Frees every cached block (blocks rented out are unaffected).</summary>
@@ -111,7 +129,6 @@ public sealed class CudaMemoryPool : IDisposable
                 _cachedBytes += size;
             }
         }
-        GC.RemoveMemoryPressure(size);
         if (!keep) FreeAll([pointer]);
     }
 

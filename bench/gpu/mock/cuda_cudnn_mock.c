@@ -42,6 +42,11 @@ static void set_error(const char *fmt, ...) {
 typedef struct { uintptr_t p; size_t n; } Alloc;
 static Alloc *allocs; static int nallocs, capallocs;
 static size_t in_use;
+static long n_alloc, n_free;
+/* CUDA_MOCK_STATS=1: how many driver allocations and frees the process made (a caching allocator keeps them few). */
+__attribute__((destructor)) static void mock_stats(void) {
+    if (getenv("CUDA_MOCK_STATS")) fprintf(stderr, "[cuda mock] cuMemAlloc_v2 %ld, cuMemFree_v2 %ld, live %d (%zu bytes)\n", n_alloc, n_free, nallocs, in_use);
+}
 static int find_alloc(uintptr_t p) { for (int i = 0; i < nallocs; i++) if (allocs[i].p == p) return i; return -1; }
 static int in_range(const void *ptr, size_t bytes) {
     uintptr_t p = (uintptr_t)ptr;
@@ -94,6 +99,7 @@ EXPORT CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) {
     if (nallocs == capallocs) { capallocs = capallocs ? 2 * capallocs : 256; allocs = realloc(allocs, capallocs * sizeof(Alloc)); }
     allocs[nallocs++] = (Alloc){ (uintptr_t)m, n };
     in_use += n;
+    n_alloc++;
     *p = (unsigned long long)(uintptr_t)m;
     return 0;
 }
@@ -102,6 +108,7 @@ EXPORT CUresult cuMemFree_v2(unsigned long long p) {
     int i = find_alloc((uintptr_t)p);
     if (i < 0) CUBAD("cuMemFree_v2: %p was not allocated (or freed twice)", (void *)(uintptr_t)p);
     in_use -= allocs[i].n;
+    n_free++;
     free((void *)allocs[i].p);
     allocs[i] = allocs[--nallocs];
     return 0;
