@@ -79,4 +79,5 @@ for s in "${STAGES[@]}"; do
   esac
 done
 echo "== done: $failed stage(s) failed; files in $OUT: $(ls "$OUT" | paste -sd' ' -)"
+sleep 1 # let tee finish writing log.txt
 exit $failed
