@@ -16,5 +16,6 @@ public static class BackendCatalog
         // Native backends (each reports itself unavailable, with the reason, where its library or device is missing):
         BackendRegistry.Register(new RnnFast.Backends.OneDnn.OneDnnBackend());
         BackendRegistry.Register(new RnnFast.Backends.OpenCL.OpenCLBackend());
+        BackendRegistry.Register(new RnnFast.Backends.Cuda.CudaBackend());
     }
 }

@@ -6,6 +6,7 @@ BackendCatalog.RegisterAll();
 var root = new RootCommand("RnnFast: recurrent networks (RNN, LSTM, GRU) on managed SIMD, oneDNN, OpenCL or cuDNN backends");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(ClassifyCommand.Create());
