@@ -51,7 +51,7 @@ internal static class ClassifyCommand
                 else
                 {
                     int count = r.GetValue(examples), lo = r.GetValue(minLength), hi = r.GetValue(maxLength), c = r.GetValue(classes);
-                    Console.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
+                    r.InvocationConfiguration.Output.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
                                       $"the label ({c} classes) is the first character, the rest are distractors");
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
                 }
@@ -64,15 +64,16 @@ internal static class ClassifyCommand
                     ForgetBias = RnnDesc.ParseMode(r.GetValue(model)!) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
                     Out = r.GetValue(output), EvalEvery = 0,
                 };
-                var progress = ConsoleProgress.ForConsole();
+                var writer = r.InvocationConfiguration.Output;
+                var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
                 var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
                 progress.ClearBar();
-                Print(test, Console.Out);
+                Print(test, writer);
                 return CliErrors.Ok;
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e);
+                return CliErrors.Report(e, r.InvocationConfiguration.Error);
             }
         });
         return cmd;
