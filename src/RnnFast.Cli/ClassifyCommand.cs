@@ -57,11 +57,11 @@ internal static class ClassifyCommand
                 }
                 var o = new TrainOptions
                 {
-                    Mode = RnnDesc.ParseMode(r.GetValue(model)!), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
+                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ForgetBias = RnnDesc.ParseMode(r.GetValue(model)!) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
+                    ForgetBias = CliErrors.ParseMode(r.GetValue(model)) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
                     Out = r.GetValue(output), EvalEvery = 0,
                 };
                 var writer = r.InvocationConfiguration.Output;

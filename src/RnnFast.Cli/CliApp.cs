@@ -34,7 +34,10 @@ public static class CliApp
         var err = error ?? Console.Error;
         if (parsed.Errors.Count > 0)
         {
-            err.WriteLine($"error: {CliErrors.OneLine(parsed.Errors[0].Message)} (see rnnfast --help)");
+            // Every problem on one line, the unrecognized tokens first (they say what was typed wrong).
+            var messages = parsed.Errors.Select(e => CliErrors.OneLine(e.Message)).Distinct()
+                .OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1);
+            err.WriteLine($"error: {string.Join("; ", messages)} (see rnnfast --help)");
             return CliErrors.BadInput;
         }
         var config = new InvocationConfiguration();

@@ -34,6 +34,19 @@ internal static class CliErrors
         return sb.ToString().Trim();
     }
 
+    /// <summary>The --model option's cell name; an unknown one is an ArgumentException naming --model.</summary>
+    public static RnnMode ParseMode(string? text)
+    {
+        try
+        {
+            return RnnDesc.ParseMode(text ?? "");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("--model: " + e.Message, e);
+        }
+    }
+
     public static int Report(Exception e, TextWriter? err = null)
     {
         (err ?? Console.Error).WriteLine($"error: {OneLine(e)}");

@@ -50,7 +50,7 @@ internal static class TrainCommand
                 if (r.GetValue(steps) != null && r.GetValue(epochs) != null) throw new ArgumentException("--steps and --epochs: give one, not both");
                 var options = new TrainOptions
                 {
-                    Mode = RnnDesc.ParseMode(r.GetValue(model)!), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
+                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), SeqLen = r.GetValue(seqLen), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = r.GetValue(momentum), Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),

@@ -20,7 +20,8 @@ internal static class TrainingSetup
     /// One optimizer step after a recorded forward: zero the gradients, backpropagate <paramref name="loss"/>, clip to the
     /// global norm <paramref name="clip"/> (0 = off), let <paramref name="guard"/> judge a NaN/Inf loss or gradient (stop,
     /// or skip the update), then update and check that every weight is still finite. Returns the loss, the pre-clip norm
-    /// and whether the weights were updated. <paramref name="afterBackward"/> is a test seam (e.g. to inject a NaN).
+    /// and whether the weights were updated. <paramref name="step"/> is the 0-based index of this step.
+    /// <paramref name="afterBackward"/> is a test seam (e.g. to inject a NaN).
     /// </summary>
     public static (float Loss, double GradNorm, bool Updated) BackwardAndStep(Tape tape, Variable loss, Optimizer optimizer,
         IReadOnlyList<Variable> parameters, double clip, int step, NonFiniteGuard guard, IReadOnlyList<string>? names = null,
@@ -31,9 +32,9 @@ internal static class TrainingSetup
         afterBackward?.Invoke(step, parameters);
         double norm = GradClip.ClipGradNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
         float l = loss.Value.Span[0];
-        if (!guard.Admit(l, norm, step)) return (l, norm, false);
+        if (!guard.Admit(l, norm, step + 1)) return (l, norm, false); // messages count steps from 1, as the progress bar does
         optimizer.Step();
-        NonFiniteGuard.EnsureFiniteWeights(parameters, names, step);
+        NonFiniteGuard.EnsureFiniteWeights(parameters, names, step + 1);
         return (l, norm, true);
     }
 
