@@ -123,6 +123,44 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(corpus.Kinds.Count, outcomes.Count);
     }
 
+    public static IEnumerable<object[]> Backends() => BackendData.Backends();
+
+    /// <summary>
+    /// The mutated files that are still models (flipped mantissa or exponent bits, extra tensors, no vocabulary...) load
+    /// and run on every backend: weights as large as 1e38 may give infinite logits, never a crash or an untyped error.
+    /// </summary>
+    [BackendTheory]
+    [MemberData(nameof(Backends))]
+    public void Usable_hostile_models_load_and_run_on_every_backend(string backend)
+    {
+        var corpus = new HostileModelCorpus(SeedCheckpoint.Value, isCharModel: true);
+        string path = Path.Combine(_dir, "usable.safetensors");
+        int tried = 0, loaded = 0, nonFiniteOutputs = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var c in corpus.Generate(1200, seed: 606).Where(c => c.Expect != HostileExpectation.Refused && c.Bytes.Length < (1 << 20)).Take(50))
+        {
+            File.WriteAllBytes(path, c.Bytes);
+            tried++;
+            try
+            {
+                using var model = RnnModel.Load(path, backend);
+                var logits = model.Forward([[0, 1, 2, 1], [2, 1, 0, 0]]).ToArray();
+                Assert.Equal(4 * 2 * model.OutputSize, logits.Length);
+                nonFiniteOutputs += logits.All(float.IsFinite) ? 0 : 1;
+                loaded++;
+            }
+            catch (RnnFormatException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"{c} on {backend}: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        output.WriteLine($"{backend}: {tried} mutated files that may still be models, {loaded} loaded and ran ({nonFiniteOutputs} gave non-finite logits), {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.True(loaded > tried / 2, $"only {loaded} of {tried} loaded");
+    }
+
     [Fact]
     public void Cli_sample_and_check_give_exit_2_and_one_line_for_hostile_files()
     {
