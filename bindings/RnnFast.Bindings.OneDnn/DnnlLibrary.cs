@@ -52,7 +52,7 @@ public static class DnnlLibrary
         "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
         "/usr/local/lib/libdnnl.so.2",
         "libdnnl.so",
-    ]);
+    ], requiredExports: ["dnnl_version", "dnnl_engine_create", "dnnl_primitive_desc_create", "dnnl_lstm_forward_desc_init"]);
 
     /// <summary>The OpenMP runtime Debian's oneDNN is built with (for the thread count).</summary>
     public static NativeLibrarySpec OpenMpSpec { get; } = new("OpenMP (libgomp)", GompNative.Lib, "RNNFAST_GOMP_PATH",

@@ -307,7 +307,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        RnnInputChecks.Forward(Desc, inputs); // one set of shape checks and messages for every backend
         CheckShape("input", inputs.Input, inputs.SeqLen, inputs.Batch, Desc.InputSize);
         int N = inputs.Batch, S = Desc.NumLayers * Desc.Directions;
         if (inputs.H0 != null) CheckShape("h0", inputs.H0, S, N, Desc.OutputHiddenSize);
@@ -416,8 +416,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(forward);
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no cuDNN workspace of this plan; run Forward(training: true) on this plan first", nameof(forward));
         var batch = ws.Shape.Batch;

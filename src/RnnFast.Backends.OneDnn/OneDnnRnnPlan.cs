@@ -443,7 +443,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        RnnInputChecks.Forward(Desc, inputs); // oneDNN reads the buffers natively: shapes are checked before any call
         var fb = Volatile.Read(ref _fallback);
         if (fb != null) return fb.Forward(inputs, training);
         try
@@ -646,8 +646,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(forward);
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
         {
             var fb = Volatile.Read(ref _fallback);

@@ -127,7 +127,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        RnnInputChecks.Forward(Desc, inputs); // one set of shape checks and messages for every backend
         int T = inputs.SeqLen, N = inputs.Batch;
         CheckShapes(inputs);
         var w = CurrentWeights();
@@ -264,8 +264,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(forward);
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no workspace of this OpenCL plan; run Forward(training: true) on this plan first", nameof(forward));
         int T = ws.T, N = ws.N;

@@ -14,7 +14,7 @@ internal static class CheckCommand
         var files = new Argument<string[]>("files") { Description = "reference .safetensors files, or folders of them", Arity = ArgumentArity.OneOrMore };
         var backend = BackendOption.Create();
         var cmd = new Command("check", "Run PyTorch reference cases on a backend and compare every tensor") { files, backend };
-        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(backend), Console.Out, Console.Error));
+        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(backend), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return cmd;
     }
 

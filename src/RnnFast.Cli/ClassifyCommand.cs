@@ -51,28 +51,29 @@ internal static class ClassifyCommand
                 else
                 {
                     int count = r.GetValue(examples), lo = r.GetValue(minLength), hi = r.GetValue(maxLength), c = r.GetValue(classes);
-                    Console.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
+                    r.InvocationConfiguration.Output.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
                                       $"the label ({c} classes) is the first character, the rest are distractors");
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
                 }
                 var o = new TrainOptions
                 {
-                    Mode = RnnDesc.ParseMode(r.GetValue(model)!), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
+                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ForgetBias = RnnDesc.ParseMode(r.GetValue(model)!) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
+                    ForgetBias = CliErrors.ParseMode(r.GetValue(model)) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
                     Out = r.GetValue(output), EvalEvery = 0,
                 };
-                var progress = ConsoleProgress.ForConsole();
+                var writer = r.InvocationConfiguration.Output;
+                var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
                 var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
                 progress.ClearBar();
-                Print(test, Console.Out);
+                Print(test, writer);
                 return CliErrors.Ok;
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e);
+                return CliErrors.Report(e, r.InvocationConfiguration.Error);
             }
         });
         return cmd;

@@ -19,15 +19,37 @@ internal static class CliErrors
     {
         string msg = e switch
         {
-            FileNotFoundException f => $"{f.FileName ?? "file"}: not found",
+            FileNotFoundException f when !f.Message.Contains(f.FileName ?? "\0", StringComparison.Ordinal) => $"{f.FileName ?? "file"}: not found",
             _ => e.Message,
         };
-        return msg.ReplaceLineEndings(" ");
+        return OneLine(msg);
     }
 
-    public static int Report(Exception e)
+    /// <summary>Line breaks become spaces, other control characters are dropped: an error is always one line.</summary>
+    public static string OneLine(string message)
     {
-        Console.Error.WriteLine($"error: {OneLine(e)}");
+        var sb = new System.Text.StringBuilder(message.Length);
+        foreach (char c in message.ReplaceLineEndings(" "))
+            if (!char.IsControl(c) && c is not ('\u2028' or '\u2029' or '\u0085')) sb.Append(c);
+        return sb.ToString().Trim();
+    }
+
+    /// <summary>The --model option's cell name; an unknown one is an ArgumentException naming --model.</summary>
+    public static RnnMode ParseMode(string? text)
+    {
+        try
+        {
+            return RnnDesc.ParseMode(text ?? "");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException("--model: " + e.Message, e);
+        }
+    }
+
+    public static int Report(Exception e, TextWriter? err = null)
+    {
+        (err ?? Console.Error).WriteLine($"error: {OneLine(e)}");
         return BadInput;
     }
 }

@@ -13,7 +13,7 @@ internal static class InfoCommand
     public static Command Create()
     {
         var cmd = new Command("info", "Show the runtime, the CPU's SIMD support and every backend's availability");
-        cmd.SetAction(_ => Run(Console.Out));
+        cmd.SetAction(r => Run(r.InvocationConfiguration.Output));
         return cmd;
     }
 

@@ -1,4 +1,5 @@
 // `rnnfast sample --model M`: streams characters from a trained language model as they are produced.
+// Exit 0 on success, 2 for an unusable model file, bad option values or an unavailable backend (one line on stderr).
 using System.CommandLine;
 using RnnFast.Models;
 
@@ -19,29 +20,52 @@ internal static class SampleCommand
         var cmd = new Command("sample", "Generate text from a trained character model") { model, length, temperature, prime, topK, seed, argmax, backend };
         cmd.SetAction(r =>
         {
-            try
+            var options = new SamplingOptions
             {
-                var options = new SamplingOptions
-                {
-                    Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Argmax = r.GetValue(argmax), Seed = r.GetValue(seed),
-                };
-                options.Validate();
-                int n = r.GetValue(length);
-                if (n < 0) throw new ArgumentException($"--length: must be >= 0, got {n}");
-                using var m = RnnModel.Load(r.GetValue(model)!, r.GetValue(backend) ?? "");
-                if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {r.GetValue(model)} is a classifier, not a language model");
-                var primeText = r.GetValue(prime) ?? "";
-                if (!m.Vocab.Covers(primeText)) m.Vocab.Encode(primeText); // throws naming the character
-                Console.Write(primeText);
-                m.Generate(primeText, n, options, s => { Console.Write(s); Console.Out.Flush(); });
-                Console.WriteLine();
-                return CliErrors.Ok;
-            }
-            catch (Exception e) when (CliErrors.IsUserError(e))
-            {
-                return CliErrors.Report(e);
-            }
+                Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Argmax = r.GetValue(argmax), Seed = r.GetValue(seed),
+            };
+            return Run(r.GetValue(model)!, r.GetValue(length), options, r.GetValue(prime), r.GetValue(backend),
+                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
         });
         return cmd;
+    }
+
+    /// <summary>Loads <paramref name="modelPath"/> and streams <paramref name="length"/> characters to <paramref name="o"/>.</summary>
+    public static int Run(string modelPath, int length, SamplingOptions options, string? prime, string? backend, TextWriter o, TextWriter err)
+    {
+        try
+        {
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException("--" + e.Message, e);
+            }
+            if (length < 0) throw new ArgumentException($"--length: must be >= 0, got {length}");
+            using var m = RnnModel.Load(modelPath, backend ?? "");
+            if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a classifier, not a language model");
+            var primeText = prime ?? "";
+            if (!m.Vocab.Covers(primeText))
+            {
+                try
+                {
+                    m.Vocab.Encode(primeText);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException("--prime: " + e.Message, e); // names the character
+                }
+            }
+            o.Write(primeText);
+            m.Generate(primeText, length, options, s => { o.Write(s); o.Flush(); });
+            o.WriteLine();
+            return CliErrors.Ok;
+        }
+        catch (Exception e) when (CliErrors.IsUserError(e))
+        {
+            return CliErrors.Report(e, err);
+        }
     }
 }

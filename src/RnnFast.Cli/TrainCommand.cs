@@ -32,11 +32,16 @@ internal static class TrainCommand
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 100 };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "stop after this much wall time" };
+        var onNonFinite = new Option<string>("--on-nonfinite")
+        {
+            Description = "a step whose loss or gradients are NaN/Inf: stop (keep the last checkpoint) or skip it", DefaultValueFactory = _ => "stop",
+        };
+        var maxSkips = new Option<int>("--max-skips") { Description = "with --on-nonfinite skip: stop after this many skipped steps in a row", DefaultValueFactory = _ => 10 };
 
         var cmd = new Command("train", "Train a character language model on a text file")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds,
+            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips,
         };
         cmd.SetAction(r =>
         {
@@ -45,19 +50,20 @@ internal static class TrainCommand
                 if (r.GetValue(steps) != null && r.GetValue(epochs) != null) throw new ArgumentException("--steps and --epochs: give one, not both");
                 var options = new TrainOptions
                 {
-                    Mode = RnnDesc.ParseMode(r.GetValue(model)!), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
+                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), SeqLen = r.GetValue(seqLen), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = r.GetValue(momentum), Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
                     Out = r.GetValue(output), Resume = r.GetValue(resume), CheckpointEvery = r.GetValue(every),
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
+                    OnNonFinite = NonFinitePolicyNames.Parse(r.GetValue(onNonFinite)), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
-                return Run(r.GetValue(data)!, options, Console.Out);
+                return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output);
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e);
+                return CliErrors.Report(e, r.InvocationConfiguration.Error);
             }
         });
         return cmd;
@@ -82,6 +88,7 @@ internal static class TrainCommand
             progress.ClearBar();
             if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
             else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
+            if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
             o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
             return result.Cancelled ? 130 : CliErrors.Ok;
         }

@@ -43,9 +43,22 @@ public static class BackendRegistry
     }
 
     /// <summary>The best available backend by score.</summary>
-    public static Backend Auto() =>
-        All.Where(b => b.IsAvailable).OrderByDescending(b => b.Score).FirstOrDefault()
-        ?? throw new BackendUnavailableException("auto", "no backend is available");
+    public static Backend Auto() => Auto(All);
+
+    /// <summary>
+    /// The best available backend among <paramref name="candidates"/> by score (ties: the first). A backend whose
+    /// library is missing, of the wrong kind, or whose probe failed is unavailable and skipped, so `auto` falls back
+    /// to the next one; when none is left the exception lists every backend with its reason.
+    /// </summary>
+    public static Backend Auto(IEnumerable<Backend> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var list = candidates.ToList();
+        return list.Where(b => b.IsAvailable).OrderByDescending(b => b.Score).FirstOrDefault()
+            ?? throw new BackendUnavailableException("auto", list.Count == 0
+                ? "no backend is registered"
+                : "no backend is available (" + string.Join("; ", list.Select(b => $"{b.Name}: {b.Availability.Reason}")) + ")");
+    }
 
     /// <summary>
     /// Resolves a backend name: null or empty means RNNFAST_BACKEND, else `auto`; `auto` picks the best available.
@@ -53,9 +66,16 @@ public static class BackendRegistry
     /// (<see cref="Backend.WithQualifier"/>). An unknown name or an unavailable backend throws with the list of names /
     /// the reason.
     /// </summary>
-    public static Backend Get(string? name = null)
+    public static Backend Get(string? name = null) => Resolve(All, name, Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    /// <summary>
+    /// <see cref="Get"/>'s rule over any list of backends (tests use their own): <paramref name="name"/>, else
+    /// <paramref name="environmentValue"/> (the RNNFAST_BACKEND value), else `auto`. A named backend that cannot run
+    /// here is an error with its reason, never a silent fallback.
+    /// </summary>
+    public static Backend Resolve(IReadOnlyList<Backend> candidates, string? name, string? environmentValue)
     {
-        var backend = Find(name);
+        var backend = FindIn(candidates, name, environmentValue);
         backend.EnsureAvailable();
         return backend;
     }
@@ -64,10 +84,13 @@ public static class BackendRegistry
     /// Like <see cref="Get"/> but returns the backend even when it cannot run here (its Availability says why);
     /// unknown names and bad qualifiers still throw.
     /// </summary>
-    public static Backend Find(string? name)
+    public static Backend Find(string? name) => FindIn(All, name, Environment.GetEnvironmentVariable(EnvironmentVariable));
+
+    private static Backend FindIn(IReadOnlyList<Backend> candidates, string? name, string? environmentValue)
     {
-        if (string.IsNullOrWhiteSpace(name)) name = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrWhiteSpace(name) || name.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return Auto();
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (string.IsNullOrWhiteSpace(name)) name = environmentValue;
+        if (string.IsNullOrWhiteSpace(name) || name.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return Auto(candidates);
         name = name.Trim();
         string? qualifier = null;
         int colon = name.IndexOf(':');
@@ -78,8 +101,8 @@ public static class BackendRegistry
             if (qualifier.Length == 0)
                 throw new ArgumentException($"backend: '{name}:' has an empty qualifier (write '{name}' or '{name}:QUALIFIER')", nameof(name));
         }
-        var backend = All.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"backend: unknown backend '{name}' (known: auto, {string.Join(", ", All.Select(b => b.Name))})", nameof(name));
+        var backend = candidates.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"backend: unknown backend '{name}' (known: auto, {string.Join(", ", candidates.Select(b => b.Name))})", nameof(name));
         return qualifier == null ? backend : backend.WithQualifier(qualifier);
     }
 }

@@ -1,5 +1,6 @@
 // The single exception type the safetensors reader throws for a file it cannot accept:
-// always a one-line message of the form "<file>: <problem>".
+// always a one-line message of the form "<file>: <problem>". It is an RnnFormatException, so a caller that loads a
+// model (RnnModel.Load, Checkpoint.Read) catches every problem with the file, at any level, with one type.
 using System.Text;
 
 namespace RnnFast.IO;
@@ -9,20 +10,17 @@ namespace RnnFast.IO;
 /// requested that the file does not hold (or not in a readable dtype). The message is always one line,
 /// "<c>&lt;file&gt;: &lt;problem&gt;</c>".
 /// </summary>
-public sealed class SafeTensorsFormatException : Exception
+public sealed class SafeTensorsFormatException : RnnFormatException
 {
     /// <summary>Creates the exception; control characters in <paramref name="problem"/> are escaped so the message stays on one line.</summary>
     public SafeTensorsFormatException(string filePath, string problem, Exception? inner = null)
-        : base(FormatMessage(filePath, problem), inner)
+        : base(filePath ?? string.Empty, problem ?? "unknown problem", inner)
     {
         FilePath = filePath ?? string.Empty;
     }
 
     /// <summary>The path of the file the problem was found in, as it was given to the reader.</summary>
     public string FilePath { get; }
-
-    private static string FormatMessage(string? filePath, string? problem)
-        => OneLine(filePath ?? string.Empty) + ": " + OneLine(problem ?? "unknown problem");
 
     /// <summary>Escapes line breaks and other control characters so that text fits on one line.</summary>
     internal static string OneLine(string text)

@@ -143,7 +143,8 @@ public static class SafeTensorsWriter
     /// Writes <paramref name="tensors"/> (in the given order) and optional string metadata to <paramref name="path"/>.
     /// The file is written to "<c>&lt;path&gt;.tmp-&lt;random&gt;</c>" in the same directory, flushed to disk and then
     /// moved over <paramref name="path"/>, so readers see either the old file or the complete new one. On any failure
-    /// the temporary file is deleted. Names must be unique (<see cref="ArgumentException"/> otherwise).
+    /// the temporary file is deleted; temporary files of writers that were killed are deleted first
+    /// (<see cref="DeleteStaleTemporaries"/>). Names must be unique (<see cref="ArgumentException"/> otherwise).
     /// </summary>
     public static void Write(string path, IEnumerable<SafeTensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -169,7 +170,8 @@ public static class SafeTensorsWriter
 
         byte[] header = BuildHeader(list, metadata, out int paddedLength);
 
-        string tempPath = path + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        DeleteStaleTemporaries(path);
+        string tempPath = path + TempInfix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         try
         {
             using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
@@ -206,6 +208,50 @@ public static class SafeTensorsWriter
 
             throw;
         }
+    }
+
+    private const string TempInfix = ".tmp-";
+
+    /// <summary>
+    /// Deletes "<c>&lt;path&gt;.tmp-&lt;16 hex digits&gt;</c>" files that no writer holds: what a process killed in the middle of
+    /// <see cref="Write"/> leaves behind. A live writer holds its temporary file with FileShare.None (an exclusive lock
+    /// on Unix), so its file cannot be opened here and is left alone. Returns how many files were deleted.
+    /// </summary>
+    public static int DeleteStaleTemporaries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        string prefix = Path.GetFileName(path) + TempInfix;
+        if (dir == null || !Directory.Exists(dir))
+        {
+            return 0;
+        }
+
+        int deleted = 0;
+        foreach (string file in Directory.EnumerateFiles(dir, prefix + "*"))
+        {
+            string suffix = Path.GetFileName(file)[prefix.Length..];
+            if (suffix.Length != 16 || !suffix.All(char.IsAsciiHexDigitLower))
+            {
+                continue;
+            }
+
+            try
+            {
+                using (new FileStream(file, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 1))
+                {
+                    File.Delete(file); // unlinked while held, so no writer can be starting on it meanwhile
+                }
+
+                deleted++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Held by a live writer, or not ours to delete: leave it.
+            }
+        }
+
+        return deleted;
     }
 
     /// <summary>The header JSON (unpadded) and its length padded with spaces to a multiple of 8.</summary>

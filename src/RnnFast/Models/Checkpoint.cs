@@ -43,15 +43,23 @@ public static class Checkpoint
     public static void Save(string path, CharNetwork network, RnnFast.Optim.Optimizer? optimizer = null, TrainingState? training = null)
     {
         ArgumentNullException.ThrowIfNull(network);
+        ArgumentException.ThrowIfNullOrEmpty(path);
         var meta = network.Config.ToMetadata();
         meta["format"] = Format;
         var entries = new List<SafeTensorEntry>();
-        foreach (var (name, p) in network.NamedParameters())
-            entries.Add(SafeTensorEntry.F32(name, p.Value.Shape, p.Value.ToArray()));
+        void Add(string name, Tensor t)
+        {
+            var data = t.ToArray();
+            // Never write a model that cannot be used: a NaN or infinite value anywhere keeps the previous file as it is.
+            if (FirstNonFinite(data) is int at)
+                throw new InvalidOperationException(
+                    $"{Path.GetFileName(path)}: not written: tensor '{name}' holds a non-finite value ({data[at]} at element {at}); the previous checkpoint is kept");
+            entries.Add(SafeTensorEntry.F32(name, t.Shape, data));
+        }
+        foreach (var (name, p) in network.NamedParameters()) Add(name, p.Value);
         if (optimizer != null)
         {
-            foreach (var (name, t) in optimizer.StateTensors())
-                entries.Add(SafeTensorEntry.F32(OptimizerPrefix + name, t.Shape, t.ToArray()));
+            foreach (var (name, t) in optimizer.StateTensors()) Add(OptimizerPrefix + name, t);
             meta["optimizer_step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
         }
         if (training != null)
@@ -100,8 +108,8 @@ public static class Checkpoint
         var wih = file.GetInfo(rnnPrefix + "weight_ih_l0");
         var whh = file.Contains(rnnPrefix + "weight_hh_l0") ? file.GetInfo(rnnPrefix + "weight_hh_l0") : throw Error($"tensor '{rnnPrefix}weight_hh_l0' is missing");
         if (wih.Shape.Length != 2 || whh.Shape.Length != 2) throw Error($"tensor '{rnnPrefix}weight_ih_l0' or 'weight_hh_l0' is not a matrix");
-        bool hasProj = file.Contains(rnnPrefix + "weight_hr_l0");
-        int H = hasProj ? file.GetInfo(rnnPrefix + "weight_hr_l0").Shape[^1] : whh.Shape[1];
+        if (file.Contains(rnnPrefix + "weight_hr_l0")) throw Error("LSTM projection (weight_hr) is not supported in character models");
+        int H = whh.Shape[1];
         if (H <= 0 || wih.Shape[0] % H != 0) throw Error($"tensor '{rnnPrefix}weight_ih_l0' has {wih.Shape[0]} rows, not a multiple of hidden size {H}");
         int gates = wih.Shape[0] / H;
         RnnMode mode;
@@ -121,7 +129,6 @@ public static class Checkpoint
         }
         if (RnnDesc.GateCountOf(mode) != gates)
             throw Error($"metadata says {RnnDesc.TorchModeName(mode)} but '{rnnPrefix}weight_ih_l0' has {gates} gates of {H}");
-        if (hasProj) throw Error("LSTM projection (weight_hr) is not supported in character models");
         int layers = 0;
         while (file.Contains($"{rnnPrefix}weight_ih_l{layers}")) layers++;
         bool bidir = file.Contains(rnnPrefix + "weight_ih_l0_reverse");
@@ -139,7 +146,13 @@ public static class Checkpoint
         v ??= PlaceholderVocab(V);
         if (v.Count != V) throw Error($"vocabulary has {v.Count} symbols but 'embedding.weight' has {V} rows");
 
-        var labels = meta.TryGetValue("labels", out var ljson) ? ModelJson.ParseStrings(ljson) ?? [] : [];
+        string[] labels = [];
+        if (meta.TryGetValue("labels", out var ljson))
+        {
+            try { labels = ModelJson.ParseStrings(ljson) ?? []; }
+            catch (System.Text.Json.JsonException e) { throw Error($"metadata 'labels' is not a JSON list of strings ({e.Message})", e); }
+            if (labels.Any(l => l == null)) throw Error("metadata 'labels' holds null entries");
+        }
         var kind = meta.TryGetValue("kind", out var k) && k == "char_classifier" ? NetworkKind.Classifier
             : headW.Shape[0] == V && labels.Length == 0 ? NetworkKind.LanguageModel
             : NetworkKind.Classifier;
@@ -149,6 +162,13 @@ public static class Checkpoint
         float dropout = 0;
         if (meta.TryGetValue("dropout", out var ds) && !float.TryParse(ds, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout))
             throw Error($"metadata 'dropout' = '{ds}' is not a number");
+        CheckStated(meta, "num_layers", layers, "layers", Error);
+        CheckStated(meta, "hidden_size", H, "hidden units", Error);
+        CheckStated(meta, "embed_size", E, "embedding columns", Error);
+        if (meta.TryGetValue("bidirectional", out var bs) && bs != (bidir ? "true" : "false"))
+            throw Error($"metadata 'bidirectional' = '{bs}' but the tensors describe a {(bidir ? "bidirectional" : "unidirectional")} RNN");
+        if (meta.TryGetValue("format", out var fmt) && fmt.StartsWith("rnnfast-char/", StringComparison.Ordinal) && fmt != Format)
+            throw Error($"metadata 'format' = '{fmt}': this version reads {Format}");
         var config = new NetworkConfig
         {
             Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir,
@@ -172,9 +192,11 @@ public static class Checkpoint
         foreach (var info in file.Tensors)
             if (info.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
                 tensors[info.Name] = file.ReadTensor(info.Name);
+        // A model file with NaN or infinite weights (or optimizer state) is refused: its outputs would be NaN, and a
+        // resumed run would diverge at once. The message names the tensor and the first bad element.
         foreach (var (tn, t) in tensors)
-            if (!tn.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !AllFinite(t.Span))
-                throw Error($"tensor '{tn}' holds NaN or infinite values");
+            if (FirstNonFinite(t.Span) is int at)
+                throw Error($"tensor '{tn}' holds a non-finite value ({t.Span[at]} at element {at}); a model with NaN or infinite weights cannot be used");
 
         return new CheckpointContents(config, tensors, ReadTraining(meta, Error), meta);
     }
@@ -213,6 +235,7 @@ public static class Checkpoint
             try { return ModelJson.ParseFloats(Get(key)) ?? []; }
             catch (System.Text.Json.JsonException e) { throw error($"metadata '{key}' is not a JSON array of numbers", e); }
         }
+        if (Int("train.step") < 0) throw error($"metadata 'train.step' = {Int("train.step")} is negative", null);
         return new TrainingState
         {
             Step = Int("train.step"),
@@ -237,9 +260,21 @@ public static class Checkpoint
         // A model saved without its vocabulary still runs on token ids; its symbols are private-use characters.
         new(Enumerable.Range(0, v).Select(i => char.ConvertFromUtf32(0xF0000 + i)));
 
-    private static bool AllFinite(ReadOnlySpan<float> s)
+    /// <summary>The index of the first NaN or infinity in <paramref name="s"/>, or null when every value is finite.</summary>
+    internal static int? FirstNonFinite(ReadOnlySpan<float> s)
     {
-        foreach (var x in s) if (!float.IsFinite(x)) return false;
-        return true;
+        for (int i = 0; i < s.Length; i++) if (!float.IsFinite(s[i])) return i;
+        return null;
     }
+
+    /// <summary>A size the metadata states must agree with the one the tensors' shapes give.</summary>
+    private static void CheckStated(IReadOnlyDictionary<string, string> meta, string key, int actual, string what, Func<string, Exception?, RnnFormatException> error)
+    {
+        if (!meta.TryGetValue(key, out var text)) return;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int stated))
+            throw error($"metadata '{key}' = '{Shorten(text)}' is not an integer", null);
+        if (stated != actual) throw error($"metadata '{key}' = {stated} but the tensors hold {actual} {what}", null);
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
 }

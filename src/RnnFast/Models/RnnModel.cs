@@ -138,13 +138,27 @@ public sealed class RnnModel : IDisposable
     }
 
     /// <summary>The most likely class of <paramref name="text"/> with every class's probability.</summary>
-    public ClassPrediction Classify(string text) => Classify([text])[0];
+    public ClassPrediction Classify(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Classify([text])[0];
+    }
 
     /// <summary>Classifies a batch of texts of any lengths in one pass.</summary>
     public IReadOnlyList<ClassPrediction> Classify(IReadOnlyList<string> texts)
     {
+        ArgumentNullException.ThrowIfNull(texts);
         if (Kind != NetworkKind.Classifier) throw new InvalidOperationException("this model is a language model, not a classifier");
-        var logits = Forward(texts.Select(t => Vocab.Encode(t)).ToArray());
+        if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
+        var ids = new int[texts.Count][];
+        for (int n = 0; n < texts.Count; n++)
+        {
+            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
+            if (text.Length == 0) throw new ArgumentException($"texts: entry {n} is empty", nameof(texts));
+            try { ids[n] = Vocab.Encode(text); }
+            catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
+        }
+        var logits = Forward(ids);
         int C = OutputSize;
         var result = new ClassPrediction[texts.Count];
         for (int n = 0; n < texts.Count; n++)
@@ -171,7 +185,9 @@ public sealed class RnnModel : IDisposable
         var rng = new Random(options.Seed);
         var scratch = new float[OutputSize];
         ReadOnlySpan<float> logits = default;
-        var ids = string.IsNullOrEmpty(prime) ? [rng.Next(Vocab.Count)] : Vocab.Encode(prime);
+        int[] ids;
+        try { ids = string.IsNullOrEmpty(prime) ? [rng.Next(Vocab.Count)] : Vocab.Encode(prime); }
+        catch (ArgumentException e) { throw new ArgumentException("prime: " + e.Message, nameof(prime), e); }
         foreach (var id in ids) logits = Step(state, id);
         var sb = new System.Text.StringBuilder();
         for (int i = 0; i < length && !cancel.IsCancellationRequested; i++)

@@ -27,6 +27,11 @@ public static class Sampler
     public static int Pick(ReadOnlySpan<float> logits, SamplingOptions options, Random rng, Span<float> scratch)
     {
         if (logits.Length == 0) throw new ArgumentException("logits: empty", nameof(logits));
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ArgumentNullException.ThrowIfNull(rng);
+        if (scratch.Length < logits.Length)
+            throw new ArgumentException($"scratch: needs at least {logits.Length} floats (one per logit), found {scratch.Length}", nameof(scratch));
         int best = 0;
         for (int i = 1; i < logits.Length; i++) if (logits[i] > logits[best]) best = i;
         if (options.Argmax) return best;

@@ -14,7 +14,8 @@ namespace RnnFast.Native;
 /// </summary>
 public sealed class NativeLibrarySpec
 {
-    public NativeLibrarySpec(string family, string importName, string environmentVariable, IReadOnlyList<string> candidates)
+    public NativeLibrarySpec(string family, string importName, string environmentVariable, IReadOnlyList<string> candidates,
+        IReadOnlyList<string>? requiredExports = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(family);
         ArgumentException.ThrowIfNullOrWhiteSpace(importName);
@@ -25,6 +26,7 @@ public sealed class NativeLibrarySpec
         ImportName = importName;
         EnvironmentVariable = environmentVariable;
         Candidates = candidates.ToArray();
+        RequiredExports = requiredExports?.ToArray() ?? [];
     }
 
     /// <summary>What the library is, for messages (e.g. "oneDNN").</summary>
@@ -38,6 +40,12 @@ public sealed class NativeLibrarySpec
 
     /// <summary>Names (resolved by the system loader) and absolute paths, tried in order.</summary>
     public IReadOnlyList<string> Candidates { get; }
+
+    /// <summary>
+    /// Symbols a candidate must export to count as this library: a file that loads but lacks one (another library
+    /// named by mistake, e.g. an override pointing at libm) is unloaded and recorded as a failed attempt.
+    /// </summary>
+    public IReadOnlyList<string> RequiredExports { get; }
 
     public override string ToString() => $"{Family} ({ImportName})";
 }
@@ -161,6 +169,14 @@ public static class NativeLibraryLoader
             try
             {
                 var h = NativeLibrary.Load(candidate);
+                var missing = spec.RequiredExports.Where(symbol => !NativeLibrary.TryGetExport(h, symbol, out _)).ToList();
+                if (missing.Count > 0)
+                {
+                    NativeLibrary.Free(h);
+                    trace.Add(new NativeLoadAttempt(candidate, false,
+                        $"loaded, but it does not export {string.Join(", ", missing.Take(3))}{(missing.Count > 3 ? ", ..." : "")}: not the {spec.Family} library"));
+                    continue;
+                }
                 trace.Add(new NativeLoadAttempt(candidate, true, null));
                 return new NativeLoadResult(spec, new NativeLibraryHandle(h), candidate, trace, note);
             }

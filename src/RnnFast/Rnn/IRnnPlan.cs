@@ -58,7 +58,10 @@ public sealed class RnnGradients
     public RnnParameters DParams { get; }
 }
 
-/// <summary>An RNN stack prepared on one backend. Forward with training=false is safe to call from many threads.</summary>
+/// <summary>
+/// An RNN stack prepared on one backend. Forward with training=false is safe to call from many threads. Every plan
+/// checks its arguments with <see cref="RnnInputChecks"/> before any kernel reads a buffer (ArgumentException naming it).
+/// </summary>
 public interface IRnnPlan : IDisposable
 {
     RnnDesc Desc { get; }

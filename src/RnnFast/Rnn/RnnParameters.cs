@@ -173,13 +173,16 @@ public sealed class RnnParameters
     }
 }
 
-/// <summary>A model or reference file that cannot be used: names the file (or source) and the problem.</summary>
+/// <summary>
+/// A model or reference file that cannot be used: names the file (or source) and the problem, always in one line
+/// ("&lt;source&gt;: &lt;problem&gt;", control characters escaped). <see cref="IO.SafeTensorsFormatException"/> is one.
+/// </summary>
 public class RnnFormatException : Exception
 {
     public RnnFormatException(string source, string problem, Exception? inner = null)
-        : base($"{source}: {problem}", inner)
+        : base(IO.SafeTensorsFormatException.OneLine(source ?? string.Empty) + ": " + IO.SafeTensorsFormatException.OneLine(problem ?? "unknown problem"), inner)
     {
-        Origin = source;
+        Origin = source ?? string.Empty;
     }
 
     /// <summary>The file or source the problem was found in.</summary>

@@ -34,7 +34,9 @@ public sealed class CharLmTrainer
                 Mode = resume.Config.Mode, Layers = resume.Config.Layers, Hidden = resume.Config.Hidden, Embed = resume.Config.Embed,
                 Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
                 Optimizer = t.Optimizer, Clip = t.Clip, ValFraction = t.ValFraction,
-                Momentum = t.Extra.TryGetValue("momentum", out var m) ? double.Parse(m, System.Globalization.CultureInfo.InvariantCulture) : o.Momentum,
+                Momentum = !t.Extra.TryGetValue("momentum", out var m) ? o.Momentum
+                    : double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mv) ? mv
+                    : throw new RnnFormatException(Path.GetFileName(options.Resume!), $"metadata 'train.x.momentum' = '{m}' is not a number"),
             };
         }
         o.Validate();
@@ -85,6 +87,8 @@ public sealed class CharLmTrainer
             observer.OnCheckpoint(o.Out, step);
         }
 
+        var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
+        var names = net.NamedParameters().Select(p => p.Name).ToArray();
         var tokens = new int[T * N];
         var targets = new int[T * N];
         var clock = Stopwatch.StartNew();
@@ -107,9 +111,10 @@ public sealed class CharLmTrainer
             }
             var tape = new Tape();
             var loss = net.LanguageModelLoss(tape, tokens, targets, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
-            var (l, norm) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step);
+            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
             step++;
-            trainLoss.Add(l);
+            if (updated) trainLoss.Add(l);
+            else observer.OnMessage($"step {step}: loss {l} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
 
             var elapsed = clock.Elapsed;
             double tps = (step - startStep) * (double)T * N / Math.Max(elapsed.TotalSeconds, 1e-9);
@@ -129,7 +134,7 @@ public sealed class CharLmTrainer
         valHistory.Add((step, finalVal));
         observer.OnEval(new EvalReport(step, finalVal, finalSample));
         Save();
-        return new TrainResult(step, finalVal, trainLoss, valHistory, cancelled, backend.Name);
+        return new TrainResult(step, finalVal, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped);
     }
 
     /// <summary>Mean cross-entropy (nats per character) over consecutive windows of the held-out text, and a sample.</summary>

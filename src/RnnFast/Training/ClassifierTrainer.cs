@@ -53,6 +53,8 @@ public sealed class ClassifierTrainer
         observer.OnMessage($"classifier {config.RnnDesc} on {backend.Name}: {labels.Length} classes, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps");
 
         var losses = new List<float>();
+        var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
+        var names = net.NamedParameters().Select(p => p.Name).ToArray();
         var clock = Stopwatch.StartNew();
         int step = 0;
         long tokensSeen = 0;
@@ -68,9 +70,10 @@ public sealed class ClassifierTrainer
             var tape = new Tape();
             var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
             var loss = tape.CrossEntropy(logits, batch.Select(b => b.Class).ToArray());
-            var (l, norm) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step);
+            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
             step++;
-            losses.Add(l);
+            if (updated) losses.Add(l);
+            else observer.OnMessage($"step {step}: loss {l} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
             tokensSeen += lengths.Sum();
             var elapsed = clock.Elapsed;
             observer.OnStep(new StepReport(step, totalSteps, l, norm, tokensSeen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
@@ -95,7 +98,7 @@ public sealed class ClassifierTrainer
             });
             observer.OnCheckpoint(o.Out, step);
         }
-        return (final, new TrainResult(step, final.Loss, losses, [(step, final.Loss)], cancelled, backend.Name));
+        return (final, new TrainResult(step, final.Loss, losses, [(step, final.Loss)], cancelled, backend.Name, guard.Skipped));
     }
 
     /// <summary>Accuracy, confusion matrix and mean cross-entropy of <paramref name="model"/> on labelled texts.</summary>

@@ -16,8 +16,9 @@ public interface ITrainObserver
     void OnMessage(string message) { }
 }
 
-/// <summary>The end of a run.</summary>
-public sealed record TrainResult(int Steps, double ValLoss, IReadOnlyList<float> TrainLoss, IReadOnlyList<(int Step, double Loss)> ValHistory, bool Cancelled, string BackendName)
+/// <summary>The end of a run. <see cref="SkippedSteps"/>: steps whose loss or gradients were not finite and were skipped
+/// (<see cref="NonFinitePolicy.Skip"/>); their losses are not in <see cref="TrainLoss"/>.</summary>
+public sealed record TrainResult(int Steps, double ValLoss, IReadOnlyList<float> TrainLoss, IReadOnlyList<(int Step, double Loss)> ValHistory, bool Cancelled, string BackendName, int SkippedSteps = 0)
 {
     public double BitsPerChar => ValLoss / Math.Log(2);
 }

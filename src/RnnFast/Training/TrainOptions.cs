@@ -35,6 +35,12 @@ public sealed record TrainOptions
     public int SampleLength { get; init; } = 120;
     /// <summary>Stop after this much wall time (the step count is then an upper bound). Null = no limit.</summary>
     public double? MaxSeconds { get; init; }
+    /// <summary>A step whose loss or gradients are NaN or infinite: stop (default) or skip it.</summary>
+    public NonFinitePolicy OnNonFinite { get; init; } = NonFinitePolicy.Stop;
+    /// <summary>With <see cref="NonFinitePolicy.Skip"/>: stop after this many skipped steps in a row.</summary>
+    public int MaxConsecutiveSkips { get; init; } = 10;
+    /// <summary>Test seam: called after each backward pass with (step, parameters), before the NaN/Inf check.</summary>
+    internal Action<int, IReadOnlyList<RnnFast.Autograd.Variable>>? AfterBackward { get; init; }
 
     /// <summary>Checks every option; the message names it as the command line does.</summary>
     public void Validate()
@@ -54,6 +60,8 @@ public sealed record TrainOptions
         if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every: must be >= 0, got {CheckpointEvery}");
         if (EvalEvery < 0) throw new ArgumentException($"--eval-every: must be >= 0, got {EvalEvery}");
         if (MaxSeconds is { } s && !(s > 0)) throw new ArgumentException($"--max-seconds: must be positive, got {s}");
+        if (!Enum.IsDefined(OnNonFinite)) throw new ArgumentException($"--on-nonfinite: must be stop or skip, got {(int)OnNonFinite}");
+        if (MaxConsecutiveSkips < 1) throw new ArgumentException($"--max-skips: must be positive, got {MaxConsecutiveSkips}");
     }
 
     private static void Positive(int v, string name)

@@ -1,5 +1,5 @@
 // Pieces every trainer shares: the optimizer by name, deterministic per-step random streams (so a resumed run draws
-// exactly the batches an uninterrupted one would), a data fingerprint, and the non-finite guard.
+// exactly the batches an uninterrupted one would), a data fingerprint, and one guarded optimizer step.
 using System.Security.Cryptography;
 using System.Text;
 using RnnFast.Autograd;
@@ -18,17 +18,24 @@ internal static class TrainingSetup
 
     /// <summary>
     /// One optimizer step after a recorded forward: zero the gradients, backpropagate <paramref name="loss"/>, clip to the
-    /// global norm <paramref name="clip"/> (0 = off), refuse NaN/Inf, then update. Returns the loss and the pre-clip norm.
+    /// global norm <paramref name="clip"/> (0 = off), let <paramref name="guard"/> judge a NaN/Inf loss or gradient (stop,
+    /// or skip the update), then update and check that every weight is still finite. Returns the loss, the pre-clip norm
+    /// and whether the weights were updated. <paramref name="step"/> is the 0-based index of this step.
+    /// <paramref name="afterBackward"/> is a test seam (e.g. to inject a NaN).
     /// </summary>
-    public static (float Loss, double GradNorm) BackwardAndStep(Tape tape, Variable loss, Optimizer optimizer, IReadOnlyList<Variable> parameters, double clip, int step)
+    public static (float Loss, double GradNorm, bool Updated) BackwardAndStep(Tape tape, Variable loss, Optimizer optimizer,
+        IReadOnlyList<Variable> parameters, double clip, int step, NonFiniteGuard guard, IReadOnlyList<string>? names = null,
+        Action<int, IReadOnlyList<Variable>>? afterBackward = null)
     {
         optimizer.ZeroGrad();
         tape.Backward(loss);
+        afterBackward?.Invoke(step, parameters);
         double norm = GradClip.ClipGradNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
         float l = loss.Value.Span[0];
-        EnsureFinite(l, norm, step);
+        if (!guard.Admit(l, norm, step + 1)) return (l, norm, false); // messages count steps from 1, as the progress bar does
         optimizer.Step();
-        return (l, norm);
+        NonFiniteGuard.EnsureFiniteWeights(parameters, names, step + 1);
+        return (l, norm, true);
     }
 
     /// <summary>A random stream that depends only on (seed, step, purpose): batches, dropout, samples.</summary>
@@ -45,14 +52,7 @@ internal static class TrainingSetup
     }
 
     public static string Fingerprint(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
-
-    /// <summary>Stops training on a NaN or infinite loss or gradient before anything is written.</summary>
-    public static void EnsureFinite(float loss, double gradNorm, int step)
-    {
-        if (!float.IsFinite(loss) || !double.IsFinite(gradNorm))
-            throw new TrainingDivergedException($"step {step}: loss {loss} / gradient norm {gradNorm} is not finite; training stopped, the last checkpoint is kept (try a lower --lr or --clip)");
-    }
 }
 
-/// <summary>Training produced NaN or infinity; nothing bad was saved.</summary>
+/// <summary>Training produced NaN or infinity (see <see cref="NonFinitePolicy"/>); nothing non-finite was saved.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -132,7 +132,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
+        RnnInputChecks.Forward(Desc, inputs); // the kernels read through pointers: shapes are checked before any of them
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
         int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount, P = desc.ProjSize;
@@ -455,8 +455,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        ArgumentNullException.ThrowIfNull(forward);
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no CPU workspace; run Forward(training: true) on this plan first", nameof(forward));
         var desc = Desc;

@@ -41,6 +41,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        RnnInputChecks.Forward(Desc, inputs);
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, D = desc.Directions, L = desc.NumLayers;
         int Ho = desc.OutputHiddenSize, H = desc.HiddenSize;
@@ -186,6 +187,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no reference workspace; run Forward(training: true) on this plan first", nameof(forward));
         var desc = Desc;
