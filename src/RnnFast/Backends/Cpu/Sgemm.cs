@@ -417,16 +417,57 @@ internal static unsafe class Sgemm
         Vector512.Store(c7a, c + 7 * ldc); Vector512.Store(c7b, c + 7 * ldc + 16);
     }
 
+    /// <summary>
+    /// C (4 x 32) = init + A (4 rows, unpacked) . Bp (kc x 32): the small-batch kernel (N = 2..4 and M tails), 8
+    /// accumulators, so a batch of 2-4 does not pay for the 8-row kernel's duplicated rows (4x the FMAs at N = 2).
+    /// </summary>
+    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, int init, float* bias, float* pf)
+    {
+        float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
+        Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b;
+        if (init == InitLoad)
+        {
+            c0a = Vector512.Load(c); c0b = Vector512.Load(c + 16);
+            c1a = Vector512.Load(c + ldc); c1b = Vector512.Load(c + ldc + 16);
+            c2a = Vector512.Load(c + 2 * ldc); c2b = Vector512.Load(c + 2 * ldc + 16);
+            c3a = Vector512.Load(c + 3 * ldc); c3b = Vector512.Load(c + 3 * ldc + 16);
+        }
+        else
+        {
+            var za = init == InitBias ? Vector512.Load(bias) : Vector512<float>.Zero;
+            var zb = init == InitBias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+            c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
+        }
+        for (nint k = 0; k < kc; k++)
+        {
+            Sse.Prefetch1(pf + k * 16);
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
+            av = Vector512.Create(a1[k]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
+            av = Vector512.Create(a2[k]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
+            av = Vector512.Create(a3[k]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
+            b += 32;
+        }
+        Vector512.Store(c0a, c); Vector512.Store(c0b, c + 16);
+        Vector512.Store(c1a, c + ldc); Vector512.Store(c1b, c + ldc + 16);
+        Vector512.Store(c2a, c + 2 * ldc); Vector512.Store(c2b, c + 2 * ldc + 16);
+        Vector512.Store(c3a, c + 3 * ldc); Vector512.Store(c3b, c + 3 * ldc + 16);
+    }
+
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
     private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols, float* pf)
     {
-        if (rows == 8 && cols == NR)
+        bool small = rows <= 4;
+        if ((rows == 8 || rows == 4) && cols == NR)
         {
-            Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf);
+            if (small) Kernel512Rows4(kc, a, lda, rows, b, c, ldc, init, bias, pf);
+            else Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf);
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        Kernel512Rows(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
+        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
+        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
