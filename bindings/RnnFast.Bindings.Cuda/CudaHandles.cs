@@ -3,36 +3,20 @@
 // it, so release order is always child first; each release makes its context current first, because a release may run
 // on any thread (a finalizer's included).
 using System.Runtime.InteropServices;
+using RnnFast.Native;
 
 namespace RnnFast.Bindings.Cuda;
 
 /// <summary>Base of every CUDA and cuDNN handle: owns one native object and keeps the handle it depends on alive.</summary>
-public abstract class CudaHandle : SafeHandle
+public abstract class CudaHandle : DependentHandle
 {
-    private CudaHandle? _parent;
-    private bool _parentRefAdded;
-
-    private protected CudaHandle() : base(IntPtr.Zero, ownsHandle: true) { }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    private protected void Attach(nint value, CudaHandle? parent)
-    {
-        if (parent != null)
-        {
-            bool added = false;
-            parent.DangerousAddRef(ref added);
-            _parent = parent;
-            _parentRefAdded = added;
-        }
-        SetHandle(value);
-    }
+    private protected CudaHandle() { }
 
     /// <summary>The native object (valid while this handle is alive).</summary>
     internal nint Raw => handle;
 
     /// <summary>The primary context this handle (or one of its parents) lives in, or null.</summary>
-    internal CudaContext? OwningContext => this as CudaContext ?? _parent?.OwningContext;
+    internal CudaContext? OwningContext => this as CudaContext ?? (Parent as CudaHandle)?.OwningContext;
 
     /// <summary>Makes the owning context current on the calling thread (best effort: used on release paths).</summary>
     private protected void TryMakeContextCurrent()
@@ -40,15 +24,6 @@ public abstract class CudaHandle : SafeHandle
         if (OwningContext is { IsClosed: false } c) DriverApiNative.cuCtxSetCurrent(c.Raw);
     }
 
-    /// <summary>Destroys the native object; returns its status (0 = success).</summary>
-    private protected abstract int Destroy(nint value);
-
-    protected sealed override bool ReleaseHandle()
-    {
-        int status = Destroy(handle);
-        if (_parentRefAdded) _parent!.DangerousRelease();
-        return status == 0;
-    }
 }
 
 /// <summary>A device's primary context (cuDevicePrimaryCtxRetain / cuDevicePrimaryCtxRelease_v2): the context the CUDA runtime and cuDNN share.</summary>
@@ -88,7 +63,7 @@ public sealed class CudaContext : CudaHandle
         return ((long)free, (long)total);
     }
 
-    private protected override int Destroy(nint value) => DriverApiNative.cuDevicePrimaryCtxRelease_v2(Device);
+    protected override int Destroy(nint value) => DriverApiNative.cuDevicePrimaryCtxRelease_v2(Device);
 }
 
 /// <summary>A CUstream (cuStreamCreate / cuStreamDestroy_v2). Work on one stream runs in order.</summary>
@@ -118,7 +93,7 @@ public sealed class CudaStream : CudaHandle
         CudaException.Check(DriverApiNative.cuStreamSynchronize(Raw), "cuStreamSynchronize");
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return DriverApiNative.cuStreamDestroy_v2(value);
@@ -163,7 +138,7 @@ public sealed class CudaEvent : CudaHandle
         return ms;
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return DriverApiNative.cuEventDestroy_v2(value);
@@ -273,7 +248,7 @@ public sealed class CudaDeviceMemory : CudaHandle
         ObjectDisposedException.ThrowIf(IsClosed, this);
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         if (_pool != null)
         {

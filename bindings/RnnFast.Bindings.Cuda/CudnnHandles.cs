@@ -31,7 +31,7 @@ public sealed class CudnnContext : CudaHandle
         CudnnException.Check(CudnnNative.cudnnSetStream(Raw, stream.Stream), "cudnnSetStream");
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return CudnnNative.cudnnDestroy(value);
@@ -74,7 +74,7 @@ public sealed class TensorDescriptor : CudaHandle
         return ((CudnnDataType)type, new ReadOnlySpan<int>(d, nb).ToArray(), new ReadOnlySpan<int>(s, nb).ToArray());
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return CudnnNative.cudnnDestroyTensorDescriptor(value);
@@ -98,7 +98,7 @@ public sealed class DropoutDescriptor : CudaHandle
         return h;
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return CudnnNative.cudnnDestroyDropoutDescriptor(value);
@@ -207,7 +207,7 @@ public sealed class RnnDescriptor : CudaHandle
             "cudnnRNNBackwardWeights_v8", mode.ToString());
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return CudnnNative.cudnnDestroyRNNDescriptor(value);
@@ -236,7 +236,7 @@ public sealed class RnnDataDescriptor : CudaHandle
         return h;
     }
 
-    private protected override int Destroy(nint value)
+    protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
         return CudnnNative.cudnnDestroyRNNDataDescriptor(value);

@@ -2,42 +2,17 @@
 // primitives, plus the RNN operation descriptor. A handle that depends on another (memory on its engine, a primitive
 // on its descriptor's engine) holds a reference to it, so release order is always child first.
 using System.Runtime.InteropServices;
+using RnnFast.Native;
 
 namespace RnnFast.Bindings.OneDnn;
 
 /// <summary>Base of every oneDNN handle: owns one native object and keeps the handle it depends on alive.</summary>
-public abstract class DnnlHandle : SafeHandle
+public abstract class DnnlHandle : DependentHandle
 {
-    private DnnlHandle? _parent;
-    private bool _parentRefAdded;
-
-    private protected DnnlHandle() : base(IntPtr.Zero, ownsHandle: true) { }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    private protected void Attach(IntPtr value, DnnlHandle? parent)
-    {
-        if (parent != null)
-        {
-            bool added = false;
-            parent.DangerousAddRef(ref added);
-            _parent = parent;
-            _parentRefAdded = added;
-        }
-        SetHandle(value);
-    }
+    private protected DnnlHandle() { }
 
     /// <summary>The native object (valid while this handle is alive).</summary>
     internal IntPtr Raw => handle;
-
-    private protected abstract int Destroy(IntPtr value);
-
-    protected sealed override bool ReleaseHandle()
-    {
-        int status = Destroy(handle);
-        if (_parentRefAdded) _parent!.DangerousRelease();
-        return status == 0;
-    }
 }
 
 /// <summary>dnnl_engine_t.</summary>
@@ -55,7 +30,7 @@ public sealed class DnnlEngine : DnnlHandle
         return h;
     }
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_engine_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_engine_destroy(value);
 }
 
 /// <summary>dnnl_stream_t (in-order).</summary>
@@ -77,7 +52,7 @@ public sealed class DnnlStream : DnnlHandle
     /// <summary>dnnl_stream_wait: blocks until everything submitted to the stream has finished.</summary>
     public void Wait() => DnnlException.Check(DnnlNative.dnnl_stream_wait(Raw), "dnnl_stream_wait");
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_stream_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_stream_destroy(value);
 }
 
 /// <summary>dnnl_memory_t: a descriptor plus a buffer (the library's, or one the caller points it at).</summary>
@@ -118,7 +93,7 @@ public sealed class DnnlMemory : DnnlHandle
     public unsafe void SetDataHandle(void* buffer) =>
         DnnlException.Check(DnnlNative.dnnl_memory_set_data_handle(Raw, buffer), "dnnl_memory_set_data_handle");
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_memory_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_memory_destroy(value);
 }
 
 /// <summary>dnnl_primitive_attr_t.</summary>
@@ -140,7 +115,7 @@ public sealed class DnnlPrimitiveAttr : DnnlHandle
     public void SetScratchpadMode(DnnlScratchpadMode mode) =>
         DnnlException.Check(DnnlNative.dnnl_primitive_attr_set_scratchpad_mode(Raw, (int)mode), "dnnl_primitive_attr_set_scratchpad_mode");
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_attr_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_attr_destroy(value);
 }
 
 /// <summary>dnnl_primitive_desc_t: the implementation oneDNN chose for an operation, with its memory descriptors.</summary>
@@ -197,7 +172,7 @@ public sealed class DnnlPrimitiveDesc : DnnlHandle
         }
     }
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_desc_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_desc_destroy(value);
 }
 
 /// <summary>dnnl_primitive_t: an executable operation.</summary>
@@ -234,7 +209,7 @@ public sealed class DnnlPrimitive : DnnlHandle
         DnnlException.Check(status, "dnnl_primitive_execute");
     }
 
-    private protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_destroy(value);
+    protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_destroy(value);
 }
 
 /// <summary>

@@ -3,30 +3,14 @@
 // depends on another (a queue on its context, a kernel on its program) holds a reference to it, so release order is
 // always child first. Handles are made by the CL class only.
 using System.Runtime.InteropServices;
+using RnnFast.Native;
 
 namespace RnnFast.Bindings.OpenCL;
 
 /// <summary>Base of every OpenCL handle: owns one native object and keeps the handle it depends on alive.</summary>
-public abstract class CLHandle : SafeHandle
+public abstract class CLHandle : DependentHandle
 {
-    private CLHandle? _parent;
-    private bool _parentRefAdded;
-
-    private protected CLHandle() : base(IntPtr.Zero, ownsHandle: true) { }
-
-    public override bool IsInvalid => handle == IntPtr.Zero;
-
-    private protected void Attach(IntPtr value, CLHandle? parent)
-    {
-        if (parent != null)
-        {
-            bool added = false;
-            parent.DangerousAddRef(ref added);
-            _parent = parent;
-            _parentRefAdded = added;
-        }
-        SetHandle(value);
-    }
+    private protected CLHandle() { }
 
     /// <summary>The native object (valid while this handle is alive).</summary>
     internal IntPtr Raw => IsClosed ? throw new ObjectDisposedException(GetType().Name) : handle;
@@ -34,12 +18,7 @@ public abstract class CLHandle : SafeHandle
     /// <summary>The clRelease* call for this object (0 = CL_SUCCESS); objects that are not reference-counted return 0.</summary>
     private protected abstract int Release(IntPtr value);
 
-    protected sealed override bool ReleaseHandle()
-    {
-        int status = Release(handle);
-        if (_parentRefAdded) _parent!.DangerousRelease();
-        return status == 0;
-    }
+    protected sealed override int Destroy(nint value) => Release(value);
 }
 
 /// <summary>cl_platform_id (not reference-counted).</summary>
