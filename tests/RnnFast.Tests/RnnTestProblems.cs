@@ -1,5 +1,6 @@
 // Shared by the native backends' tests (oneDNN, OpenCL): small random RNN problems from a one-line spec, and the
 // comparisons those tests make (closeness at the backends' tolerance, zeros at padded steps).
+using RnnFast.Backends;
 using Xunit;
 
 namespace RnnFast.Tests;
@@ -7,6 +8,50 @@ namespace RnnFast.Tests;
 /// <summary>Random time-major RNN problems and their assertions, for backend tests.</summary>
 internal static class RnnTestProblems
 {
+    /// <summary>
+    /// The problem <paramref name="spec"/> (see <see cref="MakeProblem"/>) on <paramref name="backend"/> against the
+    /// reference: training and inference forward, padding zeros, and backward (every gradient).
+    /// </summary>
+    /// <param name="backend">The backend under test.</param>
+    /// <param name="spec">The problem, as <see cref="MakeProblem"/> reads it.</param>
+    /// <param name="more">Further checks on the same run, before its plans are disposed.</param>
+    public static void AssertMatchesReference(string backend, string spec, Action<ReferenceRun>? more = null)
+    {
+        var problem = spec;
+        var (desc, inputs) = MakeProblem(problem, seed: problem.GetHashCode(StringComparison.Ordinal) & 0xffff);
+        var parameters = RnnParameters.Create(desc, new Random(7));
+        using var ours = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+
+        var a = ours.Forward(inputs, training: true);
+        var b = oracle.Forward(inputs, training: true);
+        AssertClose(b.Output, a.Output, "output");
+        AssertClose(b.HN, a.HN, "h_n");
+        if (desc.HasCellState) AssertClose(b.CN!, a.CN!, "c_n");
+        if (inputs.Lengths != null) AssertPaddingIsZero(a.Output, inputs.Lengths);
+
+        var inf = ours.Forward(inputs, training: false);
+        AssertClose(a.Output, inf.Output, "inference output");
+        AssertClose(a.HN, inf.HN, "inference h_n");
+
+        var r = new Random(11);
+        var dY = RandomTensor(r, a.Output.Shape);
+        var dH = RandomTensor(r, a.HN.Shape);
+        var dC = desc.HasCellState ? RandomTensor(r, a.CN!.Shape) : null;
+        var ga = ours.Backward(inputs, a, dY, dH, dC);
+        var gb = oracle.Backward(inputs, b, dY, dH, dC);
+        AssertClose(gb.DInput, ga.DInput, "grad_input");
+        AssertClose(gb.DH0, ga.DH0, "grad_h0");
+        if (desc.HasCellState) AssertClose(gb.DC0!, ga.DC0!, "grad_c0");
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
+        more?.Invoke(new ReferenceRun(inputs, ours, oracle, a, b, dH));
+    }
+
+    /// <summary>One run of <see cref="AssertMatchesReference"/>: the plans, their training forwards and the h_n gradient used.</summary>
+    public sealed record ReferenceRun(RnnInputs Inputs, IRnnPlan Plan, IRnnPlan Oracle, RnnForwardResult Forward,
+        RnnForwardResult OracleForward, Tensor DHN);
+
     /// <summary>"mode:I5:H7:L2:D2:P3[:varlen][:h0][:nobias]" -> a desc and random time-major inputs (T=6, N=5).</summary>
     public static (RnnDesc, RnnInputs) MakeProblem(string spec, int seed)
     {
