@@ -117,6 +117,20 @@ public sealed unsafe class CpuBf16Tests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Bench_checks_cpu_bf16_at_its_own_tolerance_and_cpu_at_the_default()
+    {
+        var problem = RnnFast.Bench.ProblemFile.Parse("lstm uni 1 8 1 64 64 inference\n", "inline")[0];
+        var bf16 = RnnFast.Bench.BenchRunner.CheckOnly(problem, RnnFast.Backends.BackendRegistry.Get("cpu:bf16"));
+        output.WriteLine($"{bf16.Check}: max abs error {bf16.MaxAbsError:E2}");
+        Assert.True(bf16.Correct, bf16.CheckFailure);
+        Assert.Contains("own tolerance", bf16.Check);
+        Assert.True(bf16.MaxAbsError > RnnFast.Checks.TensorComparison.DefaultAbsTolerance / 100, "bf16 weights should differ from fp32 at batch 1");
+        var fp32 = RnnFast.Bench.BenchRunner.CheckOnly(problem, new CpuBackend());
+        Assert.True(fp32.Correct, fp32.CheckFailure);
+        Assert.DoesNotContain("own tolerance", fp32.Check);
+    }
+
+    [Fact]
     public void Registry_resolves_cpu_bf16_and_rejects_other_qualifiers()
     {
         var b = Assert.IsType<CpuBackend>(RnnFast.Backends.BackendRegistry.Get("cpu:bf16"));

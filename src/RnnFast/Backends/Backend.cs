@@ -45,6 +45,13 @@ public abstract class Backend
     /// <summary>Memory for <paramref name="length"/> float32 elements owned by this backend.</summary>
     public virtual TensorStorage Allocate(int length) => new HostStorage(new float[length], this);
 
+    /// <summary>
+    /// The tolerance this backend's results are checked at against the reference (|a - b| &lt;= Abs + Rel * |b|):
+    /// fp32 backends keep the default; a backend that trades accuracy for speed on purpose (cpu:bf16) states its own.
+    /// </summary>
+    public virtual (double Abs, double Rel) CheckTolerance =>
+        (RnnFast.Checks.TensorComparison.DefaultAbsTolerance, RnnFast.Checks.TensorComparison.DefaultRelTolerance);
+
     /// <summary>Prepares <paramref name="parameters"/> to run on this backend (weights converted once).</summary>
     public abstract IRnnPlan CreateRnnPlan(RnnParameters parameters);
 

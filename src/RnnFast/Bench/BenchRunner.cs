@@ -235,12 +235,15 @@ public sealed class BenchRunner
         long start = Stopwatch.GetTimestamp();
         var actual = CheckOutputs.Compute(plan, work, backend);
         result.CheckSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        var checks = CheckOutputs.Compare(actual, expected);
+        var (atol, rtol) = backend.CheckTolerance;
+        var checks = CheckOutputs.Compare(actual, expected, atol, rtol);
         result.MaxAbsError = checks.Select(c => c.MaxAbsError).DefaultIfEmpty(0).Max();
         var failed = checks.FirstOrDefault(c => !c.Passed);
         result.Correct = failed == null;
         result.CheckFailure = failed?.ToString();
-        result.Check = $"vs {_oracle.Name} at T={work.CheckT} N={work.CheckN}: {compared}";
+        result.Check = $"vs {_oracle.Name} at T={work.CheckT} N={work.CheckN}: {compared}" +
+            (atol != TensorComparison.DefaultAbsTolerance || rtol != TensorComparison.DefaultRelTolerance
+                ? $" (at the backend's own tolerance {atol:G3} + {rtol:G3}|b|)" : "");
     }
 
     // ------------------------------------------------------------------ timing
@@ -474,7 +477,7 @@ public sealed class BenchRunner
             return o;
         }
 
-        public static List<TensorCheck> Compare(CheckOutputs actual, CheckOutputs expected)
+        public static List<TensorCheck> Compare(CheckOutputs actual, CheckOutputs expected, double atol, double rtol)
         {
             var checks = new List<TensorCheck>();
             foreach (var (name, want) in expected.Tensors)
@@ -482,7 +485,7 @@ public sealed class BenchRunner
                 var got = actual.Tensors.FirstOrDefault(t => t.Name == name).Data;
                 checks.Add(got == null
                     ? new TensorCheck(name, want.Length, double.NaN, double.NaN, double.PositiveInfinity, false, "missing")
-                    : TensorComparison.Compare(name, got, want));
+                    : TensorComparison.Compare(name, got, want, atol, rtol));
             }
             return checks;
         }

@@ -27,6 +27,9 @@ public sealed class CpuBackend : Backend
 
     public override int Score => 10;
 
+    /// <summary>cpu:bf16 is checked at 1e-2 + 1e-2 |b| (bf16 weights: 8 significant bits); plain cpu at the default.</summary>
+    public override (double Abs, double Rel) CheckTolerance => Bf16Weights ? (1e-2, 1e-2) : base.CheckTolerance;
+
     protected override BackendAvailability Probe() => BackendAvailability.Yes($"always ({Pointwise.PathName})");
 
     private CpuBackend? _bf16Variant;
