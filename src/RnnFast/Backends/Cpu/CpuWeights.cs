@@ -135,6 +135,7 @@ internal sealed unsafe class CpuWeights
     private static float[] PackB(float[] src, nint rsK, nint csN, int K, int N, int[]? kMap, int[]? nMap)
     {
         var dst = GC.AllocateUninitializedArray<float>((int)Math.Max(Sgemm.PackedBSize(K, N), 1), pinned: true);
+        HugePages.Advise(dst); // before the first write, so the pages are faulted in as 2 MB pages
         fixed (float* s = src)
         fixed (int* km = kMap, nm = nMap)
             Sgemm.PackB(s, rsK, csN, K, N, km, nm, Sgemm.Addr(dst), 0, Sgemm.Panels(N));
