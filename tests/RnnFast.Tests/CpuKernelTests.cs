@@ -21,6 +21,38 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         return a;
     }
 
+    [Avx512Theory]
+    [InlineData(2, 1, 32)]
+    [InlineData(3, 300, 32)]
+    [InlineData(4, 77, 5)]
+    public void GemvPanels_matches_a_double_loop_for_every_panel(int panels, int K, int cols)
+    {
+        var r = new Random(panels * 1000 + K);
+        var a = RandomArray(r, K);
+        var b = RandomArray(r, panels * K * Sgemm.NR);
+        var bias = RandomArray(r, panels * Sgemm.NR);
+        foreach (int init in new[] { Sgemm.InitZero, Sgemm.InitLoad, Sgemm.InitBias })
+        {
+            var start = RandomArray(r, panels * Sgemm.NR);
+            var got = (float[])start.Clone();
+            fixed (float* pa = a, pb = b, pg = got, pbias = bias)
+                Sgemm.GemvPanels(K, pa, pb, panels, pg, init, pbias, cols);
+            for (int g = 0; g < panels; g++)
+            for (int j = 0; j < Sgemm.NR; j++)
+            {
+                int at = g * Sgemm.NR + j;
+                if (j >= cols)
+                {
+                    Assert.Equal(start[at], got[at]);
+                    continue;
+                }
+                double want = init == Sgemm.InitLoad ? start[at] : init == Sgemm.InitBias ? bias[at] : 0;
+                for (int k = 0; k < K; k++) want += (double)a[k] * b[(long)g * K * Sgemm.NR + k * Sgemm.NR + j];
+                Assert.True(Math.Abs(got[at] - want) <= 1e-5 * Math.Max(1, Math.Sqrt(K)), $"panel {g} col {j} init {init}: {got[at]} vs {want}");
+            }
+        }
+    }
+
     [Fact]
     public void Cpu_backend_describes_its_path()
     {
@@ -321,5 +353,15 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         Assert.NotEqual(before, after.ToArray());
         var check = TensorComparison.Compare("output after update", after, reference.Forward(inputs, training: false).Output);
         Assert.True(check.Passed, check.ToString());
+    }
+}
+
+/// <summary>A theory for an AVX-512-only kernel: reported as skipped, with the reason, on a run without Vector512.</summary>
+public sealed class Avx512TheoryAttribute : TheoryAttribute
+{
+    public Avx512TheoryAttribute()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            Skip = "AVX-512 kernel: this run has no Vector512 (DOTNET_EnableAVX512=0, HWIntrinsic off, or no AVX-512 CPU)";
     }
 }

@@ -8,6 +8,7 @@
 // Semantics are the reference's (ReferenceRnnPlan): masking by length, padded outputs 0, the reverse direction
 // walks t = T-1..0. Bidirectional layers run their two directions on two threads when the pool has them.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
 
@@ -323,8 +324,17 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         var ap = Sgemm.PrepareA(N, K, st.HPrev, K);
         float* C = gru ? d.HH : st.Gates;
         int init = gru ? (d.HBias != null ? Sgemm.InitBias : Sgemm.InitZero) : Sgemm.InitLoad;
+        // batch 1 on AVX-512: all G gate panels of a chunk in one pass (G memory streams at once; GRU N=1 at H 2560/2816
+        // measured 18-27% faster than one panel after another, in 6 of 6 alternating runs)
+        bool multi = N == 1 && G > 1 && d.WhhBf16 == null && Vector512.IsHardwareAccelerated;
         for (int q = q0; q < q1; q++)
         {
+            if (multi)
+            {
+                int p0 = q * G;
+                Sgemm.GemvPanels(K, st.HPrev, d.WhhT + (long)p0 * K * U, G, C + p0 * U, init, gru && d.HBias != null ? d.HBias + p0 * U : null, U);
+            }
+            else
             for (int g = 0; g < G; g++)
             {
                 int p = q * G + g;

@@ -366,6 +366,39 @@ internal static unsafe class Sgemm
     }
 
     /// <summary>
+    /// <paramref name="panels"/> (2-4) consecutive B panels (each K x 32, one after another) times one row at once:
+    /// c[g*32 + j] = init + a . Bpanel_g[:, j], the batch-1 step of every gate of one chunk of hidden units. Reading the
+    /// gates' panels side by side keeps several memory streams in flight (the step is bound by memory bandwidth).
+    /// AVX-512 only; <paramref name="cols"/> valid columns in each panel.
+    /// </summary>
+    public static void GemvPanels(int K, float* a, float* b, int panels, float* c, int init, float* bias, int cols)
+    {
+        float* res = stackalloc float[4 * NR];
+        nint stride = (nint)K * NR;
+        float* b0 = b, b1 = b + stride, b2 = panels > 2 ? b + 2 * stride : b, b3 = panels > 3 ? b + 3 * stride : b;
+        Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
+        for (nint k = 0, o = 0; k < K; k++, o += NR)
+        {
+            var x = Vector512.Create(a[k]);
+            s0 = F512(x, Vector512.Load(b0 + o), s0); s1 = F512(x, Vector512.Load(b0 + o + 16), s1);
+            t0 = F512(x, Vector512.Load(b1 + o), t0); t1 = F512(x, Vector512.Load(b1 + o + 16), t1);
+            u0 = F512(x, Vector512.Load(b2 + o), u0); u1 = F512(x, Vector512.Load(b2 + o + 16), u1);
+            v0 = F512(x, Vector512.Load(b3 + o), v0); v1 = F512(x, Vector512.Load(b3 + o + 16), v1);
+        }
+        Vector512.Store(s0, res); Vector512.Store(s1, res + 16);
+        Vector512.Store(t0, res + 32); Vector512.Store(t1, res + 48);
+        Vector512.Store(u0, res + 64); Vector512.Store(u1, res + 80);
+        Vector512.Store(v0, res + 96); Vector512.Store(v1, res + 112);
+        for (int g = 0; g < panels; g++)
+        {
+            float* cg = c + g * NR, rg = res + g * NR, bg = bias == null ? null : bias + g * NR;
+            if (init == InitLoad) for (int j = 0; j < cols; j++) cg[j] += rg[j];
+            else if (init == InitBias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
+            else for (int j = 0; j < cols; j++) cg[j] = rg[j];
+        }
+    }
+
+    /// <summary>
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
     /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows).
     /// </summary>
