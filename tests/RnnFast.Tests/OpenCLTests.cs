@@ -405,33 +405,14 @@ public sealed class OpenCLTests
     [InlineData("opencl")]
     public void Changed_weights_are_uploaded_again(string backend)
     {
-        var (desc, inputs) = MakeProblem("gru:I4:H5:L2:D2:P0", seed: 5);
-        var parameters = RnnParameters.Create(desc, new Random(9));
-        using var ours = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
-        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
-        var before = ours.Forward(inputs, training: false).Output.ToArray();
-        foreach (var t in parameters.Tensors)
-        {
-            var s = t.Span;
-            for (int i = 0; i < s.Length; i++) s[i] *= -1.5f;
-            t.MarkChanged();
-        }
-        var after = ours.Forward(inputs, training: false);
-        Assert.NotEqual(before, after.Output.ToArray());
-        AssertClose(oracle.Forward(inputs, training: false).Output, after.Output, "output after the update");
+        RnnTestProblems.AssertWeightUpdatesAreSeen(backend, "gru:I4:H5:L2:D2:P0");
     }
 
     [BackendTheory]
     [InlineData("opencl")]
     public void Concurrent_inference_gives_the_same_answers(string backend)
     {
-        var (desc, inputs) = MakeProblem("lstm:I8:H16:L2:D2:P0:varlen:h0", seed: 3);
-        using var plan = BackendRegistry.Get(backend).CreateRnnPlan(RnnParameters.Create(desc, new Random(4)));
-        var expected = plan.Forward(inputs, training: false).Output.ToArray();
-        var results = new float[12][];
-        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 },
-            i => results[i] = plan.Forward(inputs, training: false).Output.ToArray());
-        Assert.All(results, r => Assert.Equal(expected, r));
+        RnnTestProblems.AssertConcurrentInferenceAgrees(backend, calls: 12, threads: 4);
     }
 
     [BackendTheory]

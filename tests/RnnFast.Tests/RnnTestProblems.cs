@@ -48,6 +48,37 @@ internal static class RnnTestProblems
         more?.Invoke(new ReferenceRun(inputs, ours, oracle, a, b, dH));
     }
 
+    /// <summary>Every parameter changed (and marked) after a forward: the next forward uses the new weights and matches the reference.</summary>
+    public static void AssertWeightUpdatesAreSeen(string backend, string spec)
+    {
+        var (desc, inputs) = MakeProblem(spec, seed: 5);
+        var parameters = RnnParameters.Create(desc, new Random(9));
+        using var ours = BackendRegistry.Get(backend).CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+        var before = ours.Forward(inputs, training: false).Output.ToArray();
+        foreach (var t in parameters.Tensors)
+        {
+            var s = t.Span;
+            for (int i = 0; i < s.Length; i++) s[i] *= -1.5f;
+            t.MarkChanged();
+        }
+        var after = ours.Forward(inputs, training: false);
+        Assert.NotEqual(before, after.Output.ToArray());
+        AssertClose(oracle.Forward(inputs, training: false).Output, after.Output, "output after the update");
+    }
+
+    /// <summary><paramref name="calls"/> inference calls on one plan from up to <paramref name="threads"/> threads give the single-call answer.</summary>
+    public static void AssertConcurrentInferenceAgrees(string backend, int calls, int threads)
+    {
+        var (desc, inputs) = MakeProblem("lstm:I8:H16:L2:D2:P0:varlen:h0", seed: 3);
+        using var plan = BackendRegistry.Get(backend).CreateRnnPlan(RnnParameters.Create(desc, new Random(4)));
+        var expected = plan.Forward(inputs, training: false).Output.ToArray();
+        var results = new float[calls][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            i => results[i] = plan.Forward(inputs, training: false).Output.ToArray());
+        Assert.All(results, r => Assert.Equal(expected, r));
+    }
+
     /// <summary>One run of <see cref="AssertMatchesReference"/>: the plans, their training forwards and the h_n gradient used.</summary>
     public sealed record ReferenceRun(RnnInputs Inputs, IRnnPlan Plan, IRnnPlan Oracle, RnnForwardResult Forward,
         RnnForwardResult OracleForward, Tensor DHN);
