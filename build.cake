@@ -56,7 +56,7 @@ Task("Test")
                 Configuration = configuration,
                 NoBuild = true,
                 Filter = "FullyQualifiedName~Cpu|FullyQualifiedName~GoldenPlan",
-                Loggers = new[] { $"trx;LogFileName={name}.trx", "console;verbosity=minimal" },
+                Loggers = new[] { $"trx;LogFileName={name}.trx", "console;verbosity=normal" },
                 ResultsDirectory = results,
                 EnvironmentVariables = new Dictionary<string, string> { [variable] = "0" },
             });
