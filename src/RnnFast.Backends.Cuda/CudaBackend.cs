@@ -9,14 +9,13 @@
 //      cuBLAS shows up here as a reason instead of at the first real call.
 // All GPU work of the backend is queued on its one stream under one lock (one cuDNN handle serves every plan).
 using System.Diagnostics.CodeAnalysis;
-using RnnFast.Bench;
 using RnnFast.Bindings.Cuda;
 using RnnFast.Native;
 
 namespace RnnFast.Backends.Cuda;
 
 /// <summary>The CUDA backend: RnnFast's RNN plans on cuDNN's RNN API (libcudnn.so.9) through the CUDA driver (libcuda.so.1).</summary>
-public sealed class CudaBackend : Backend, IBenchDevice
+public sealed class CudaBackend : Backend, IBackendDeviceInfo
 {
     private static readonly string[] RequiredCudnnExports =
     [
@@ -68,7 +67,7 @@ public sealed class CudaBackend : Backend, IBenchDevice
     /// <summary>cudnnGetVersion of the loaded cuDNN (0 before a successful probe).</summary>
     public long CudnnVersion { get; private set; }
 
-    // ------------------------------------------------------------------ IBenchDevice
+    // ------------------------------------------------------------------ IBackendDeviceInfo
 
     public string DeviceName => Device?.Name ?? "CUDA device";
     public double? PeakGflops => _peak;

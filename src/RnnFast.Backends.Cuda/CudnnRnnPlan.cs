@@ -289,7 +289,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     // ------------------------------------------------------------------ forward
 
     /// <summary>What backward needs from a training forward, all on the device.</summary>
-    private sealed class Workspace
+    private sealed class Workspace : RnnWorkspace
     {
         public required CudnnRnnPlan Plan;
         public required Prepared Prepared;
@@ -303,6 +303,18 @@ internal sealed class CudnnRnnPlan : IRnnPlan
         public required List<IDisposable> Owned;   // uploads made for this call (x, h0, c0)
         public required List<object> Alive;        // device buffers read in place: the caller's tensors, the zero buffer
         public bool Used;
+        public bool Released;
+
+        /// <summary>Disposed without a backward (or after it): the reserve space and this call's uploads go back at once.</summary>
+        protected override void Release()
+        {
+            lock (Plan._b.Gate)
+            {
+                if (Plan._disposed) return; // the plan's context is gone, and with it every device buffer
+                Plan._b.Context.MakeCurrent();
+                CudnnRnnPlan.Release(this);
+            }
+        }
     }
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
@@ -419,6 +431,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no cuDNN workspace of this plan; run Forward(training: true) on this plan first", nameof(forward));
+        if (!ws.Used) ws.ThrowIfDisposed();
         var batch = ws.Shape.Batch;
         int T = batch.T, N = batch.N, I = Desc.InputSize, S = Desc.NumLayers * Desc.Directions, H = Desc.HiddenSize, Ho = Desc.OutputHiddenSize;
         int F = Desc.OutputSize;
@@ -495,7 +508,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
             {
                 dw?.Dispose();
                 foreach (var o in owned) o.Dispose();
-                Release(ws);
+                ws.Dispose(); // single use: the reserve space goes back now
             }
         }
     }
@@ -503,6 +516,8 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     /// <summary>Frees what a workspace holds on the device (after its backward).</summary>
     private static void Release(Workspace ws)
     {
+        if (ws.Released) return;
+        ws.Released = true;
         ws.Reserve.Dispose();
         if (!ws.OnDevice) ws.YBuffer.Dispose();
         foreach (var o in ws.Owned) o.Dispose();

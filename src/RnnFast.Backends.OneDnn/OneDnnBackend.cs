@@ -1,14 +1,13 @@
 // The oneDNN backend ("onednn"): RNN, LSTM (with projection) and GRU through oneDNN 2.x's RNN primitives on the CPU.
 // Probe loads libdnnl.so.2 through the one loader (its trace is the reason when that fails), checks the 2.x ABI and
 // creates the CPU engine. The thread count is OpenMP's (Debian's build), applied on the executing thread.
-using RnnFast.Bench;
 using RnnFast.Bindings.OneDnn;
 using RnnFast.Native;
 
 namespace RnnFast.Backends.OneDnn;
 
 /// <summary>The oneDNN backend: RnnFast's RNN plans on oneDNN 2.x's RNN primitives (libdnnl.so.2).</summary>
-public sealed class OneDnnBackend : Backend, IBenchThreads
+public sealed class OneDnnBackend : Backend, IBackendThreads
 {
     [ThreadStatic] private static int _appliedThreads;
     private readonly string? _libraryOverride;

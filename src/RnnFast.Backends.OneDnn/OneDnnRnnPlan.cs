@@ -435,7 +435,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         public required WorkspaceMemory?[] Ws; // [l] the primitive's workspace
     }
 
-    private sealed class Workspace
+    private sealed class Workspace : RnnWorkspace
     {
         public required int T, N;
         public required List<GroupRecord> Groups;
@@ -653,6 +653,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             if (fb != null) return fb.Backward(inputs, forward, dOutput, dHN, dCN);
             throw new ArgumentException("forward: no oneDNN workspace; run Forward(training: true) on this plan first", nameof(forward));
         }
+        ws.ThrowIfDisposed();
         try
         {
             return BackwardOneDnn(ws, dOutput, dHN, dCN);

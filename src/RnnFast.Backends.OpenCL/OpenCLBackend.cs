@@ -4,14 +4,13 @@
 // device (a GPU first, then the most compute units) and creates its context and queue; the kernels are compiled on
 // the first plan (once per process and device). A GPU device scores above the cpu backend, so `auto` takes it; a CPU
 // device (PoCL) scores below cpu and onednn, so `auto` keeps the managed backend there.
-using RnnFast.Bench;
 using RnnFast.Bindings.OpenCL;
 using RnnFast.Native;
 
 namespace RnnFast.Backends.OpenCL;
 
 /// <summary>The OpenCL backend: RnnFast's RNN plans as OpenCL kernels (tiled SGEMM, fused gate kernels) on one device.</summary>
-public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
+public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
 {
     /// <summary>Score on a GPU: above the managed cpu backend (10).</summary>
     public const int GpuScore = 20;
@@ -65,7 +64,7 @@ public sealed class OpenCLBackend : Backend, IBenchDevice, IBackendDevices
         }
     }
 
-    // ------------------------------------------------------------------ IBenchDevice
+    // ------------------------------------------------------------------ IBackendDeviceInfo
 
     public string DeviceName => IsAvailable ? Device.Entry.Properties.Name : "(unavailable)";
 

@@ -84,7 +84,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
     }
 
     /// <summary>What a training forward keeps on the device for backward.</summary>
-    private sealed class Workspace
+    private sealed class Workspace : RnnWorkspace
     {
         public required OpenCLRnnPlan Plan;
         public required DeviceWeights Weights;
@@ -93,6 +93,22 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
         public required CLBuffer? Lens;     // (N) int32, null when every sequence has length T
         public required CLBuffer[] LayerOut; // [l] (T, N, D*H_out)
         public required DirBuffers[] Dirs;   // [l*D+d]
+
+        /// <summary>Gives the plan-made device buffers back at once (OpenCL frees each after the commands using it finish).</summary>
+        protected override void Release()
+        {
+            for (int l = 0; l < LayerOut.Length - 1; l++) LayerOut[l]?.Dispose(); // the last one is the forward's output
+            foreach (var d in Dirs)
+            {
+                if (d == null) continue;
+                d.XW.Dispose();
+                d.Hs.Dispose();
+                d.Cs?.Dispose();
+                d.HRaw?.Dispose();
+                d.HhN?.Dispose();
+                d.HH?.Dispose();
+            }
+        }
     }
 
     private DirBuffers NewDirBuffers(int T, int N, bool training) => new()
@@ -188,7 +204,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
         var output = Result(layerOut[L - 1], onDevice, T, N, D * Ho);
         var hTensor = Result(hN, onDevice, L * D, N, Ho);
         var cTensor = cN == null ? null : Result(cN, onDevice, L * D, N, H);
-        object? ws = training
+        RnnWorkspace? ws = training
             ? new Workspace { Plan = this, Weights = w, T = T, N = N, X0 = x0, Lens = lens, LayerOut = layerOut, Dirs = dirs }
             : null;
         return new RnnForwardResult(output, hTensor, cTensor, ws);
@@ -267,6 +283,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no workspace of this OpenCL plan; run Forward(training: true) on this plan first", nameof(forward));
+        ws.ThrowIfDisposed();
         int T = ws.T, N = ws.N;
         if (inputs.SeqLen != T || inputs.Batch != N)
             throw new ArgumentException($"inputs: (T={inputs.SeqLen}, N={inputs.Batch}) differ from the forward pass's (T={T}, N={N})", nameof(inputs));

@@ -30,7 +30,6 @@ public static class CliApp
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        BackendCatalog.RegisterAll();
         var parsed = Build().Parse(args);
         var err = error ?? Console.Error;
         if (parsed.Errors.Count > 0)

@@ -13,8 +13,8 @@ public sealed record TensorCheck(string Name, int Count, double MaxAbsError, dou
 /// <summary>Element-wise comparison under the goldens tolerance |a-b| &lt;= atol + rtol*|b|.</summary>
 public static class TensorComparison
 {
-    public const double DefaultAbsTolerance = 1e-4;
-    public const double DefaultRelTolerance = 1e-3;
+    public const double DefaultAbsTolerance = RnnFast.Backends.Backend.DefaultAbsTolerance;
+    public const double DefaultRelTolerance = RnnFast.Backends.Backend.DefaultRelTolerance;
 
     /// <summary>Compares <paramref name="actual"/> with <paramref name="expected"/> (shapes must match).</summary>
     public static TensorCheck Compare(string name, Tensor actual, Tensor expected, double atol = DefaultAbsTolerance, double rtol = DefaultRelTolerance)

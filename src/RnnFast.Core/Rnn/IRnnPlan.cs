@@ -10,10 +10,43 @@ public sealed record RnnInputs(Tensor Input, Tensor? H0 = null, Tensor? C0 = nul
     public int Batch => Input.Shape[1];
 }
 
-/// <summary>What forward returns. <see cref="Workspace"/> is the backend's record for backward (null for inference).</summary>
-public sealed class RnnForwardResult
+/// <summary>
+/// What a training forward keeps for backward, owned by the plan that made it (activations on the host, or device
+/// memory such as cuDNN's reserve space). Disposing it frees that memory at once, with or without a backward; a
+/// backward after that is refused. Plans derive their own record from it.
+/// </summary>
+public abstract class RnnWorkspace : IDisposable
 {
-    public RnnForwardResult(Tensor output, Tensor hN, Tensor? cN, object? workspace)
+    private int _disposed;
+
+    /// <summary>True once <see cref="Dispose"/> ran (or a backend released it after a single-use backward).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Frees what the workspace holds; idempotent and thread-safe.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the backend's memory (called once). Host-only workspaces need not override it.</summary>
+    protected virtual void Release() { }
+
+    /// <summary>Throws when the workspace was disposed (backward reads it).</summary>
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed) throw new ObjectDisposedException(nameof(RnnWorkspace), "forward: its training workspace was disposed (or already used by a single-use backward); run Forward(training: true) again");
+    }
+}
+
+/// <summary>
+/// What forward returns. <see cref="Workspace"/> is the backend's record for backward (null for inference); disposing
+/// the result disposes it.
+/// </summary>
+public sealed class RnnForwardResult : IDisposable
+{
+    public RnnForwardResult(Tensor output, Tensor hN, Tensor? cN, RnnWorkspace? workspace)
     {
         Output = output;
         HN = hN;
@@ -30,8 +63,11 @@ public sealed class RnnForwardResult
     /// <summary>(L*D,N,H): LSTM only.</summary>
     public Tensor? CN { get; }
 
-    /// <summary>Opaque, owned by the backend that made it; present only after a training forward.</summary>
-    public object? Workspace { get; }
+    /// <summary>Owned by the plan that made it; present only after a training forward.</summary>
+    public RnnWorkspace? Workspace { get; }
+
+    /// <summary>Frees the training workspace (device memory included) without waiting for the garbage collector.</summary>
+    public void Dispose() => Workspace?.Dispose();
 }
 
 /// <summary>Gradients of a loss with respect to the inputs and every parameter.</summary>

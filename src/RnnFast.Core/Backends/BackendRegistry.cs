@@ -1,5 +1,9 @@
-// The list of backends, registered explicitly (no reflection, so trimming keeps them), and the choice among
-// them: a name, `auto` (best available score), or RNNFAST_BACKEND when no name is given.
+// The list of backends and the choice among them: a name, `auto` (best available score), or RNNFAST_BACKEND when no
+// name is given. The managed backends are built in; the native ones live in their own assemblies (so the engine does
+// not depend on them) and are named here in a fixed list, found by assembly-qualified name when the registry is first
+// used. That is not scanning: no assembly is searched, and [DynamicDependency] keeps each constructor when trimmed. A
+// backend whose assembly the application does not carry is listed as unavailable with that reason, like any other.
+using System.Diagnostics.CodeAnalysis;
 using RnnFast.Backends.Reference;
 
 namespace RnnFast.Backends;
@@ -11,15 +15,56 @@ public static class BackendRegistry
     private static readonly object Gate = new();
     private static readonly List<Backend> Registered = [];
 
+    /// <summary>The native backends the `RnnFast` package brings: name, type, assembly (the order `rnnfast info` lists).</summary>
+    internal static readonly (string Name, string Type, string Assembly)[] KnownBackends =
+    [
+        ("onednn", "RnnFast.Backends.OneDnn.OneDnnBackend", "RnnFast.Backends.OneDnn"),
+        ("opencl", "RnnFast.Backends.OpenCL.OpenCLBackend", "RnnFast.Backends.OpenCL"),
+        ("cuda", "RnnFast.Backends.Cuda.CudaBackend", "RnnFast.Backends.Cuda"),
+    ];
+
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, "RnnFast.Backends.OneDnn.OneDnnBackend", "RnnFast.Backends.OneDnn")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, "RnnFast.Backends.OpenCL.OpenCLBackend", "RnnFast.Backends.OpenCL")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, "RnnFast.Backends.Cuda.CudaBackend", "RnnFast.Backends.Cuda")]
     static BackendRegistry()
     {
-        Host = new ReferenceBackend();
         Registered.Add(Host);
         Registered.Add(new Cpu.CpuBackend());
+        foreach (var (name, type, assembly) in KnownBackends) Registered.Add(CreateKnown(name, type, assembly));
     }
 
     /// <summary>The backend that owns plain host tensors (the reference backend).</summary>
-    public static Backend Host { get; }
+    public static Backend Host => ReferenceBackend.Instance;
+
+    /// <summary>
+    /// Constructing a backend only records what it is: its probe (which loads native libraries) runs the first time its
+    /// availability is asked for, so `auto` and `info` probe, while a named backend's command probes only that one.
+    /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2057", Justification = "The names are constants kept by the DynamicDependency attributes on the static constructor.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "The public parameterless constructors are kept by the DynamicDependency attributes.")]
+    private static Backend CreateKnown(string name, string typeName, string assemblyName)
+    {
+        Type? type;
+        try
+        {
+            type = Type.GetType($"{typeName}, {assemblyName}", throwOnError: false);
+        }
+        catch (Exception e)
+        {
+            return new MissingBackend(name, $"assembly {assemblyName} could not be loaded: {e.Message}");
+        }
+        if (type == null)
+            return new MissingBackend(name, $"assembly {assemblyName} is not part of this application (reference the RnnFast package, which brings every backend)");
+        try
+        {
+            return (Backend)Activator.CreateInstance(type)!;
+        }
+        catch (Exception e)
+        {
+            var inner = e is System.Reflection.TargetInvocationException { InnerException: { } ie } ? ie : e;
+            return new MissingBackend(name, $"{typeName} could not be created: {inner.GetType().Name}: {inner.Message}");
+        }
+    }
 
     /// <summary>Every registered backend, available or not.</summary>
     public static IReadOnlyList<Backend> All
@@ -30,7 +75,10 @@ public static class BackendRegistry
         }
     }
 
-    /// <summary>Adds a backend (native backend assemblies call this from their own Register()).</summary>
+    /// <summary>
+    /// Adds a backend of the application's own (the package's backends are registered already); a name that is taken
+    /// is ignored.
+    /// </summary>
     public static void Register(Backend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);

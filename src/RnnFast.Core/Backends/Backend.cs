@@ -49,8 +49,13 @@ public abstract class Backend
     /// The tolerance this backend's results are checked at against the reference (|a - b| &lt;= Abs + Rel * |b|):
     /// fp32 backends keep the default; a backend that trades accuracy for speed on purpose (cpu:bf16) states its own.
     /// </summary>
-    public virtual (double Abs, double Rel) CheckTolerance =>
-        (RnnFast.Checks.TensorComparison.DefaultAbsTolerance, RnnFast.Checks.TensorComparison.DefaultRelTolerance);
+    public virtual (double Abs, double Rel) CheckTolerance => (DefaultAbsTolerance, DefaultRelTolerance);
+
+    /// <summary>The fp32 tolerance every backend is checked at against the reference (and PyTorch's goldens): absolute part.</summary>
+    public const double DefaultAbsTolerance = 1e-4;
+
+    /// <summary>The fp32 tolerance's relative part: |a - b| &lt;= 1e-4 + 1e-3|b|.</summary>
+    public const double DefaultRelTolerance = 1e-3;
 
     /// <summary>Prepares <paramref name="parameters"/> to run on this backend (weights converted once).</summary>
     public abstract IRnnPlan CreateRnnPlan(RnnParameters parameters);

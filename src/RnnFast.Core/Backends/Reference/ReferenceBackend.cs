@@ -5,6 +5,9 @@ namespace RnnFast.Backends.Reference;
 /// <summary>The scalar, readable reference backend: the oracle every other backend is tested against.</summary>
 public sealed class ReferenceBackend : Backend
 {
+    /// <summary>The one instance the registry lists; it also owns plain host tensors.</summary>
+    public static ReferenceBackend Instance { get; } = new();
+
     public override string Name => "reference";
     public override BackendKind Kind => BackendKind.Cpu;
     public override string Description => "scalar C#, double accumulation; the oracle (slow)";

@@ -41,7 +41,7 @@ public sealed class BenchOptions
     /// <summary>N of the check is halved (then T shortened) until the check's FLOPs are at most this.</summary>
     public double CheckMaxFlops { get; init; } = 3e8;
 
-    /// <summary>Worker threads for backends that take a count (<see cref="IBenchThreads"/>); null leaves them as they are.</summary>
+    /// <summary>Worker threads for backends that take a count (<see cref="IBackendThreads"/>); null leaves them as they are.</summary>
     public int? Threads { get; init; }
 
     public PhaseSelection Phase { get; init; } = PhaseSelection.AsWritten;
@@ -170,7 +170,7 @@ public sealed class BenchRunner
         if (_options.Threads is not int n) return notes;
         foreach (var b in _backends)
         {
-            if (b is IBenchThreads t) t.Threads = n;
+            if (b is IBackendThreads t) t.Threads = n;
             else if (b.Kind == BackendKind.Cpu && n != Environment.ProcessorCount)
                 notes.Add($"--threads {n}: backend '{b.Name}' has no thread setting; it runs on {Environment.ProcessorCount} thread(s) (one per logical core)");
         }
@@ -178,7 +178,7 @@ public sealed class BenchRunner
     }
 
     private int ThreadsOf(Backend b) =>
-        b is IBenchThreads t ? t.Threads : ReferenceEquals(b, _oracle) ? 1 : b.Kind == BackendKind.Cpu ? Environment.ProcessorCount : 0;
+        b is IBackendThreads t ? t.Threads : ReferenceEquals(b, _oracle) ? 1 : b.Kind == BackendKind.Cpu ? Environment.ProcessorCount : 0;
 
     private BenchResult RunOne(ProblemWork work, Backend backend, BenchMachine machine, Action<string> stage)
     {
@@ -189,7 +189,7 @@ public sealed class BenchRunner
             Backend = backend.Name,
             Kind = backend.Kind == BackendKind.Gpu ? "gpu" : "cpu",
             Threads = ThreadsOf(backend),
-            PeakGflops = backend is IBenchDevice { PeakGflops: double gp } ? gp : backend.Kind == BackendKind.Cpu ? machine.PeakGflops : double.NaN,
+            PeakGflops = backend is IBackendDeviceInfo { PeakGflops: double gp } ? gp : backend.Kind == BackendKind.Cpu ? machine.PeakGflops : double.NaN,
         };
         IRnnPlan? plan = null;
         try

@@ -33,7 +33,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         public required float[][] HhN;     // [t] (N, H): GRU W_hn h + b_hn
     }
 
-    private sealed class Workspace
+    private sealed class Workspace : RnnWorkspace
     {
         public required float[][] LayerInputs;  // [l] (T, N, I_l)
         public required DirRecord[] Records;    // [l*D+d]
@@ -83,7 +83,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         var output = Tensor.FromArray(x, T, N, D * Ho);
         var hTensor = Tensor.FromArray(hN, L * D, N, Ho);
         var cTensor = cN == null ? null : Tensor.FromArray(cN, L * D, N, H);
-        object? ws = training ? new Workspace { LayerInputs = layerInputs, Records = records } : null;
+        RnnWorkspace? ws = training ? new Workspace { LayerInputs = layerInputs, Records = records } : null;
         return new RnnForwardResult(output, hTensor, cTensor, ws);
     }
 
@@ -190,6 +190,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no reference workspace; run Forward(training: true) on this plan first", nameof(forward));
+        ws.ThrowIfDisposed();
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, D = desc.Directions, L = desc.NumLayers;
         int Ho = desc.OutputHiddenSize, H = desc.HiddenSize;

@@ -60,7 +60,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
     // ------------------------------------------------------------------ buffers
 
     /// <summary>What a training forward keeps for backward.</summary>
-    private sealed class Workspace
+    private sealed class Workspace : RnnWorkspace
     {
         public required CpuWeights Weights;
         public required int T, N;
@@ -468,6 +468,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no CPU workspace; run Forward(training: true) on this plan first", nameof(forward));
+        ws.ThrowIfDisposed();
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
         if (T != ws.T || N != ws.N)

@@ -1,34 +1,11 @@
 // What the benchmark ran on: CPU model, logical cores, the SIMD path of the cpu backend, the measured FP32 peak,
-// and any GPU a backend reports (name and peak from its properties, through IBenchDevice).
+// and any GPU a backend reports (name and peak from its properties, through IBackendDeviceInfo).
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using RnnFast.Backends;
 
 namespace RnnFast.Bench;
-
-/// <summary>
-/// Optional for a backend: the device it runs on and that device's FP32 peak (a GPU backend computes it from the
-/// device's properties: SMs x FP32 lanes x 2 x clock). The harness uses it for the GPU's % of peak.
-/// </summary>
-public interface IBenchDevice
-{
-    /// <summary>The device's name, e.g. "NVIDIA H100 80GB HBM3".</summary>
-    string DeviceName { get; }
-
-    /// <summary>FP32 peak in GFLOP/s, or null when unknown.</summary>
-    double? PeakGflops { get; }
-
-    /// <summary>How <see cref="PeakGflops"/> was obtained (e.g. "132 SMs x 128 lanes x 2 x 1.98 GHz").</summary>
-    string PeakSource { get; }
-}
-
-/// <summary>Optional for a backend: a worker-thread count that `rnnfast bench --threads N` sets.</summary>
-public interface IBenchThreads
-{
-    /// <summary>The number of worker threads the backend computes with.</summary>
-    int Threads { get; set; }
-}
 
 /// <summary>A GPU (or other device) a backend reported, with its peak.</summary>
 public sealed record BenchDevice(string Backend, string Name, double? PeakGflops, string PeakSource);
@@ -43,7 +20,7 @@ public sealed record BenchMachine(string Cpu, int Cores, string Isa, string IsaD
         var peak = PeakProbe.Measure(Environment.ProcessorCount, probeSeconds);
         var devices = new List<BenchDevice>();
         foreach (var b in backends)
-            if (b is IBenchDevice d && b.IsAvailable)
+            if (b is IBackendDeviceInfo d && b.IsAvailable)
                 devices.Add(new BenchDevice(b.Name, d.DeviceName, d.PeakGflops, d.PeakSource));
         return new BenchMachine(CpuModel(), Environment.ProcessorCount, peak.Isa, DescribeIsa(), peak.Gflops, peak.Method,
             Environment.ProcessorCount, $".NET {Environment.Version}", RuntimeInformation.OSDescription, devices);

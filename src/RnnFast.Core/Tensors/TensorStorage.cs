@@ -33,7 +33,7 @@ public sealed class HostStorage : TensorStorage
     public HostStorage(float[] array, Backend? owner = null)
     {
         Array = array ?? throw new ArgumentNullException(nameof(array));
-        _owner = owner ?? BackendRegistry.Host;
+        _owner = owner ?? Backends.Reference.ReferenceBackend.Instance;
     }
 
     public float[] Array { get; }
