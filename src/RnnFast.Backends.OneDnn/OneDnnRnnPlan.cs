@@ -644,6 +644,9 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     // ------------------------------------------------------------------ backward
 
+    /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
+    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _backend, maxStreams);
+
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);

@@ -71,6 +71,8 @@ public sealed class BenchHarnessTests : IDisposable
                 return new RnnForwardResult(Tensor.FromArray(y, r.Output.Shape), r.HN, r.CN, r.Workspace);
             }
 
+            public RnnStepper CreateStepper(int maxStreams = 1) => inner.CreateStepper(maxStreams);
+
             public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
                 inner.Backward(inputs, forward, dOutput, dHN, dCN);
         }

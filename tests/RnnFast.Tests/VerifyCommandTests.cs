@@ -105,6 +105,8 @@ public sealed class VerifyCommandTests : IDisposable
             public void Dispose() => inner.Dispose();
             public RnnForwardResult Forward(RnnInputs inputs, bool training) => inner.Forward(inputs, training);
 
+            public RnnStepper CreateStepper(int maxStreams = 1) => inner.CreateStepper(maxStreams);
+
             public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
             {
                 var g = inner.Backward(inputs, forward, dOutput, dHN, dCN);

@@ -113,4 +113,10 @@ public interface IRnnPlan : IDisposable
     /// <paramref name="forward"/>, which must come from a training forward of this plan.
     /// </summary>
     RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN);
+
+    /// <summary>
+    /// A stepper that advances up to <paramref name="maxStreams"/> independent streams one time step at a time on this
+    /// plan's backend (unidirectional stacks only). Backends with a faster T=1 path return their own.
+    /// </summary>
+    RnnStepper CreateStepper(int maxStreams = 1);
 }

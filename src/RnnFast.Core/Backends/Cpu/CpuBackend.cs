@@ -47,6 +47,6 @@ public sealed class CpuBackend : Backend
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return new CpuRnnPlan(parameters, Bf16Weights);
+        return new CpuRnnPlan(parameters, Bf16Weights, this);
     }
 }

@@ -20,11 +20,14 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
     private CpuWeights _weights;
 
     private readonly bool _bf16;
+    private readonly Backend _backend;
 
     /// <param name="parameters">The weights (packed now, re-packed when their version changes).</param>
     /// <param name="bf16">Also keep bf16 copies of the recurrent weights for batch-1 inference (see Bf16.cs).</param>
-    public CpuRnnPlan(RnnParameters parameters, bool bf16 = false)
+    /// <param name="backend">The backend that made this plan (named by its steppers).</param>
+    public CpuRnnPlan(RnnParameters parameters, bool bf16 = false, Backend? backend = null)
     {
+        _backend = backend ?? new CpuBackend(bf16);
         Parameters = parameters;
         Desc = parameters.Desc;
         _bf16 = bf16;
@@ -462,6 +465,9 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         public int T;
         public float* DhCur, DhNext, Dy, Gates, DGt, DGht, HPrev, CPrev, CNext, HhN, DTot;
     }
+
+    /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
+    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _backend, maxStreams);
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {

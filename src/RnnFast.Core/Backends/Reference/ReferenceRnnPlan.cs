@@ -185,6 +185,9 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         }
     }
 
+    /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
+    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, Backends.Reference.ReferenceBackend.Instance, maxStreams);
+
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
