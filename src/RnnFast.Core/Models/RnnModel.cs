@@ -1,6 +1,7 @@
 // The embedding API: a trained character model (language model or classifier) loaded for inference.
-//   var model = RnnModel.Load("model.safetensors");          // backend: "auto" by default; model.Backend says which
-//   var s = model.NewState(); var logits = model.Step(s, id); // streaming, one token at a time, no allocation
+//   var model = RnnModel.Load("model.safetensors");          // backend: RNNFAST_BACKEND, else auto; model.Backend says which
+//   var s = model.NewState(); var logits = model.Step(s, id); // streaming on the model's backend, one token at a time
+//   model.StepMany(states, tokens, logits)                   // many streams advanced together: one GEMM per layer
 //   model.Forward(sequences) / model.Classify(texts)          // batch inference over variable-length sequences
 // A loaded model is immutable: any number of threads may use it at once, each with its own RnnState.
 using System.Numerics.Tensors;
@@ -19,6 +20,7 @@ public sealed class RnnModel : IDisposable
     private readonly float[] _headB;       // (O)
     private readonly RnnParameters _rnn;
     private readonly IRnnPlan _plan;
+    private readonly List<RnnStepper> _multi = []; // pooled multi-stream steppers
 
     private RnnModel(NetworkConfig config, Backend backend, Tensor embedding, RnnParameters rnn, Tensor headW, Tensor headB)
     {
@@ -33,8 +35,9 @@ public sealed class RnnModel : IDisposable
     }
 
     /// <summary>Loads a checkpoint written by `rnnfast train` / `rnnfast classify`, or a PyTorch state_dict saved as
-    /// safetensors (see the README). <paramref name="backend"/>: a backend name or "auto".</summary>
-    public static RnnModel Load(string path, string backend = "auto", CharVocab? vocab = null)
+    /// safetensors (see the README). <paramref name="backend"/>: a backend name, "auto", or null for the
+    /// RNNFAST_BACKEND environment variable (else auto).</summary>
+    public static RnnModel Load(string path, string? backend = null, CharVocab? vocab = null)
     {
         var contents = Checkpoint.Read(path, vocab);
         var b = BackendRegistry.Get(backend);
@@ -59,34 +62,129 @@ public sealed class RnnModel : IDisposable
     /// <summary>Width of what <see cref="Step"/> returns: V for a language model, C for a classifier.</summary>
     public int OutputSize => Config.OutputSize;
 
-    /// <summary>A fresh (zero) state for streaming with <see cref="Step"/>. Unidirectional models only.</summary>
+    /// <summary>
+    /// A fresh (zero) state for streaming with <see cref="Step"/>, kept where the model's backend keeps it (device
+    /// memory on a GPU backend). Unidirectional models only. Dispose it to free that memory at once.
+    /// </summary>
     public RnnState NewState()
     {
         if (Config.Bidirectional)
             throw new InvalidOperationException("streaming needs a unidirectional model; a bidirectional one must see the whole sequence (use Forward or Classify)");
-        return new RnnState(this, Config);
+        return new RnnState(this, _plan.CreateStepper(1), OutputSize);
     }
 
     /// <summary>
-    /// Feeds one token to <paramref name="state"/> and returns the head's output for the sequence so far: next-token
-    /// logits (V) for a language model, class logits (C) for a classifier. The span lives in the state and is
-    /// overwritten by its next step. No allocation.
+    /// Feeds one token to <paramref name="state"/> on <see cref="Backend"/> and returns the head's output for the
+    /// sequence so far: next-token logits (V) for a language model, class logits (C) for a classifier. The span lives
+    /// in the state and is overwritten by its next step. No allocation on the cpu backend.
     /// </summary>
     public ReadOnlySpan<float> Step(RnnState state, int token)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        if (!ReferenceEquals(state.Owner, this)) throw new ArgumentException("state: belongs to another model", nameof(state));
-        if ((uint)token >= (uint)Vocab.Count) throw new ArgumentOutOfRangeException(nameof(token), $"token: {token} is outside the vocabulary 0..{Vocab.Count - 1}");
-        int E = Config.Embed;
-        ReadOnlySpan<float> x = _embedding.AsSpan(token * E, E);
-        for (int l = 0; l < Config.Layers; l++)
-        {
-            StreamingCell.Step(Config.Mode, _rnn, l, x, state.Hs[l], state.Cs[l], state.Gates, state.HhN);
-            x = state.Hs[l];
-        }
-        Head(x, state.Output);
+        CheckState(state, nameof(state));
+        CheckToken(token, nameof(token));
+        state.Stepper.Step(state.Stream, _embedding.AsSpan(token * Config.Embed, Config.Embed), state.Y);
+        Head(state.Y, state.Output);
         state.Steps++;
         return state.Output;
+    }
+
+    /// <summary>
+    /// Advances many streams (for example a server's sessions) by one token each, together: their states are gathered
+    /// into one batch, stepped as one GEMM per layer on <see cref="Backend"/>, and scattered back. Each stream keeps its
+    /// own state and position. <paramref name="outputs"/> receives (N, <see cref="OutputSize"/>): stream n's logits in
+    /// row n. Thread-safe like <see cref="Step"/> (each state used by one call at a time).
+    /// </summary>
+    public void StepMany(IReadOnlyList<RnnState> states, ReadOnlySpan<int> tokens, Span<float> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        int N = states.Count, O = OutputSize, E = Config.Embed, Ho = Config.RnnDesc.OutputHiddenSize;
+        if (N == 0) throw new ArgumentException("states: empty", nameof(states));
+        if (tokens.Length != N) throw new ArgumentException($"tokens: expected {N} (one per state), found {tokens.Length}", nameof(tokens));
+        if (outputs.Length != N * O) throw new ArgumentException($"outputs: expected (N={N}, O={O}) = {N * O} floats, found {outputs.Length}", nameof(outputs));
+        for (int n = 0; n < N; n++)
+        {
+            CheckState(states[n], $"states[{n}]");
+            CheckToken(tokens[n], $"tokens[{n}]");
+            for (int m = 0; m < n; m++)
+                if (ReferenceEquals(states[m], states[n])) throw new ArgumentException($"states: entries {m} and {n} are the same state", nameof(states));
+        }
+        var (stepper, batch) = RentMulti(N);
+        try
+        {
+            var scratch = batch.Scratch;
+            var x = scratch.AsSpan(0, N * E);                              // (N,E)
+            var y = scratch.AsSpan(N * E, N * Ho);                         // (N,H_out)
+            for (int n = 0; n < N; n++)
+            {
+                _embedding.AsSpan(tokens[n] * E, E).CopyTo(x.Slice(n * E, E));
+                states[n].GatherInto(batch.State, n);
+            }
+            stepper.Step(batch.State, x, y);
+            for (int n = 0; n < N; n++)
+            {
+                var s = states[n];
+                s.ScatterFrom(batch.State, n);
+                y.Slice(n * Ho, Ho).CopyTo(s.Y);
+                Head(s.Y, s.Output);
+                s.Output.CopyTo(outputs.Slice(n * O, O));
+                s.Steps++;
+            }
+        }
+        finally
+        {
+            ReturnMulti(stepper, batch);
+        }
+    }
+
+    /// <summary>A batch state of a fixed number of streams and its scratch (x and y rows).</summary>
+    private sealed class MultiBatch(RnnStepState state, float[] scratch)
+    {
+        public RnnStepState State { get; } = state;
+        public float[] Scratch { get; } = scratch;
+    }
+
+    private readonly Dictionary<int, Stack<MultiBatch>> _batches = new();
+
+    private (RnnStepper, MultiBatch) RentMulti(int n)
+    {
+        RnnStepper? stepper = null;
+        MultiBatch? batch = null;
+        lock (_multi)
+        {
+            // any pooled stepper big enough; batches are kept per stream count (a state has a fixed N)
+            for (int i = _multi.Count - 1; i >= 0; i--)
+                if (_multi[i].MaxStreams >= n)
+                {
+                    stepper = _multi[i];
+                    _multi.RemoveAt(i);
+                    break;
+                }
+            if (_batches.TryGetValue(n, out var stack) && stack.Count > 0) batch = stack.Pop();
+        }
+        stepper ??= _plan.CreateStepper(Math.Max(n, 64));
+        batch ??= new MultiBatch(stepper.CreateState(n), new float[n * (Config.Embed + Config.RnnDesc.OutputHiddenSize)]);
+        return (stepper, batch);
+    }
+
+    private void ReturnMulti(RnnStepper stepper, MultiBatch batch)
+    {
+        lock (_multi)
+        {
+            _multi.Add(stepper);
+            if (!_batches.TryGetValue(batch.State.Streams, out var stack)) _batches[batch.State.Streams] = stack = new Stack<MultiBatch>();
+            stack.Push(batch);
+        }
+    }
+
+    private void CheckState(RnnState state, string name)
+    {
+        if (state == null) throw new ArgumentNullException(name);
+        if (!ReferenceEquals(state.Owner, this)) throw new ArgumentException($"{name}: belongs to another model", name);
+    }
+
+    private void CheckToken(int token, string name)
+    {
+        if ((uint)token >= (uint)Vocab.Count) throw new ArgumentOutOfRangeException(name, $"{name}: {token} is outside the vocabulary 0..{Vocab.Count - 1}");
     }
 
     /// <summary>
@@ -209,5 +307,16 @@ public sealed class RnnModel : IDisposable
             output[o] = _headB[o] + TensorPrimitives.Dot(_headW.AsSpan(o * F, F), feature);
     }
 
-    public void Dispose() => _plan.Dispose();
+    public void Dispose()
+    {
+        lock (_multi)
+        {
+            foreach (var stepper in _multi) stepper.Dispose();
+            foreach (var stack in _batches.Values)
+                foreach (var b in stack) b.State.Dispose();
+            _multi.Clear();
+            _batches.Clear();
+        }
+        _plan.Dispose();
+    }
 }

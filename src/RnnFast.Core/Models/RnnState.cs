@@ -1,47 +1,45 @@
-// The state of one streaming sequence: h (and c for LSTM) of every layer, plus the scratch the step needs, so a
-// step allocates nothing. Each thread or sequence owns its own state; the model it came from is shared.
+// The state of one streaming sequence: h (and c for LSTM) of every layer, kept by the model's backend (host arrays
+// on the CPU backends, device memory on GPU ones), plus this sequence's own stepper and output buffers, so a step
+// allocates nothing on the cpu backend. Each thread or sequence owns its own state; the model it came from is shared.
 namespace RnnFast.Models;
 
 /// <summary>A streaming sequence's recurrent state. Create with <see cref="RnnModel.NewState"/>.</summary>
-public sealed class RnnState
+public sealed class RnnState : IDisposable
 {
-    internal RnnState(RnnModel owner, NetworkConfig config)
+    internal RnnState(RnnModel owner, RnnStepper stepper, int outputSize)
     {
         Owner = owner;
-        int L = config.Layers, H = config.Hidden, G = RnnDesc.GateCountOf(config.Mode);
-        Hs = new float[L][];
-        Cs = new float[L][];
-        for (int l = 0; l < L; l++)
-        {
-            Hs[l] = new float[H];
-            Cs[l] = new float[config.Mode == RnnMode.Lstm ? H : 0];
-        }
-        Gates = new float[G * H];
-        HhN = new float[H];
-        Output = new float[config.OutputSize];
+        Stepper = stepper;
+        Stream = stepper.CreateState(1);
+        Y = new float[stepper.Desc.OutputHiddenSize];
+        Output = new float[outputSize];
+        Scratch = new float[stepper.StateSize];
     }
 
     internal RnnModel Owner { get; }
-    internal float[][] Hs { get; }
-    internal float[][] Cs { get; }
-    internal float[] Gates { get; }
-    internal float[] HhN { get; }
-    internal float[] Output { get; }
+    internal RnnStepper Stepper { get; }
+    internal RnnStepState Stream { get; }
+    internal float[] Y { get; }          // (H_out): the top layer's output of the last step
+    internal float[] Output { get; }     // (O): the head's output of the last step
+    private float[] Scratch { get; }
 
     /// <summary>How many tokens this state has consumed since it was created or reset.</summary>
     public int Steps { get; internal set; }
 
-    /// <summary>The top layer's hidden vector after the last step (H).</summary>
-    public ReadOnlySpan<float> Hidden => Hs[^1];
+    /// <summary>The backend that runs this state's steps.</summary>
+    public string ExecutedBy => Stepper.ExecutedBy;
 
-    /// <summary>Number of floats <see cref="CopyTo"/> writes.</summary>
-    public int Size => Hs.Sum(h => h.Length) + Cs.Sum(c => c.Length);
+    /// <summary>The top layer's hidden vector after the last step (H_out).</summary>
+    public ReadOnlySpan<float> Hidden => Y;
+
+    /// <summary>Number of floats <see cref="CopyTo"/> writes: h of every layer, then c of every layer (LSTM).</summary>
+    public int Size => Stream.StateSize;
 
     /// <summary>Back to the initial (zero) state.</summary>
     public void Reset()
     {
-        foreach (var h in Hs) Array.Clear(h);
-        foreach (var c in Cs) Array.Clear(c);
+        Stream.Reset();
+        Array.Clear(Y);
         Array.Clear(Output);
         Steps = 0;
     }
@@ -50,28 +48,55 @@ public sealed class RnnState
     public void CopyTo(Span<float> destination)
     {
         if (destination.Length != Size) throw new ArgumentException($"destination: expected {Size} floats, found {destination.Length}", nameof(destination));
-        int o = 0;
-        foreach (var h in Hs) { h.CopyTo(destination[o..]); o += h.Length; }
-        foreach (var c in Cs) { c.CopyTo(destination[o..]); o += c.Length; }
+        Stream.CopyStreamTo(0, destination);
     }
 
     /// <summary>Restores a state saved by <see cref="CopyTo"/>.</summary>
     public void CopyFrom(ReadOnlySpan<float> source)
     {
         if (source.Length != Size) throw new ArgumentException($"source: expected {Size} floats, found {source.Length}", nameof(source));
-        int o = 0;
-        foreach (var h in Hs) { source.Slice(o, h.Length).CopyTo(h); o += h.Length; }
-        foreach (var c in Cs) { source.Slice(o, c.Length).CopyTo(c); o += c.Length; }
+        Stream.CopyStreamFrom(0, source);
+        int L = Stepper.Desc.NumLayers, Ho = Stepper.Desc.OutputHiddenSize;
+        source.Slice((L - 1) * Ho, Ho).CopyTo(Y); // the top layer's h is what Hidden reports
     }
 
     /// <summary>An independent copy (e.g. to branch a generation).</summary>
     public RnnState Clone()
     {
         var s = Owner.NewState();
-        var buf = new float[Size];
-        CopyTo(buf);
-        s.CopyFrom(buf);
+        Stream.CopyStreamTo(0, Scratch);
+        s.CopyFrom(Scratch);
+        Output.CopyTo(s.Output);
         s.Steps = Steps;
         return s;
+    }
+
+    /// <summary>Copies this state into stream <paramref name="stream"/> of a batch state (multi-stream step).</summary>
+    internal void GatherInto(RnnStepState batch, int stream)
+    {
+        if (Stream is HostRnnStepState mine && batch is HostRnnStepState many) many.CopyStream(mine, 0, stream);
+        else
+        {
+            Stream.CopyStreamTo(0, Scratch);
+            batch.CopyStreamFrom(stream, Scratch);
+        }
+    }
+
+    /// <summary>Takes stream <paramref name="stream"/> of a batch state back into this state.</summary>
+    internal void ScatterFrom(RnnStepState batch, int stream)
+    {
+        if (Stream is HostRnnStepState mine && batch is HostRnnStepState many) mine.CopyStream(many, stream, 0);
+        else
+        {
+            batch.CopyStreamTo(stream, Scratch);
+            Stream.CopyStreamFrom(0, Scratch);
+        }
+    }
+
+    /// <summary>Frees the state's backend memory (device memory on a GPU backend).</summary>
+    public void Dispose()
+    {
+        Stream.Dispose();
+        Stepper.Dispose();
     }
 }
