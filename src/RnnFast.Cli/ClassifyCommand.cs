@@ -55,13 +55,14 @@ internal static class ClassifyCommand
                                       $"the label ({c} classes) is the first character, the rest are distractors");
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
                 }
+                var mode = CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
                 {
-                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
+                    Mode = mode, Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ForgetBias = CliErrors.ParseMode(r.GetValue(model)) == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
+                    ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                     Out = r.GetValue(output), EvalEvery = 0,
                 };
                 var writer = r.InvocationConfiguration.Output;
@@ -73,7 +74,9 @@ internal static class ClassifyCommand
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e, r.InvocationConfiguration.Error);
+                // Without --data the examples are the generated task's, whose count is --examples.
+                var names = r.GetValue(dataFile) != null ? OptionNames.Classify : OptionNames.Classify.With("examples", "--examples");
+                return CliErrors.Report(e, r.InvocationConfiguration.Error, names);
             }
         });
         return cmd;

@@ -1,11 +1,13 @@
 // How the CLI reports failures: one line on stderr, no stack trace, and a documented exit code
-// (0 success, 1 a check failed, 2 unusable input or an unavailable backend).
+// (0 success, 1 a check failed, 2 unusable input or an unavailable backend). Messages from the library name its
+// properties and parameters; OptionNames turns them into the command's flags.
+using System.Text.RegularExpressions;
 using RnnFast.Backends;
 using RnnFast.IO;
 
 namespace RnnFast.Cli;
 
-internal static class CliErrors
+internal static partial class CliErrors
 {
     public const int Ok = 0;
     public const int CheckFailed = 1;
@@ -22,8 +24,12 @@ internal static class CliErrors
             FileNotFoundException f when !f.Message.Contains(f.FileName ?? "\0", StringComparison.Ordinal) => $"{f.FileName ?? "file"}: not found",
             _ => e.Message,
         };
-        return OneLine(msg);
+        return OneLine(ParameterSuffix().Replace(msg, ""));
     }
+
+    /// <summary>.NET's " (Parameter 'x')" after an ArgumentException's message: the message already names the argument.</summary>
+    [GeneratedRegex(@" \(Parameter '[^']*'\)")]
+    private static partial Regex ParameterSuffix();
 
     /// <summary>Line breaks become spaces, other control characters are dropped: an error is always one line.</summary>
     public static string OneLine(string message)
@@ -35,21 +41,12 @@ internal static class CliErrors
     }
 
     /// <summary>The --model option's cell name; an unknown one is an ArgumentException naming --model.</summary>
-    public static RnnMode ParseMode(string? text)
-    {
-        try
-        {
-            return RnnDesc.ParseMode(text ?? "");
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException("--model: " + e.Message, e);
-        }
-    }
+    public static RnnMode ParseMode(string? text) => OptionNames.Parse("--model", () => RnnDesc.ParseMode(text ?? ""));
 
-    public static int Report(Exception e, TextWriter? err = null)
+    /// <summary>Writes `error: ` and the one-line message, in the flags of <paramref name="names"/> when given; returns <see cref="BadInput"/>.</summary>
+    public static int Report(Exception e, TextWriter? err = null, OptionNames? names = null)
     {
-        (err ?? Console.Error).WriteLine($"error: {OneLine(e)}");
+        (err ?? Console.Error).WriteLine($"error: {(names != null ? names.Message(e) : OneLine(e))}");
         return BadInput;
     }
 }

@@ -24,19 +24,19 @@ internal static class DemoCommand
         {
             try
             {
-                return Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend) ?? "", r.GetValue(seed), Console.Out);
+                return Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend), r.GetValue(seed), Console.Out);
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e);
+                return CliErrors.Report(e, names: OptionNames.Demo);
             }
         });
         return cmd;
     }
 
-    public static int Run(double seconds, string outDir, string backendName, int seed, TextWriter o)
+    /// <summary>Runs the demo; <paramref name="backendName"/> null means RNNFAST_BACKEND, else auto. The trainer validates the options.</summary>
+    public static int Run(double seconds, string outDir, string? backendName, int seed, TextWriter o)
     {
-        if (!(seconds > 0)) throw new ArgumentException($"--seconds: must be positive, got {seconds}");
         var backend = BackendRegistry.Get(backendName);
         o.WriteLine($"RnnFast demo: backend '{backend.Name}' ({backend.Description}); CPU SIMD: {InfoCommand.IsaSummary()}");
         string corpus = ProgramCorpus.Generate(200_000, seed);

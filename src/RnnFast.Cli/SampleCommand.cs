@@ -30,42 +30,38 @@ internal static class SampleCommand
         return cmd;
     }
 
-    /// <summary>Loads <paramref name="modelPath"/> and streams <paramref name="length"/> characters to <paramref name="o"/>.</summary>
+    /// <summary>
+    /// Loads <paramref name="modelPath"/> and streams <paramref name="length"/> characters to <paramref name="o"/>. The
+    /// sampling options, the length and the prime are validated by RnnModel.Generate before it produces anything; its
+    /// messages name SamplingOptions properties and its parameters, which come out as this command's flags.
+    /// </summary>
     public static int Run(string modelPath, int length, SamplingOptions options, string? prime, string? backend, TextWriter o, TextWriter err)
     {
         try
         {
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException("--" + e.Message, e);
-            }
-            if (length < 0) throw new ArgumentException($"--length: must be >= 0, got {length}");
-            using var m = RnnModel.Load(modelPath, backend ?? "");
+            using var m = RnnModel.Load(modelPath, backend);
             if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a classifier, not a language model");
             var primeText = prime ?? "";
-            if (!m.Vocab.Covers(primeText))
+            bool primeWritten = false;
+            void WritePrime()
             {
-                try
-                {
-                    m.Vocab.Encode(primeText);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new ArgumentException("--prime: " + e.Message, e); // names the character
-                }
+                if (primeWritten) return;
+                o.Write(primeText);
+                primeWritten = true;
             }
-            o.Write(primeText);
-            m.Generate(primeText, length, options, s => { o.Write(s); o.Flush(); });
+            m.Generate(primeText, length, options, s =>
+            {
+                WritePrime(); // only once Generate has accepted its arguments: a refused run prints nothing on stdout
+                o.Write(s);
+                o.Flush();
+            });
+            WritePrime();
             o.WriteLine();
             return CliErrors.Ok;
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {
-            return CliErrors.Report(e, err);
+            return CliErrors.Report(e, err, OptionNames.Sample);
         }
     }
 }

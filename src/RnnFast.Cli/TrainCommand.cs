@@ -47,31 +47,34 @@ internal static class TrainCommand
         {
             try
             {
-                if (r.GetValue(steps) != null && r.GetValue(epochs) != null) throw new ArgumentException("--steps and --epochs: give one, not both");
                 var options = new TrainOptions
                 {
                     Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
                     Embed = r.GetValue(embed), SeqLen = r.GetValue(seqLen), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = r.GetValue(momentum), Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend) ?? "",
+                    ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                     Out = r.GetValue(output), Resume = r.GetValue(resume), CheckpointEvery = r.GetValue(every),
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
-                    OnNonFinite = NonFinitePolicyNames.Parse(r.GetValue(onNonFinite)), MaxConsecutiveSkips = r.GetValue(maxSkips),
+                    OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
                 return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output);
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e, r.InvocationConfiguration.Error);
+                return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train);
             }
         });
         return cmd;
     }
 
+    /// <summary>
+    /// Trains on the text in <paramref name="dataPath"/>. The options are validated by the trainer (once); its
+    /// exceptions name <see cref="TrainOptions"/> properties, which the command maps to flags (OptionNames.Train).
+    /// </summary>
     public static int Run(string dataPath, TrainOptions options, TextWriter o)
     {
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
         string text = File.ReadAllText(dataPath);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);

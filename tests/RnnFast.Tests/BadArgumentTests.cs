@@ -96,16 +96,16 @@ public sealed class BadArgumentTests(ITestOutputHelper output) : IDisposable
             new("Classify(unknown char)", () => cls.Classify(["abz"]), "texts"),
             new("Generate(length -1)", () => lm.Generate("a", -1, ok), "length"),
             new("Generate(options null)", () => lm.Generate("a", 1, null!), "options"),
-            new("Generate(temperature 0)", () => lm.Generate("a", 1, ok with { Temperature = 0 }), "temperature"),
-            new("Generate(temperature -1)", () => lm.Generate("a", 1, ok with { Temperature = -1 }), "temperature"),
-            new("Generate(temperature NaN)", () => lm.Generate("a", 1, ok with { Temperature = float.NaN }), "temperature"),
-            new("Generate(temperature +Inf)", () => lm.Generate("a", 1, ok with { Temperature = float.PositiveInfinity }), "temperature"),
-            new("Generate(top-k -1)", () => lm.Generate("a", 1, ok with { TopK = -1 }), "top-k"),
+            new("Generate(temperature 0)", () => lm.Generate("a", 1, ok with { Temperature = 0 }), "SamplingOptions.Temperature"),
+            new("Generate(temperature -1)", () => lm.Generate("a", 1, ok with { Temperature = -1 }), "SamplingOptions.Temperature"),
+            new("Generate(temperature NaN)", () => lm.Generate("a", 1, ok with { Temperature = float.NaN }), "SamplingOptions.Temperature"),
+            new("Generate(temperature +Inf)", () => lm.Generate("a", 1, ok with { Temperature = float.PositiveInfinity }), "SamplingOptions.Temperature"),
+            new("Generate(top-k -1)", () => lm.Generate("a", 1, ok with { TopK = -1 }), "SamplingOptions.TopK"),
             new("Generate(prime outside vocab)", () => lm.Generate("az", 1, ok), "prime"),
             new("Sampler.Pick(empty logits)", () => Sampler.Pick([], ok, new Random(1), new float[1]), "logits"),
             new("Sampler.Pick(short scratch)", () => Sampler.Pick(new float[4], ok, new Random(1), new float[3]), "scratch"),
             new("Sampler.Pick(options null)", () => Sampler.Pick(new float[4], null!, new Random(1), new float[4]), "options"),
-            new("Sampler.Pick(temperature 0)", () => Sampler.Pick(new float[4], ok with { Temperature = 0 }, new Random(1), new float[4]), "temperature"),
+            new("Sampler.Pick(temperature 0)", () => Sampler.Pick(new float[4], ok with { Temperature = 0 }, new Random(1), new float[4]), "SamplingOptions.Temperature"),
             new("Sampler.Pick(rng null)", () => Sampler.Pick(new float[4], ok, null!, new float[4]), "rng"),
             new("state.CopyTo(short)", () => s.CopyTo(new float[1]), "destination"),
             new("state.CopyFrom(short)", () => s.CopyFrom(new float[1]), "source"),
@@ -125,6 +125,7 @@ public sealed class BadArgumentTests(ITestOutputHelper output) : IDisposable
         var gru = new RnnDesc(RnnMode.Gru, 3, 4);
         var p = RnnParameters.Create(desc, new Random(1));
         using var plan = BackendRegistry.Get("reference").CreateRnnPlan(p);
+        using var gruPlan = BackendRegistry.Get("reference").CreateRnnPlan(RnnParameters.Create(gru, new Random(2)));
         var x = Tensor.Zeros(5, 2, 3);
         AssertAll("Tensor, RnnDesc, RnnParameters, RnnRunner, BackendRegistry", [
             new("Tensor.Zeros(-1, 2)", () => Tensor.Zeros(-1, 2), "shape"),
@@ -154,16 +155,17 @@ public sealed class BadArgumentTests(ITestOutputHelper output) : IDisposable
             new("RnnRunner.Forward(N = 0)", () => RnnRunner.Forward(plan, Tensor.Zeros(5, 0, 3)), "input"),
             new("RnnRunner.Forward(h0 wrong)", () => RnnRunner.Forward(plan, x, h0: Tensor.Zeros(1, 3, 4)), "h0"),
             new("RnnRunner.Forward(c0 wrong)", () => RnnRunner.Forward(plan, x, c0: Tensor.Zeros(1, 2, 5)), "c0"),
-            new("RnnRunner.Prepare(c0 on GRU)", () => RnnRunner.Prepare(gru, x, c0: Tensor.Zeros(1, 2, 4)), "c0"),
+            new("RnnRunner.Prepare(rank 2)", () => RnnRunner.Prepare(gru, Tensor.Zeros(5, 3)), "input"),
+            new("RnnRunner.Forward(c0 on GRU)", () => RnnRunner.Forward(gruPlan, x, c0: Tensor.Zeros(1, 2, 4)), "c0"),
             new("RnnRunner.Forward(lengths count)", () => RnnRunner.Forward(plan, x, lengths: [5]), "lengths"),
             new("RnnRunner.Forward(length 0)", () => RnnRunner.Forward(plan, x, lengths: [5, 0]), "lengths"),
             new("RnnRunner.Forward(length -2)", () => RnnRunner.Forward(plan, x, lengths: [-2, 5]), "lengths"),
             new("RnnRunner.Forward(length > T)", () => RnnRunner.Forward(plan, x, lengths: [6, 5]), "lengths"),
             new("BackendRegistry.Get(unknown)", () => BackendRegistry.Get("warp-drive"), "backend"),
-            new("TrainOptions(batch -1)", () => new TrainOptions { Batch = -1 }.Validate(), "--batch"),
-            new("TrainOptions(lr NaN)", () => new TrainOptions { LearningRate = double.NaN }.Validate(), "--lr"),
-            new("TrainOptions(max skips 0)", () => new TrainOptions { MaxConsecutiveSkips = 0 }.Validate(), "--max-skips"),
-            new("NonFinitePolicyNames.Parse(\"ignore\")", () => NonFinitePolicyNames.Parse("ignore"), "--on-nonfinite"),
+            new("TrainOptions(batch -1)", () => new TrainOptions { Batch = -1 }.Validate(), "TrainOptions.Batch"),
+            new("TrainOptions(lr NaN)", () => new TrainOptions { LearningRate = double.NaN }.Validate(), "TrainOptions.LearningRate"),
+            new("TrainOptions(max skips 0)", () => new TrainOptions { MaxConsecutiveSkips = 0 }.Validate(), "TrainOptions.MaxConsecutiveSkips"),
+            new("NonFinitePolicyNames.Parse(\"ignore\")", () => NonFinitePolicyNames.Parse("ignore"), "text"),
         ]);
     }
 

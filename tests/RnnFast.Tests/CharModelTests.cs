@@ -56,7 +56,7 @@ public sealed class CharModelTests : IDisposable
         string path = Path.Combine(_dir, "m.safetensors");
         new CharLmTrainer().Train(Corpus, "corpus", Small(2, path));
         var e = Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(Corpus + "x", "other", Small(4, path, resume: path)));
-        Assert.Contains("--resume", e.Message);
+        Assert.Contains("TrainOptions.Resume", e.Message);
     }
 
     [Theory]
@@ -158,10 +158,10 @@ public sealed class CharModelTests : IDisposable
         using var model = RnnModel.Load(path);
         var s = model.NewState();
         Assert.Contains("token", Assert.Throws<ArgumentOutOfRangeException>(() => model.Step(s, model.Vocab.Count)).Message);
-        Assert.Contains("temperature", Assert.Throws<ArgumentException>(() => model.Generate("a", 5, new SamplingOptions { Temperature = 0 })).Message);
+        Assert.Contains("SamplingOptions.Temperature", Assert.Throws<ArgumentException>(() => model.Generate("a", 5, new SamplingOptions { Temperature = 0 })).Message);
         Assert.Contains("U+00E9", Assert.Throws<ArgumentException>(() => model.Generate("caf\u00e9", 5, new SamplingOptions())).Message);
-        Assert.Contains("--seq-len", Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(Corpus, "c", Small(1) with { SeqLen = 0 })).Message);
-        Assert.Contains("--val-fraction", Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(Corpus[..200], "c", Small(1) with { ValFraction = 0.01 })).Message);
+        Assert.Contains("TrainOptions.SeqLen", Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(Corpus, "c", Small(1) with { SeqLen = 0 })).Message);
+        Assert.Contains("TrainOptions.ValFraction", Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(Corpus[..200], "c", Small(1) with { ValFraction = 0.01 })).Message);
         Assert.Contains("unknown backend", Assert.Throws<ArgumentException>(() => RnnModel.Load(path, "abacus")).Message);
     }
 

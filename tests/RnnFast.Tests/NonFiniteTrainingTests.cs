@@ -99,7 +99,7 @@ public sealed class NonFiniteTrainingTests(ITestOutputHelper output) : IDisposab
         output.WriteLine(e.Message);
         Assert.Contains("step 8:", e.Message);
         Assert.Contains("3 steps in a row", e.Message);
-        Assert.Contains("--max-skips 3", e.Message);
+        Assert.Contains("TrainOptions.MaxConsecutiveSkips is 3", e.Message);
         AssertGoodCheckpoint(o.Out!, 6); // written while skipping: it holds the last good weights
     }
 

@@ -34,17 +34,24 @@ public sealed record NetworkConfig
 
     public RnnDesc RnnDesc => new(Mode, Embed, Hidden, Layers, Bidirectional);
 
-    /// <summary>Checks every field; the message names the field.</summary>
+    /// <summary>Checks every field; the message starts with the property, e.g. <c>NetworkConfig.Layers: must be positive, got 0</c>.</summary>
     public void Validate()
     {
-        if (Layers <= 0) throw new ArgumentException($"layers: must be positive, got {Layers}");
-        if (Hidden <= 0) throw new ArgumentException($"hidden: must be positive, got {Hidden}");
-        if (Embed <= 0) throw new ArgumentException($"embed: must be positive, got {Embed}");
-        if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) throw new ArgumentException($"dropout: must be in [0, 1), got {Dropout}");
-        if (Kind == NetworkKind.LanguageModel && Bidirectional) throw new ArgumentException("bidirectional: a language model predicts forward only");
-        if (Kind == NetworkKind.Classifier && Labels.Count < 2) throw new ArgumentException($"labels: a classifier needs at least 2 classes, got {Labels.Count}");
+        if (!Enum.IsDefined(Kind)) Fail(nameof(Kind), $"must be a NetworkKind, got {(int)Kind}");
+        if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
+        if (Layers <= 0) Fail(nameof(Layers), $"must be positive, got {Layers}");
+        if (Hidden <= 0) Fail(nameof(Hidden), $"must be positive, got {Hidden}");
+        if (Embed <= 0) Fail(nameof(Embed), $"must be positive, got {Embed}");
+        if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) Fail(nameof(Dropout), $"must be in [0, 1), got {Dropout}");
+        if (Vocab == null) Fail(nameof(Vocab), "is null");
+        if (Kind == NetworkKind.LanguageModel && Bidirectional) Fail(nameof(Bidirectional), "a language model predicts forward only");
+        if (Labels == null) Fail(nameof(Labels), "is null");
+        if (Kind == NetworkKind.Classifier && Labels.Count < 2) Fail(nameof(Labels), $"a classifier needs at least 2 classes, got {Labels.Count}");
         _ = RnnDesc;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Fail(string property, string problem) => throw new ArgumentException($"{nameof(NetworkConfig)}.{property}: {problem}");
 
     /// <summary>The metadata entries that describe this config.</summary>
     public Dictionary<string, string> ToMetadata() => new()

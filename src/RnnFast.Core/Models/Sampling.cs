@@ -12,11 +12,12 @@ public sealed record SamplingOptions
     public bool Argmax { get; init; }
     public int Seed { get; init; } = 1;
 
+    /// <summary>Checks every option; the message starts with the property, e.g. <c>SamplingOptions.Temperature: must be a positive number, got 0</c>.</summary>
     public void Validate()
     {
         if (!(Temperature > 0) || float.IsInfinity(Temperature))
-            throw new ArgumentException($"temperature: must be a positive number, got {Temperature}");
-        if (TopK < 0) throw new ArgumentException($"top-k: must be 0 (off) or positive, got {TopK}");
+            throw new ArgumentException($"{nameof(SamplingOptions)}.{nameof(Temperature)}: must be a positive number, got {Temperature}");
+        if (TopK < 0) throw new ArgumentException($"{nameof(SamplingOptions)}.{nameof(TopK)}: must be 0 (off) or positive, got {TopK}");
     }
 }
 

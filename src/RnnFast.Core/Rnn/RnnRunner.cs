@@ -1,13 +1,17 @@
-// The user-facing entry to a plan: checks shapes (naming the tensor, expected vs found), converts batch-first
-// tensors to the time-major layout plans use and back, and checks sequence lengths.
+// The user-facing entry to a plan: converts batch-first tensors to the time-major layout plans use and back. The
+// shapes and lengths are checked once, by the plan (RnnInputChecks); when the plan refuses what Forward prepared, the
+// problem is restated with this class's argument names and the input's shape as the caller passed it.
 namespace RnnFast;
 
-/// <summary>Validates user tensors (naming shapes expected vs found), converts batch-first to time-major, and runs plans.</summary>
+/// <summary>Converts batch-first to time-major, runs plans, and names the caller's tensors (expected vs found) when a shape is wrong.</summary>
 public static class RnnRunner
 {
     /// <summary>
-    /// Validates and normalises user inputs for <paramref name="desc"/>: <paramref name="input"/> is (T,N,I), or
-    /// (N,T,I) when batch_first; h0 (L*D,N,H_out); c0 (L*D,N,H) for LSTM; lengths (N) with 1 &lt;= len &lt;= T.
+    /// Normalises user inputs for <paramref name="desc"/>: <paramref name="input"/> is (T,N,I), or (N,T,I) when
+    /// batch_first, and comes back time-major; h0 (L*D,N,H_out), c0 (L*D,N,H) for LSTM and lengths (N) with
+    /// 1 &lt;= len &lt;= T pass through (lengths that are all T are dropped: no padding). Only the rank is checked here,
+    /// which the conversion needs; the plan checks the rest when it runs (<see cref="RnnInputChecks.Forward"/>), and
+    /// <see cref="Forward"/> reports those problems naming input, h0, c0 or lengths.
     /// </summary>
     public static RnnInputs Prepare(RnnDesc desc, Tensor input, Tensor? h0 = null, Tensor? c0 = null, int[]? lengths = null)
     {
@@ -17,29 +21,8 @@ public static class RnnRunner
             throw new ArgumentException($"input: expected rank 3 {(desc.BatchFirst ? "(N,T,I)" : "(T,N,I)")}, found {Tensor.FormatShape(input.Shape)}", nameof(input));
         int T = desc.BatchFirst ? input.Shape[1] : input.Shape[0];
         int N = desc.BatchFirst ? input.Shape[0] : input.Shape[1];
-        if (input.Shape[2] != desc.InputSize)
-            throw new ArgumentException($"input: expected feature size I={desc.InputSize}, found shape {Tensor.FormatShape(input.Shape)}", nameof(input));
-        if (T == 0 || N == 0)
-            throw new ArgumentException($"input: empty sequence batch {Tensor.FormatShape(input.Shape)} (T and N must be positive)", nameof(input));
-        int LD = desc.NumLayers * desc.Directions;
-        if (h0 != null && !h0.HasShape(LD, N, desc.OutputHiddenSize))
-            throw new ArgumentException($"h0: expected {Tensor.FormatShape([LD, N, desc.OutputHiddenSize])}, found {Tensor.FormatShape(h0.Shape)}", nameof(h0));
-        if (c0 != null)
-        {
-            if (!desc.HasCellState)
-                throw new ArgumentException($"c0: only LSTM has a cell state, this is {desc.Mode}", nameof(c0));
-            if (!c0.HasShape(LD, N, desc.HiddenSize))
-                throw new ArgumentException($"c0: expected {Tensor.FormatShape([LD, N, desc.HiddenSize])}, found {Tensor.FormatShape(c0.Shape)}", nameof(c0));
-        }
-        if (lengths != null)
-        {
-            if (lengths.Length != N)
-                throw new ArgumentException($"lengths: expected {N} entries (one per sequence), found {lengths.Length}", nameof(lengths));
-            for (int n = 0; n < N; n++)
-                if (lengths[n] < 1 || lengths[n] > T)
-                    throw new ArgumentException($"lengths: sequence {n} has length {lengths[n]}, must be in 1..T={T}", nameof(lengths));
-            if (lengths.All(v => v == T)) lengths = null;
-        }
+        // Only a complete list of full lengths is dropped: it is valid, so nothing the plan would report is hidden.
+        if (lengths != null && T > 0 && lengths.Length == N && Array.TrueForAll(lengths, v => v == T)) lengths = null;
         var x = desc.BatchFirst ? SwapFirstTwo(input) : input;
         return new RnnInputs(x, h0, c0, lengths);
     }
@@ -49,8 +32,24 @@ public static class RnnRunner
     {
         ArgumentNullException.ThrowIfNull(plan);
         var inputs = Prepare(plan.Desc, input, h0, c0, lengths);
-        var r = plan.Forward(inputs, training);
+        var r = Run(plan, inputs, input.Shape, training);
         return plan.Desc.BatchFirst ? new RnnForwardResult(SwapFirstTwo(r.Output), r.HN, r.CN, r.Workspace) : r;
+    }
+
+    /// <summary>
+    /// <c>plan.Forward(inputs, training)</c> for inputs from <see cref="Prepare"/> (time-major result): a shape or
+    /// length the plan refuses is reported naming input, h0, c0 or lengths, with the input shape the caller passed.
+    /// </summary>
+    internal static RnnForwardResult Run(IRnnPlan plan, RnnInputs inputs, int[] userInputShape, bool training)
+    {
+        try
+        {
+            return plan.Forward(inputs, training);
+        }
+        catch (ArgumentException e) when (RnnInputChecks.UserProblem(plan.Desc, inputs, userInputShape, e) is { } user)
+        {
+            throw user;
+        }
     }
 
     /// <summary>(A,B,C) to (B,A,C) on the host: converts between batch-first and time-major.</summary>

@@ -28,7 +28,7 @@ public sealed class CharLmTrainer
         {
             var t = resume.Training ?? throw new RnnFormatException(Path.GetFileName(options.Resume!), "holds no training state (train.* metadata); it cannot be resumed");
             if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
-                throw new ArgumentException($"--resume: {Path.GetFileName(options.Resume)} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
+                throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
             o = o with
             {
                 Mode = resume.Config.Mode, Layers = resume.Config.Layers, Hidden = resume.Config.Hidden, Embed = resume.Config.Embed,
@@ -45,9 +45,11 @@ public sealed class CharLmTrainer
         int[] ids = vocab.Encode(text);
         int split = (int)(ids.Length * (1 - o.ValFraction));
         int T = o.SeqLen, N = o.Batch;
-        if (split - T - 1 <= 0) throw new ArgumentException($"--data: the training part ({split} characters) is shorter than --seq-len + 2 ({T + 2})");
+        string seqLen = TrainOptions.NameOf(nameof(TrainOptions.SeqLen));
+        if (split - T - 1 <= 0)
+            throw new ArgumentException($"text: the training part ({split} characters) is shorter than {seqLen} + 2 ({T + 2})", nameof(text));
         if (ids.Length - split - T - 1 <= 0)
-            throw new ArgumentException($"--val-fraction: the held-out part ({ids.Length - split} characters) is shorter than --seq-len + 2 ({T + 2}); use a larger fraction or a longer text");
+            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.ValFraction))}: the held-out part ({ids.Length - split} characters) is shorter than {seqLen} + 2 ({T + 2}); use a larger fraction or a longer text");
         var train = ids.AsSpan(0, split).ToArray();
         var val = ids.AsSpan(split).ToArray();
         int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)(T * N));

@@ -17,19 +17,25 @@ public sealed class ClassifierTrainer
 {
     /// <summary>Trains on labelled texts; returns the evaluation on the held-out <paramref name="testFraction"/>.</summary>
     public (ClassifierEvaluation Test, TrainResult Run) Train(IReadOnlyList<(string Label, string Text)> examples, double testFraction,
-        TrainOptions o, ITrainObserver? observer = null, CancellationToken cancel = default)
+        TrainOptions options, ITrainObserver? observer = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options;
         o.Validate();
         observer ??= new NullObserver();
-        if (testFraction is <= 0 or >= 1) throw new ArgumentException($"--test-fraction: must be in (0, 1), got {testFraction}");
-        if (examples.Count < 4) throw new ArgumentException($"--data: needs at least 4 examples, got {examples.Count}");
+        if (testFraction is <= 0 or >= 1 || double.IsNaN(testFraction))
+            throw new ArgumentException($"testFraction: must be in (0, 1), got {testFraction}", nameof(testFraction));
+        if (examples.Count < 4) throw new ArgumentException($"examples: needs at least 4 examples, got {examples.Count}", nameof(examples));
         for (int i = 0; i < examples.Count; i++)
-            if (string.IsNullOrEmpty(examples[i].Text)) throw new ArgumentException($"--data: example {i + 1} has an empty text");
+        {
+            if (string.IsNullOrEmpty(examples[i].Text)) throw new ArgumentException($"examples: example {i + 1} has an empty text", nameof(examples));
+            if (examples[i].Label == null) throw new ArgumentException($"examples: example {i + 1} has no label", nameof(examples));
+        }
         var backend = BackendRegistry.Get(o.Backend);
 
         var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
-        if (labels.Length < 2) throw new ArgumentException($"--data: needs at least 2 distinct labels, got {labels.Length}");
+        if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct labels, got {labels.Length}", nameof(examples));
         var classOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
         var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
 

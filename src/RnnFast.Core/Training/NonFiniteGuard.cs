@@ -16,15 +16,15 @@ public enum NonFinitePolicy
     Skip,
 }
 
-/// <summary>Parses the command line's names for <see cref="NonFinitePolicy"/>.</summary>
+/// <summary>Parses the names of <see cref="NonFinitePolicy"/> values ("stop", "skip").</summary>
 public static class NonFinitePolicyNames
 {
-    /// <summary>"stop" or "skip" (any case); anything else is an ArgumentException naming --on-nonfinite.</summary>
+    /// <summary>"stop" or "skip" (any case); anything else is an ArgumentException naming <paramref name="text"/>.</summary>
     public static NonFinitePolicy Parse(string? text) => text?.Trim().ToLowerInvariant() switch
     {
         "stop" => NonFinitePolicy.Stop,
         "skip" => NonFinitePolicy.Skip,
-        _ => throw new ArgumentException($"--on-nonfinite: must be stop or skip, got '{text}'"),
+        _ => throw new ArgumentException($"text: must be stop or skip, got '{text}'", nameof(text)),
     };
 }
 
@@ -51,11 +51,11 @@ internal sealed class NonFiniteGuard(NonFinitePolicy policy, int maxConsecutiveS
         }
         string what = !float.IsFinite(loss) ? $"loss is {loss}" : $"gradient norm is {gradNorm}";
         if (policy == NonFinitePolicy.Stop)
-            throw new TrainingDivergedException($"step {step}: {what}; training stopped, the last checkpoint is kept (try a lower --lr or --clip, or --on-nonfinite skip)");
+            throw new TrainingDivergedException($"step {step}: {what}; training stopped, the last checkpoint is kept (try a lower {TrainOptions.NameOf(nameof(TrainOptions.LearningRate))} or {TrainOptions.NameOf(nameof(TrainOptions.Clip))}, or skip such steps: {TrainOptions.NameOf(nameof(TrainOptions.OnNonFinite))})");
         Skipped++;
         InARow++;
         if (InARow >= maxConsecutiveSkips)
-            throw new TrainingDivergedException($"step {step}: {what}; {InARow} steps in a row were not finite and were skipped (--max-skips {maxConsecutiveSkips}); training stopped, the last checkpoint is kept");
+            throw new TrainingDivergedException($"step {step}: {what}; {InARow} steps in a row were not finite and were skipped ({TrainOptions.NameOf(nameof(TrainOptions.MaxConsecutiveSkips))} is {maxConsecutiveSkips}); training stopped, the last checkpoint is kept");
         return false;
     }
 
@@ -71,7 +71,7 @@ internal sealed class NonFiniteGuard(NonFinitePolicy policy, int maxConsecutiveS
                 if (float.IsFinite(data[j])) continue;
                 string name = names != null && i < names.Count ? names[i] : $"parameter {i}";
                 throw new TrainingDivergedException(
-                    $"step {step}: the update made '{name}' non-finite ({data[j]} at element {j}); training stopped, the last checkpoint is kept (try a lower --lr)");
+                    $"step {step}: the update made '{name}' non-finite ({data[j]} at element {j}); training stopped, the last checkpoint is kept (try a lower {TrainOptions.NameOf(nameof(TrainOptions.LearningRate))})");
             }
         }
     }

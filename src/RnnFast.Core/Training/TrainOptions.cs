@@ -25,7 +25,11 @@ public sealed record TrainOptions
     public float ForgetBias { get; init; }
     public double ValFraction { get; init; } = 0.05;
     public int Seed { get; init; } = 1;
-    public string Backend { get; init; } = "auto";
+    /// <summary>
+    /// The backend to train on, by name (see <see cref="Backends.BackendRegistry.Get"/>). Null (the default): the
+    /// RNNFAST_BACKEND environment variable, else "auto" (the best available).
+    /// </summary>
+    public string? Backend { get; init; }
     /// <summary>Checkpoint path (written atomically); null = none.</summary>
     public string? Out { get; init; }
     public string? Resume { get; init; }
@@ -42,30 +46,44 @@ public sealed record TrainOptions
     /// <summary>Test seam: called after each backward pass with (step, parameters), before the NaN/Inf check.</summary>
     internal Action<int, IReadOnlyList<RnnFast.Autograd.Variable>>? AfterBackward { get; init; }
 
-    /// <summary>Checks every option; the message names it as the command line does.</summary>
+    /// <summary>
+    /// Checks every option. An invalid one is an <see cref="ArgumentException"/> whose message starts with the property
+    /// it names, e.g. <c>TrainOptions.Layers: must be positive, got 0</c> (see <see cref="NameOf"/>).
+    /// </summary>
     public void Validate()
     {
-        Positive(Layers, "--layers");
-        Positive(Hidden, "--hidden");
-        Positive(Embed, "--embed");
-        Positive(SeqLen, "--seq-len");
-        Positive(Batch, "--batch");
-        if (Steps is <= 0) throw new ArgumentException($"--steps: must be positive, got {Steps}");
-        if (Epochs is { } e && !(e > 0)) throw new ArgumentException($"--epochs: must be positive, got {e}");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentException($"--lr: must be a positive number, got {LearningRate}");
-        if (Optimizer is not ("adam" or "sgd" or "adagrad")) throw new ArgumentException($"--optimizer: must be adam, sgd or adagrad, got '{Optimizer}'");
-        if (Clip < 0 || double.IsNaN(Clip)) throw new ArgumentException($"--clip: must be >= 0 (0 = off), got {Clip}");
-        if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) throw new ArgumentException($"--dropout: must be in [0, 1), got {Dropout}");
-        if (ValFraction is <= 0 or >= 1 || double.IsNaN(ValFraction)) throw new ArgumentException($"--val-fraction: must be in (0, 1), got {ValFraction}");
-        if (CheckpointEvery < 0) throw new ArgumentException($"--checkpoint-every: must be >= 0, got {CheckpointEvery}");
-        if (EvalEvery < 0) throw new ArgumentException($"--eval-every: must be >= 0, got {EvalEvery}");
-        if (MaxSeconds is { } s && !(s > 0)) throw new ArgumentException($"--max-seconds: must be positive, got {s}");
-        if (!Enum.IsDefined(OnNonFinite)) throw new ArgumentException($"--on-nonfinite: must be stop or skip, got {(int)OnNonFinite}");
-        if (MaxConsecutiveSkips < 1) throw new ArgumentException($"--max-skips: must be positive, got {MaxConsecutiveSkips}");
+        Positive(Layers, nameof(Layers));
+        Positive(Hidden, nameof(Hidden));
+        Positive(Embed, nameof(Embed));
+        Positive(SeqLen, nameof(SeqLen));
+        Positive(Batch, nameof(Batch));
+        if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
+        if (Steps is <= 0) Fail(nameof(Steps), $"must be positive, got {Steps}");
+        if (Epochs is { } e && (!(e > 0) || double.IsInfinity(e))) Fail(nameof(Epochs), $"must be a positive number, got {e}");
+        if (Steps != null && Epochs != null)
+            throw new ArgumentException($"{NameOf(nameof(Steps))} and {NameOf(nameof(Epochs))}: give one, not both (got {Steps} and {Epochs})");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) Fail(nameof(LearningRate), $"must be a positive number, got {LearningRate}");
+        if (Optimizer is not ("adam" or "sgd" or "adagrad")) Fail(nameof(Optimizer), $"must be adam, sgd or adagrad, got '{Optimizer}'");
+        if (!(Momentum >= 0) || double.IsInfinity(Momentum)) Fail(nameof(Momentum), $"must be a number >= 0, got {Momentum}");
+        if (!(Clip >= 0)) Fail(nameof(Clip), $"must be >= 0 (0 = off), got {Clip}");
+        if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) Fail(nameof(Dropout), $"must be in [0, 1), got {Dropout}");
+        if (!float.IsFinite(ForgetBias)) Fail(nameof(ForgetBias), $"must be a finite number, got {ForgetBias}");
+        if (ValFraction is <= 0 or >= 1 || double.IsNaN(ValFraction)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
+        if (CheckpointEvery < 0) Fail(nameof(CheckpointEvery), $"must be >= 0 (0 = only at the end), got {CheckpointEvery}");
+        if (EvalEvery < 0) Fail(nameof(EvalEvery), $"must be >= 0 (0 = only at the end), got {EvalEvery}");
+        if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
+        if (MaxSeconds is { } s && !(s > 0)) Fail(nameof(MaxSeconds), $"must be positive, got {s}");
+        if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");
+        if (MaxConsecutiveSkips < 1) Fail(nameof(MaxConsecutiveSkips), $"must be positive, got {MaxConsecutiveSkips}");
     }
 
-    private static void Positive(int v, string name)
+    /// <summary>How messages name an option: <c>TrainOptions.</c> and the property, e.g. <c>TrainOptions.SeqLen</c>.</summary>
+    public static string NameOf(string property) => nameof(TrainOptions) + "." + property;
+
+    private static void Positive(int v, string property)
     {
-        if (v <= 0) throw new ArgumentException($"{name}: must be positive, got {v}");
+        if (v <= 0) Fail(property, $"must be positive, got {v}");
     }
+
+    private static void Fail(string property, string problem) => throw new ArgumentException($"{NameOf(property)}: {problem}");
 }
