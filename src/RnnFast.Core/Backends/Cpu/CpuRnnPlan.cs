@@ -7,6 +7,7 @@
 // the time loop whole-sequence GEMMs dW_ih = dG^T X, dW_hh = dGh^T H_prev, dX (+)= dG . W_ih, dW_hr = dH^T H_raw.
 // Semantics are the reference's (ReferenceRnnPlan): masking by length, padded outputs 0, the reverse direction
 // walks t = T-1..0. Bidirectional layers run their two directions on two threads when the pool has them.
+// StepLayer drives the same per-step kernels for CpuRnnStepper (streaming: T=1 on the stepper's own buffers).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -31,11 +32,14 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         Parameters = parameters;
         Desc = parameters.Desc;
         _bf16 = bf16;
-        _weights = CpuWeights.Pack(parameters, parameters.VersionStamp, bf16);
+        _weights = CpuWeights.Pack(parameters, VersionStamp(parameters), bf16);
     }
 
     public RnnDesc Desc { get; }
     public RnnParameters Parameters { get; }
+
+    /// <summary>The backend that made this plan ("cpu" or "cpu:bf16"; its steppers report it as ExecutedBy).</summary>
+    internal Backend Backend => _backend;
 
     public void Dispose()
     {
@@ -45,7 +49,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
     /// <summary>The packed weights for the parameters' current version (re-packed when an optimizer changed them).</summary>
     internal CpuWeights CurrentWeights()
     {
-        long stamp = Parameters.VersionStamp;
+        long stamp = VersionStamp(Parameters);
         var w = Volatile.Read(ref _weights);
         if (w.Stamp == stamp) return w;
         lock (_packGate)
@@ -58,6 +62,15 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
             }
             return w;
         }
+    }
+
+    /// <summary>RnnParameters.VersionStamp (the sum of the tensors' versions) by index: no enumerator per call, so a stepper's step allocates nothing.</summary>
+    private static long VersionStamp(RnnParameters p)
+    {
+        var tensors = p.Tensors;
+        long v = 0;
+        for (int i = 0; i < tensors.Count; i++) v += tensors[i].Version;
+        return v;
     }
 
     // ------------------------------------------------------------------ buffers
@@ -139,7 +152,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         RnnInputChecks.Forward(Desc, inputs); // the kernels read through pointers: shapes are checked before any of them
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
-        int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount, P = desc.ProjSize;
+        int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
         var w = CurrentWeights();
         if (training) w.EnsureBackward();
         int GP = w.Dirs[0].GP, Q = w.Dirs[0].Q;
@@ -166,7 +179,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
 
         var pool = WorkerPool.Shared;
         long stepWork = (long)N * GP * Ho;
-        bool splitSteps = pool.Size > 1 && Q >= 2 && stepWork >= 1 << 15;
+        bool splitSteps = SplitsSteps(N, GP, Ho, Q);
         bool parallelDirs = D == 2 && pool.Size > 1 && stepWork * T >= 1 << 16;
         try
         {
@@ -188,19 +201,10 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
                         int s = l * D + d;
                         var dw = w.Dirs[s];
                         ref DirFwd f = ref dirs[d];
-                        f = new DirFwd
-                        {
-                            Mode = (int)desc.Mode, T = T, N = N, H = H, Ho = Ho, G = G, GP = GP, Q = Q, P = P, Dir = d,
-                            Training = training, SplitSteps = splitSteps && !parallelDirs, Len = plen,
-                            Y = y + d * Ho, Ldy = D * Ho,
-                            WhhT = Sgemm.Addr(dw.WhhT), HBias = dw.HBias == null ? null : Sgemm.Addr(dw.HBias),
-                            WhrT = dw.WhrT == null ? null : Sgemm.Addr(dw.WhrT),
-                        };
-                        if (!training && N == 1 && dw.WhhBf16 != null)
-                        {
-                            f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
-                            if (dw.WhrBf16 != null) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
-                        }
+                        f = NewDirFwd(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, bf16Batch1: !training);
+                        f.Len = plen;
+                        f.Y = y + d * Ho;
+                        f.Ldy = D * Ho;
                         if (ws != null)
                         {
                             f.XW = Sgemm.Addr(ws.Gates[s] = GC.AllocateUninitializedArray<float>(T * N * GP, pinned: true));
@@ -268,6 +272,64 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
             cN == null ? null : Tensor.FromArray(cN, L * D, N, H), ws);
     }
 
+    /// <summary>
+    /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weight pointers; the
+    /// caller sets the buffers). bf16 weights are used when asked for, N == 1 and the weights have them.
+    /// </summary>
+    private static DirFwd NewDirFwd(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool bf16Batch1)
+    {
+        var f = new DirFwd
+        {
+            Mode = (int)mode, T = T, N = N, H = dw.H, Ho = dw.Ho, G = dw.G, GP = dw.GP, Q = dw.Q, P = dw.P, Dir = dir,
+            Training = training, SplitSteps = splitSteps,
+            WhhT = Sgemm.Addr(dw.WhhT), HBias = dw.HBias == null ? null : Sgemm.Addr(dw.HBias),
+            WhrT = dw.WhrT == null ? null : Sgemm.Addr(dw.WhrT),
+        };
+        if (bf16Batch1 && N == 1 && dw.WhhBf16 != null)
+        {
+            f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
+            if (dw.WhrBf16 != null) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
+        }
+        return f;
+    }
+
+    /// <summary>Whether one step's recurrent work (N x GP x H_out) is worth cutting into parts for the pool's threads.</summary>
+    private static bool SplitsSteps(int N, int GP, int Ho, int Q) =>
+        WorkerPool.Shared.Size > 1 && Q >= 2 && (long)N * GP * Ho >= 1 << 15;
+
+    /// <summary>
+    /// One inference step of one unidirectional layer for N rows on the caller's buffers (CpuRnnStepper's path: the
+    /// kernels of Forward at T=1). gates (N,GP) = x (N,I_l) . W_ih^T + bias, one GEMM; then the recurrent panels and the
+    /// fused gate math per chunk, then the LSTM projection. hPrev (N,H_out) is only read (other threads' panels read
+    /// all of it while a chunk's h is written), hNext (N,H_out) gets h; c (N,H) is advanced in place; y (N,H_out) gets
+    /// h too. hh (N,GP) is GRU's scratch, hRaw (N,H) the projection's input (else null). y may alias x (x is read
+    /// before any y is written). bf16 weights (cpu:bf16) are read at N == 1.
+    /// </summary>
+    internal static void StepLayer(RnnMode mode, DirWeights dw, int N, float* x, float* gates, float* hh, float* hRaw,
+        float* hPrev, float* hNext, float* c, float* y)
+    {
+        Sgemm.Gemm(N, dw.GP, dw.I, x, dw.I, 1, Sgemm.Addr(dw.WihT), null, 0, 0, gates, dw.GP, false,
+            dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
+        var f = NewDirFwd(mode, dw, 1, N, 0, training: false, SplitsSteps(N, dw.GP, dw.Ho, dw.Q), bf16Batch1: true);
+        f.XW = gates;
+        f.HH = hh;
+        f.HRaw = hRaw;
+        f.CBuf = c;
+        f.Y = y;
+        f.Ldy = dw.Ho;
+        var st = new StepFwd { D = &f, T = 0, Gates = gates, HPrev = hPrev, HNext = hNext, CPrev = c, CNext = c, HRaw = hRaw, Y = y };
+        RunStep(&st);
+    }
+
+    /// <summary>Step st->T of its direction: the recurrent part on the pool (cut into parts when the direction splits steps), then the projection.</summary>
+    private static void RunStep(StepFwd* st)
+    {
+        ref DirFwd d = ref *st->D;
+        var pool = WorkerPool.Shared;
+        pool.Run(&StepFwdWorker, st, d.SplitSteps ? Parts(d.Q) : 1);
+        if (d.P > 0) pool.Run(&ProjFwdWorker, st, d.SplitSteps ? Parts(Sgemm.Panels(d.P)) : 1);
+    }
+
     private static void DirsFwdWorker(void* ctx, int index, int count)
     {
         var pair = (DirPair*)ctx;
@@ -278,9 +340,6 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
     {
         ref DirFwd d = ref *dp;
         int T = d.T, N = d.N, Ho = d.Ho, H = d.H;
-        var pool = WorkerPool.Shared;
-        int stepParts = d.SplitSteps ? Parts(d.Q) : 1;
-        int projParts = d.SplitSteps ? Parts(Sgemm.Panels(Math.Max(d.P, 1))) : 1;
         var st = new StepFwd { D = dp };
         for (int s = 0; s < T; s++)
         {
@@ -309,8 +368,7 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
                 st.HRaw = d.HRaw;
                 st.HhN = null;
             }
-            pool.Run(&StepFwdWorker, &st, stepParts);
-            if (d.P > 0) pool.Run(&ProjFwdWorker, &st, projParts);
+            RunStep(&st);
         }
     }
 
@@ -466,8 +524,8 @@ internal sealed unsafe class CpuRnnPlan : IRnnPlan
         public float* DhCur, DhNext, Dy, Gates, DGt, DGht, HPrev, CPrev, CNext, HhN, DTot;
     }
 
-    /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _backend, maxStreams);
+    /// <summary>Streaming on this backend: the allocation-free <see cref="CpuRnnStepper"/> (this plan's kernels at T=1, state in place).</summary>
+    public RnnStepper CreateStepper(int maxStreams = 1) => new CpuRnnStepper(this, maxStreams);
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {

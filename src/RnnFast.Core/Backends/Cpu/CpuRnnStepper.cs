@@ -1,0 +1,72 @@
+// The cpu backend's stepper: N streams of a unidirectional stack advanced one step with CpuRnnPlan's own kernels
+// (CpuRnnPlan.StepLayer: one input GEMM, the recurrent panels with the fused gate math on the worker pool, the LSTM
+// projection), reading and writing the state in place in a HostRnnStepState. Allocation-free after the first step:
+// the scratch is sized for MaxStreams up front and every buffer is pinned.
+//   per layer l: gates (N,GP) = x_l (N,I_l) . W_ih^T + bias; h (N,H_out) -> hNext -> back into state.h[l]; c (N,H) in place.
+namespace RnnFast.Backends.Cpu;
+
+/// <summary>Streams on the managed CPU backend: the plan's packed weights (re-packed after an optimizer step) and kernels.</summary>
+internal sealed unsafe class CpuRnnStepper : RnnStepper
+{
+    private readonly CpuRnnPlan _plan;
+    private readonly float[] _gates;  // (MaxStreams, GP): the step's gate pre-activations
+    private readonly float[]? _hh;    // (MaxStreams, GP): GRU's recurrent product (its n gate keeps W_hn h apart)
+    private readonly float[]? _hRaw;  // (MaxStreams, H): LSTM projection input o*tanh(c)
+    private readonly float[] _hNext;  // (MaxStreams, H_out): a layer's new h, copied into the state after the step
+    private readonly float[]? _mid;   // (MaxStreams, H_out): a lower layer's output, the next layer's x (L > 1)
+
+    /// <param name="plan">The plan whose weights and kernels each step uses.</param>
+    /// <param name="maxStreams">The most streams one step advances.</param>
+    public CpuRnnStepper(CpuRnnPlan plan, int maxStreams) : base(plan, maxStreams)
+    {
+        _plan = plan;
+        var desc = Desc;
+        long gp = CpuWeights.PhysicalColumns(desc);
+        _gates = CpuWeights.Pinned(maxStreams * gp);
+        if (desc.Mode == RnnMode.Gru) _hh = CpuWeights.Pinned(maxStreams * gp);
+        if (desc.ProjSize > 0) _hRaw = CpuWeights.Pinned((long)maxStreams * desc.HiddenSize);
+        _hNext = CpuWeights.Pinned((long)maxStreams * desc.OutputHiddenSize);
+        if (desc.NumLayers > 1) _mid = CpuWeights.Pinned((long)maxStreams * desc.OutputHiddenSize);
+    }
+
+    public override string ExecutedBy => _plan.Backend.Name;
+
+    public override RnnStepState CreateState(int streams = 1)
+    {
+        CheckStreams(streams);
+        return new HostRnnStepState(Desc, streams);
+    }
+
+    public override void Step(RnnStepState state, ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckStep(state, x, y);
+        if (state is not HostRnnStepState hs)
+            throw new ArgumentException($"state: a {state.GetType().Name} was not made by this stepper (use CreateState: the cpu backend steps a HostRnnStepState)", nameof(state));
+        var w = _plan.CurrentWeights();
+        var desc = Desc;
+        var mode = desc.Mode;
+        int N = hs.Streams, L = desc.NumLayers, Ho = desc.OutputHiddenSize, H = desc.HiddenSize;
+        float* gates = Sgemm.Addr(_gates), hNext = Sgemm.Addr(_hNext);
+        float* hh = _hh == null ? null : Sgemm.Addr(_hh);
+        float* hRaw = _hRaw == null ? null : Sgemm.Addr(_hRaw);
+        float* mid = _mid == null ? null : Sgemm.Addr(_mid);
+        float* ph = Sgemm.Addr(hs.H);                                   // (L,N,H_out), pinned by HostRnnStepState
+        float* pc = hs.C == null ? null : Sgemm.Addr(hs.C);             // (L,N,H)
+        fixed (float* px = x, py = y)
+        {
+            float* xin = px;
+            for (int l = 0; l < L; l++)
+            {
+                float* hl = ph + (long)l * N * Ho;
+                float* cl = pc == null ? null : pc + (long)l * N * H;
+                float* yl = l == L - 1 ? py : mid; // mid may be this layer's x too: StepLayer reads x before writing y
+                CpuRnnPlan.StepLayer(mode, w.Dirs[l], N, xin, gates, hh, hRaw, hl, hNext, cl, yl);
+                new ReadOnlySpan<float>(hNext, N * Ho).CopyTo(new Span<float>(hl, N * Ho));
+                xin = yl;
+            }
+        }
+        GC.KeepAlive(w); // the packed weights are read through pointers until here
+        GC.KeepAlive(hs);
+        GC.KeepAlive(this); // and this stepper's scratch
+    }
+}
