@@ -34,7 +34,7 @@ public sealed class LibraryEmbeddingTests(ITestOutputHelper output) : IDisposabl
     public void Every_backend_of_the_package_is_registered_without_user_code()
     {
         var names = BackendRegistry.All.Select(b => b.Name).ToArray();
-        Assert.Equal(PackageBackends, names);
+        Assert.Equal(PackageBackends, names.Take(PackageBackends.Length)); // tests may register their own after these
         foreach (var b in BackendRegistry.All)
         {
             output.WriteLine($"{b.Name}: available={b.IsAvailable} reason={b.Availability.Reason}");

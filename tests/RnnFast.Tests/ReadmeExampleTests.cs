@@ -16,7 +16,7 @@ public sealed class ReadmeExampleTests
     {
         var desc = new RnnDesc(RnnMode.Lstm, inputSize: 64, hiddenSize: 128, numLayers: 2, bidirectional: true);
         var weights = RnnParameters.Create(desc, new Random(0));      // or StateDictLoader.LoadRnnParameters(path, desc, "lstm.")
-        var backend = BackendRegistry.Get("auto");
+        var backend = BackendRegistry.Get();                          // RNNFAST_BACKEND, else auto
         using var plan = backend.CreateRnnPlan(weights);             // weights converted once for the backend
 
         var x = Tensor.Zeros(50, 8, 64);                              // (T, N, I): time-major unless batchFirst
@@ -42,7 +42,7 @@ public sealed class ReadmeExampleTests
             });
             var printed = new StringWriter();
 
-            using var model = RnnModel.Load(path, backend: "auto");
+            using var model = RnnModel.Load(path, backend: "cpu");
             printed.WriteLine($"running on {model.Backend.Name}");
             var state = model.NewState();                     // one per sequence (or thread); save with CopyTo, reset with Reset
             var options = new SamplingOptions { Temperature = 0.5f };
@@ -51,7 +51,7 @@ public sealed class ReadmeExampleTests
             int id = model.Vocab.Encode("a")[0];
             for (int i = 0; i < 100; i++)
             {
-                ReadOnlySpan<float> logits = model.Step(state, id);   // next-character logits; no allocation per step
+                ReadOnlySpan<float> logits = model.Step(state, id);   // next-character logits; no allocation per step on cpu
                 id = Sampler.Pick(logits, options, rng, scratch);
                 printed.Write(model.Vocab[id]);
             }
@@ -59,6 +59,45 @@ public sealed class ReadmeExampleTests
             Assert.Equal(100, state.Steps);
             Assert.StartsWith("running on ", printed.ToString());
             Assert.Equal(100, printed.ToString().Split('\n', 2)[1].EnumerateRunes().Count());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Readme_embedding_and_stepper_examples_run()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            string path = Path.Combine(dir, "m.safetensors");
+            new CharLmTrainer().Train(ProgramCorpus.Generate(8000, 1), "programs", new TrainOptions
+            {
+                Layers = 1, Hidden = 16, Embed = 8, SeqLen = 16, Batch = 4, Steps = 2, EvalEvery = 0, SampleLength = 0, Out = path, Backend = "cpu",
+            });
+            string[] args = [path];
+            var printed = new StringWriter();
+            foreach (var b in BackendRegistry.All)
+                printed.WriteLine($"backend {b.Name} available={b.IsAvailable} reason={b.Availability.Reason}");
+            using (var model = RnnModel.Load(args[0]))          // no backend named: RNNFAST_BACKEND, else auto
+            {
+                printed.WriteLine($"model on {model.Backend.Name}");
+                var state = model.NewState();
+                printed.WriteLine($"step {model.Step(state, 0).Length}");
+                Assert.Contains($"step {model.Vocab.Count}", printed.ToString());
+            }
+
+            var desc = new RnnDesc(RnnMode.Lstm, inputSize: 16, hiddenSize: 256, numLayers: 2);
+            using var plan = BackendRegistry.Get("cpu").CreateRnnPlan(RnnParameters.Create(desc, new Random(0)));
+            using var stepper = plan.CreateStepper(maxStreams: 64);
+            using var state64 = stepper.CreateState(64);        // h (L,N,H), c (L,N,H); CopyStreamTo/From save one stream
+            var x = new float[64 * 16];                       // (N, I)
+            var y = new float[64 * 256];                      // (N, H): the top layer's h
+            x[5] = 1;
+            stepper.Step(state64, x, y);
+            Assert.Contains(y, v => v != 0);
         }
         finally
         {
