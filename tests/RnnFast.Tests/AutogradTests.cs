@@ -343,6 +343,168 @@ public class AutogradTests
         Assert.Equal(0, tape.Count);
     }
 
+    // ---------------------------------------------------------------- matrix products, row loops, gradient buffers
+
+    [Theory]
+    [InlineData(false, false, 5, 7, 3)]
+    [InlineData(true, false, 37, 45, 70)]
+    [InlineData(false, true, 37, 45, 70)]
+    [InlineData(true, true, 9, 33, 17)]
+    [InlineData(false, true, 150, 100, 600)]  // split over the pool (>= 2^18 multiply-adds), K in two blocks
+    [InlineData(true, false, 95, 256, 1030)]  // the dW = dY^T . X shape of a character model's head
+    [InlineData(false, false, 1, 40, 300)]    // a single row
+    public void TapeGemm_MatchesDoubleProduct_WithTransposesBiasAndAccumulate(bool transA, bool transB, int M, int N, int K)
+    {
+        var rng = new Random(M * 31 + N * 7 + K);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var a = R(M * K);   // (M,K), or (K,M) when transA
+        var b = R(K * N);   // (K,N), or (N,K) when transB
+        var bias = R(N);
+        var c0 = R(M * N);
+        var c = new float[M * N];
+        Array.Fill(c, float.NaN); // overwriting must not read the old contents
+        TapeGemm.Gemm(transA, transB, M, N, K, a, b, c, accumulate: false, bias);
+        var acc = (float[])c0.Clone();
+        TapeGemm.Gemm(transA, transB, M, N, K, a, b, acc, accumulate: true);
+        double tol = 1e-5 + 2e-7 * K;
+        for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++)
+        {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)(transA ? a[k * M + m] : a[m * K + k]) * (transB ? b[n * K + k] : b[k * N + n]);
+            Assert.True(Math.Abs(c[m * N + n] - (s + bias[n])) <= tol, $"C[{m},{n}] = {c[m * N + n]}, expected {s + bias[n]}");
+            Assert.True(Math.Abs(acc[m * N + n] - (s + c0[m * N + n])) <= tol, $"C+=[{m},{n}] = {acc[m * N + n]}, expected {s + c0[m * N + n]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(10, 1L)]
+    [InlineData(1000, 1L << 20)]
+    [InlineData(3, 1L << 20)]
+    public void ForRanges_CoversEveryIndexExactlyOnce(int total, long work)
+    {
+        var hits = new int[total];
+        TapeGemm.ForRanges(total, work, (begin, end) =>
+        {
+            for (int i = begin; i < end; i++) Interlocked.Increment(ref hits[i]);
+        });
+        Assert.All(hits, h => Assert.Equal(1, h));
+    }
+
+    [Fact]
+    public void CrossEntropy_ManyRows_ValueAndGradMatchDouble_AndAccumulate()
+    {
+        const int M = 700, C = 400; // enough work for the pool
+        var rng = new Random(31);
+        var logits = Variable.Parameter(RandomTensor(rng, [M, C], 4.0));
+        var targets = Enumerable.Range(0, M).Select(_ => rng.Next(C)).ToArray();
+        var tape = new Tape();
+        var loss = tape.CrossEntropy(logits, targets);
+        tape.Backward(loss);
+        var once = logits.Grad!.ToArray();
+        tape.Backward(loss); // a second backward adds the same gradient again
+
+        var L = logits.Value.HostArray;
+        var G = logits.Grad!.HostArray;
+        double total = 0;
+        for (int m = 0; m < M; m++)
+        {
+            double max = double.NegativeInfinity, se = 0;
+            for (int c = 0; c < C; c++) max = Math.Max(max, L[m * C + c]);
+            for (int c = 0; c < C; c++) se += Math.Exp(L[m * C + c] - max);
+            double lse = max + Math.Log(se);
+            total += lse - L[m * C + targets[m]];
+            for (int c = 0; c < C; c++)
+            {
+                double e = (Math.Exp(L[m * C + c] - lse) - (c == targets[m] ? 1 : 0)) / M;
+                Assert.True(Math.Abs(once[m * C + c] - e) <= 1e-9 + 1e-5 * Math.Abs(e), $"grad[{m},{c}] = {once[m * C + c]}, expected {e}");
+                Assert.True(Math.Abs(G[m * C + c] - 2 * e) <= 2e-9 + 1e-5 * Math.Abs(2 * e), $"2x grad[{m},{c}] = {G[m * C + c]}, expected {2 * e}");
+            }
+        }
+        Assert.Equal(total / M, loss.Value.Span[0], 4);
+    }
+
+    [Fact]
+    public void GradientBuffers_AreKeptAcrossZeroGrad_OverwrittenWhenFresh_AddedOtherwise()
+    {
+        var rng = new Random(32);
+        var lin = new Autograd.Linear(6, 4, rng);
+        var x = Variable.Parameter(RandomTensor(rng, [5, 6]));
+        int[] targets = [0, 3, 1, 2, 3];
+        void Step()
+        {
+            var t = new Tape();
+            t.Backward(t.CrossEntropy(t.Tanh(lin.Forward(t, x)), targets));
+        }
+
+        Step();
+        var w = lin.Weight.Grad!;
+        var b = lin.Bias!.Grad!;
+        var gx = x.Grad!;
+        var (w1, b1, x1) = (w.ToArray(), b.ToArray(), gx.ToArray());
+
+        lin.ZeroGrad();
+        x.ZeroGrad();
+        Assert.Null(lin.Weight.Grad);
+        Step();
+        Assert.Same(w, lin.Weight.Grad);   // the same buffers, refilled
+        Assert.Same(b, lin.Bias.Grad);
+        Assert.Same(gx, x.Grad);
+        Assert.Equal(w1, w.ToArray());      // not added to the previous step's values
+        Assert.Equal(b1, b.ToArray());
+        Assert.Equal(x1, gx.ToArray());
+
+        Step();                             // no ZeroGrad: added
+        for (int i = 0; i < w1.Length; i++) Assert.Equal(2 * w1[i], w.Span[i], 5);
+        for (int i = 0; i < b1.Length; i++) Assert.Equal(2 * b1[i], b.Span[i], 5);
+        for (int i = 0; i < x1.Length; i++) Assert.Equal(2 * x1[i], gx.Span[i], 5);
+
+        lin.Weight.ZeroGrad(setToNone: false);
+        Assert.Same(w, lin.Weight.Grad);
+        Assert.All(w.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void Rnn_ParameterGradients_TakenOverWhenFresh_AddedWhenHeld()
+    {
+        var rng = new Random(33);
+        var desc = new RnnDesc(RnnMode.Lstm, 3, 4, numLayers: 2);
+        using var plan = BackendRegistry.Get("reference").CreateRnnPlan(RnnParameters.Create(desc, rng));
+        var weights = plan.Parameters.Tensors.Select(t => Variable.Parameter(t)).ToArray();
+        var input = Variable.Parameter(RandomTensor(rng, [4, 2, 3]));
+        var upstream = Variable.Constant(RandomTensor(rng, [4, 2, 4]));
+        void Step()
+        {
+            var t = new Tape();
+            t.Backward(t.Sum(t.Mul(t.Rnn(plan, input, null, null, null, weights).Output, upstream)));
+        }
+
+        Step();
+        var first = weights.Select(v => v.Grad!.ToArray()).ToArray();
+        var firstInput = input.Grad!.ToArray();
+        // every gradient is its own tensor (none shares another's or a value's storage)
+        var all = weights.Append(input).ToArray();
+        for (int i = 0; i < all.Length; i++)
+        {
+            Assert.NotSame(all[i].Value.HostArray, all[i].Grad!.HostArray);
+            for (int j = i + 1; j < all.Length; j++) Assert.NotSame(all[i].Grad!.HostArray, all[j].Grad!.HostArray);
+        }
+
+        Step(); // held: added
+        for (int i = 0; i < weights.Length; i++)
+        {
+            var g = weights[i].Grad!.Span;
+            for (int k = 0; k < g.Length; k++) Assert.Equal(2 * first[i][k], g[k], 5);
+        }
+        for (int k = 0; k < firstInput.Length; k++) Assert.Equal(2 * firstInput[k], input.Grad!.Span[k], 5);
+
+        foreach (var v in all) v.ZeroGrad();
+        Step(); // fresh again: exactly one step's gradient
+        for (int i = 0; i < weights.Length; i++) Assert.Equal(first[i], weights[i].Grad!.ToArray());
+        Assert.Equal(firstInput, input.Grad!.ToArray());
+    }
+
     // ---------------------------------------------------------------- the fused RNN node
 
     private sealed record RnnCase(RnnDesc Desc, int T, int N, int[]? Lengths, bool UseH0, bool UseC0, string Outputs);

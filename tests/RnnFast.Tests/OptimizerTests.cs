@@ -141,6 +141,31 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void ZeroGrad_KeepsTheGradientBuffer_AndTheNextBackwardRefillsIt()
+    {
+        var p = NewParam();
+        var opt = new Sgd([p], lr: 0.1);
+        var w = Tensor.FromArray([1f, -2f, 3f], 3);
+        void Backward()
+        {
+            var tape = new Tape();
+            tape.Backward(tape.Sum(tape.Mul(p, Variable.Constant(w)))); // d/dp = w
+        }
+
+        Backward();
+        var buffer = p.Grad!;
+        Assert.Equal(w.ToArray(), buffer.ToArray());
+        opt.Step();
+        opt.ZeroGrad();
+        Assert.Null(p.Grad);              // PyTorch's set_to_none as seen from outside
+        Backward();
+        Assert.Same(buffer, p.Grad);      // ... but the buffer is reused
+        Assert.Equal(w.ToArray(), buffer.ToArray()); // holding this step's gradient only (not 2w)
+        opt.Step();
+        AssertClose(P0.Select((v, i) => v - 0.2 * w.Span[i]).ToArray(), p);
+    }
+
+    [Fact]
     public void Adam_ResumeFromStateTensors_ContinuesIdentically()
     {
         var a = NewParam();

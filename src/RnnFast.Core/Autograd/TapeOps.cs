@@ -1,6 +1,12 @@
 // The tape's ops other than the RNN: embedding lookup, linear layer, elementwise arithmetic and activations,
 // reductions, dropout, softmax cross-entropy and picking each sequence's last valid step. Each op computes its
-// value eagerly on the host and records its backward rule when an input requires grad.
+// value eagerly on the host and records its backward rule when an input requires grad. Elementwise work and
+// reductions use System.Numerics.Tensors.TensorPrimitives; matrix products run on the cpu backend's Sgemm and row
+// loops on its worker pool (TapeGemm). Backward rules that write every element of a fresh gradient buffer overwrite
+// it instead of clearing and adding (Variable.GradForWrite).
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace RnnFast.Autograd;
 
 /// <summary>Records tape ops in order and runs their backward rules in reverse (reverse-mode autodiff). Not thread-safe: one tape per training step and thread.</summary>
@@ -32,7 +38,11 @@ public sealed partial class Tape
         {
             var g = y.Grad!.Span;
             var dw = weight.GradForAccumulate();
-            for (int k = 0; k < idsCopy.Length; k++) Kernels.Add(dw.Slice(idsCopy[k] * E, E), g.Slice(k * E, E));
+            for (int k = 0; k < idsCopy.Length; k++)
+            {
+                var row = dw.Slice(idsCopy[k] * E, E);
+                TensorPrimitives.Add(row, g.Slice(k * E, E), row);
+            }
         }, y);
         return y;
     }
@@ -56,49 +66,32 @@ public sealed partial class Tape
         var W = weight.Value.HostArray;   // (Out, In)
         var B = bias?.Value.HostArray;    // (Out)
         var Y = new float[M * Out];       // (M, Out)
-        long work = (long)M * In * Out;
-        Kernels.For(M, work, m =>
-        {
-            var xr = X.AsSpan(m * In, In);
-            for (int o = 0; o < Out; o++)
-                Y[m * Out + o] = Kernels.Dot(xr, W.AsSpan(o * In, In)) + (B != null ? B[o] : 0f);
-        });
+        TapeGemm.Gemm(transA: false, transB: true, M, Out, In, X, W, Y, accumulate: false, B);   // Y = X . W^T + b
         var y = Result(Tensor.FromArray(Y, [.. x.Shape[..^1], Out]), x, weight, bias);
         Record(() =>
         {
             var dY = y.Grad!.HostArray;   // (M, Out)
             if (x.RequiresGrad)
             {
-                x.GradForAccumulate();
-                var dX = x.Grad!.HostArray;
-                Kernels.For(M, work, m =>
-                {
-                    var dxr = dX.AsSpan(m * In, In);
-                    for (int o = 0; o < Out; o++)
-                    {
-                        float g = dY[m * Out + o];
-                        if (g != 0f) Kernels.Axpy(dxr, g, W.AsSpan(o * In, In));
-                    }
-                });
+                var dX = x.GradForWrite(out bool acc);                                            // (M, In)
+                TapeGemm.Gemm(transA: false, transB: false, M, In, Out, dY, W, dX, acc);         // dX (+)= dY . W
             }
             if (weight.RequiresGrad)
             {
-                weight.GradForAccumulate();
-                var dW = weight.Grad!.HostArray;
-                Kernels.For(Out, work, o =>
-                {
-                    var dwr = dW.AsSpan(o * In, In);
-                    for (int m = 0; m < M; m++)
-                    {
-                        float g = dY[m * Out + o];
-                        if (g != 0f) Kernels.Axpy(dwr, g, X.AsSpan(m * In, In));
-                    }
-                });
+                var dW = weight.GradForWrite(out bool acc);                                       // (Out, In)
+                TapeGemm.Gemm(transA: true, transB: false, Out, In, M, dY, X, dW, acc);          // dW (+)= dY^T . X
             }
             if (bias != null && bias.RequiresGrad)
             {
-                var db = bias.GradForAccumulate();
-                for (int m = 0; m < M; m++) Kernels.Add(db, dY.AsSpan(m * Out, Out));
+                var db = bias.GradForWrite(out bool acc);                                         // (Out) (+)= column sums of dY
+                int m0 = 0;
+                if (!acc && M == 0) db.Clear();
+                else if (!acc)
+                {
+                    dY.AsSpan(0, Out).CopyTo(db);
+                    m0 = 1;
+                }
+                for (int m = m0; m < M; m++) TensorPrimitives.Add(db, dY.AsSpan(m * Out, Out), db);
             }
         }, y);
         return y;
@@ -111,16 +104,21 @@ public sealed partial class Tape
         var A = a.Value.HostArray;
         var Bv = b.Value.HostArray;
         var Y = new float[A.Length];
-        for (int i = 0; i < Y.Length; i++) Y[i] = A[i] + Bv[i % inner];
+        for (int off = 0; off < Y.Length; off += inner) TensorPrimitives.Add(A.AsSpan(off, inner), Bv, Y.AsSpan(off, inner));
         var y = Result(Tensor.FromArray(Y, (int[])a.Shape.Clone()), a, b);
         Record(() =>
         {
             var g = y.Grad!.Span;
-            if (a.RequiresGrad) Kernels.Add(a.GradForAccumulate(), g);
+            if (a.RequiresGrad) AddInto(a, g);
             if (b.RequiresGrad)
             {
-                var db = b.GradForAccumulate();
-                for (int off = 0; off < g.Length; off += inner) Kernels.Add(db, g.Slice(off, inner));
+                var db = b.GradForWrite(out bool acc);     // (inner) (+)= sum of g's chunks
+                for (int off = 0; off < g.Length; off += inner)
+                {
+                    if (acc || off > 0) TensorPrimitives.Add(db, g.Slice(off, inner), db);
+                    else g[..inner].CopyTo(db);
+                }
+                if (g.Length == 0 && !acc) db.Clear();
             }
         }, y);
         return y;
@@ -133,20 +131,26 @@ public sealed partial class Tape
         var A = a.Value.HostArray;
         var Bv = b.Value.HostArray;
         var Y = new float[A.Length];
-        for (int i = 0; i < Y.Length; i++) Y[i] = A[i] * Bv[i % inner];
+        for (int off = 0; off < Y.Length; off += inner) TensorPrimitives.Multiply(A.AsSpan(off, inner), Bv, Y.AsSpan(off, inner));
         var y = Result(Tensor.FromArray(Y, (int[])a.Shape.Clone()), a, b);
         Record(() =>
         {
             var g = y.Grad!.Span;
             if (a.RequiresGrad)
             {
-                var da = a.GradForAccumulate();
-                for (int i = 0; i < g.Length; i++) da[i] += g[i] * Bv[i % inner];
+                var da = a.GradForWrite(out bool acc);     // da (+)= g * b (b repeated over the chunks)
+                for (int off = 0; off < g.Length; off += inner)
+                {
+                    var d = da.Slice(off, inner);
+                    if (acc) TensorPrimitives.MultiplyAdd(g.Slice(off, inner), Bv, d, d);
+                    else TensorPrimitives.Multiply(g.Slice(off, inner), Bv, d);
+                }
             }
             if (b.RequiresGrad)
             {
-                var db = b.GradForAccumulate();
-                for (int i = 0; i < g.Length; i++) db[i % inner] += g[i] * A[i];
+                var db = b.GradForAccumulate();            // db += sum over chunks of g * a
+                for (int off = 0; off < g.Length; off += inner)
+                    TensorPrimitives.MultiplyAdd(g.Slice(off, inner), A.AsSpan(off, inner), db, db);
             }
         }, y);
         return y;
@@ -157,13 +161,17 @@ public sealed partial class Tape
         ArgumentNullException.ThrowIfNull(x);
         var X = x.Value.HostArray;
         var Y = new float[X.Length];
-        for (int i = 0; i < Y.Length; i++) Y[i] = MathF.Tanh(X[i]);
+        TensorPrimitives.Tanh(X, Y);
         var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
         Record(() =>
         {
-            var g = y.Grad!.Span;
-            var dx = x.GradForAccumulate();
-            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * (1f - Y[i] * Y[i]);
+            // dx (+)= g * (1 - y^2)
+            var slope = ArrayPool<float>.Shared.Rent(Y.Length);
+            var d = slope.AsSpan(0, Y.Length);
+            TensorPrimitives.Multiply(Y, Y, d);
+            TensorPrimitives.Subtract(1f, d, d);
+            MultiplyInto(x, y.Grad!.Span, d);
+            ArrayPool<float>.Shared.Return(slope);
         }, y);
         return y;
     }
@@ -173,22 +181,17 @@ public sealed partial class Tape
         ArgumentNullException.ThrowIfNull(x);
         var X = x.Value.HostArray;
         var Y = new float[X.Length];
-        for (int i = 0; i < Y.Length; i++)
-        {
-            float v = X[i];
-            if (v >= 0) Y[i] = 1f / (1f + MathF.Exp(-v));
-            else
-            {
-                float e = MathF.Exp(v);
-                Y[i] = e / (1f + e);
-            }
-        }
+        TensorPrimitives.Sigmoid(X, Y);
         var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
         Record(() =>
         {
-            var g = y.Grad!.Span;
-            var dx = x.GradForAccumulate();
-            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * Y[i] * (1f - Y[i]);
+            // dx (+)= g * y * (1 - y)
+            var slope = ArrayPool<float>.Shared.Rent(Y.Length);
+            var d = slope.AsSpan(0, Y.Length);
+            TensorPrimitives.Subtract(1f, Y, d);
+            TensorPrimitives.Multiply(d, Y, d);
+            MultiplyInto(x, y.Grad!.Span, d);
+            ArrayPool<float>.Shared.Return(slope);
         }, y);
         return y;
     }
@@ -198,14 +201,18 @@ public sealed partial class Tape
         ArgumentNullException.ThrowIfNull(x);
         var X = x.Value.HostArray;
         var Y = new float[X.Length];
-        for (int i = 0; i < Y.Length; i++) Y[i] = X[i] > 0 ? X[i] : 0f;
+        TensorPrimitives.Max(X, 0f, Y);
         var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
         Record(() =>
         {
+            // dx (+)= g where x > 0 (a masked add: TensorPrimitives has no select)
             var g = y.Grad!.Span;
-            var dx = x.GradForAccumulate();
+            var dx = x.GradForWrite(out bool acc);
             for (int i = 0; i < g.Length; i++)
-                if (X[i] > 0) dx[i] += g[i];
+            {
+                float v = X[i] > 0 ? g[i] : 0f;
+                dx[i] = acc ? dx[i] + v : v;
+            }
         }, y);
         return y;
     }
@@ -221,8 +228,9 @@ public sealed partial class Tape
         Record(() =>
         {
             float g = y.Grad!.Span[0];
-            var dx = x.GradForAccumulate();
-            for (int i = 0; i < dx.Length; i++) dx[i] += g;
+            var dx = x.GradForWrite(out bool acc);
+            if (acc) TensorPrimitives.Add(dx, g, dx);
+            else dx.Fill(g);
         }, y);
         return y;
     }
@@ -233,9 +241,15 @@ public sealed partial class Tape
         ArgumentNullException.ThrowIfNull(x);
         var X = x.Value.HostArray;
         var Y = new float[X.Length];
-        for (int i = 0; i < Y.Length; i++) Y[i] = X[i] * factor;
+        TensorPrimitives.Multiply(X, factor, Y);
         var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
-        Record(() => Kernels.Axpy(x.GradForAccumulate(), factor, y.Grad!.Span), y);
+        Record(() =>
+        {
+            var g = y.Grad!.Span;
+            var dx = x.GradForWrite(out bool acc);
+            if (acc) TensorPrimitives.MultiplyAdd(g, factor, dx, dx);
+            else TensorPrimitives.Multiply(g, factor, dx);
+        }, y);
         return y;
     }
 
@@ -245,7 +259,7 @@ public sealed partial class Tape
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(shape);
         var y = Result(x.Value.Reshape((int[])shape.Clone()), x);
-        Record(() => Kernels.Add(x.GradForAccumulate(), y.Grad!.Span), y);
+        Record(() => AddInto(x, y.Grad!.Span), y);
         return y;
     }
 
@@ -264,24 +278,17 @@ public sealed partial class Tape
         var X = x.Value.HostArray;
         var mask = new float[X.Length];
         var Y = new float[X.Length];
-        for (int i = 0; i < X.Length; i++)
-        {
-            mask[i] = rng.NextDouble() >= p ? keepScale : 0f;
-            Y[i] = X[i] * mask[i];
-        }
+        for (int i = 0; i < X.Length; i++) mask[i] = rng.NextDouble() >= p ? keepScale : 0f; // one draw per element, in order
+        TensorPrimitives.Multiply(X, mask, Y);
         var y = Result(Tensor.FromArray(Y, (int[])x.Shape.Clone()), x);
-        Record(() =>
-        {
-            var g = y.Grad!.Span;
-            var dx = x.GradForAccumulate();
-            for (int i = 0; i < g.Length; i++) dx[i] += g[i] * mask[i];
-        }, y);
+        Record(() => MultiplyInto(x, y.Grad!.Span, mask), y);
         return y;
     }
 
     /// <summary>
     /// Mean softmax cross-entropy of <paramref name="logits"/> (M,C) against class indices <paramref name="targets"/> (M)
-    /// -> shape (1,). Leading dims of higher-rank logits (..., C) are flattened into M. Computed in double.
+    /// -> shape (1,). Leading dims of higher-rank logits (..., C) are flattened into M. Each row's softmax is float
+    /// (shifted by the row max, so large logits stay finite); the rows' losses are summed in double, in row order.
     /// </summary>
     public Variable CrossEntropy(Variable logits, int[] targets)
     {
@@ -301,30 +308,40 @@ public sealed partial class Tape
 
         var tgt = (int[])targets.Clone();
         var X = logits.Value.HostArray;  // (M, C)
-        var probs = new float[M * C];     // softmax, kept for backward
-        double total = 0;
-        for (int m = 0; m < M; m++)
+        var probs = new float[M * C];     // (M, C) softmax, kept for backward
+        var rowLoss = new double[M];      // (M) log-sum-exp minus the target's logit
+        long work = (long)M * C * 8;      // exp and a few passes per element
+        TapeGemm.ForRanges(M, work, (m0, m1) =>
         {
-            int off = m * C;
-            double max = double.NegativeInfinity;
-            for (int c = 0; c < C; c++) max = Math.Max(max, X[off + c]);
-            double sum = 0;
-            for (int c = 0; c < C; c++) sum += Math.Exp(X[off + c] - max);
-            double lse = max + Math.Log(sum);
-            total += lse - X[off + tgt[m]];
-            for (int c = 0; c < C; c++) probs[off + c] = (float)Math.Exp(X[off + c] - lse);
-        }
+            for (int m = m0; m < m1; m++)
+            {
+                var row = X.AsSpan(m * C, C);
+                var p = probs.AsSpan(m * C, C);
+                float max = TensorPrimitives.Max(row);
+                TensorPrimitives.Subtract(row, max, p);
+                TensorPrimitives.Exp(p, p);
+                float sum = TensorPrimitives.Sum(p);
+                TensorPrimitives.Multiply(p, 1f / sum, p);
+                rowLoss[m] = max + Math.Log(sum) - row[tgt[m]];
+            }
+        });
+        double total = 0;
+        foreach (var l in rowLoss) total += l; // in row order: the same value whatever the thread count
         var y = Result(Tensor.FromArray([(float)(total / M)], 1), logits);
         Record(() =>
         {
             float g = y.Grad!.Span[0] / M;
-            var dx = logits.GradForAccumulate();
-            for (int m = 0; m < M; m++)
+            // dx (+)= g * (softmax - onehot(target))
+            logits.GradForWrite(out bool acc);
+            var dX = logits.Grad!.HostArray; // (M, C)
+            TapeGemm.ForRanges(M, (long)M * C * 2, (m0, m1) =>
             {
-                int off = m * C;
-                for (int c = 0; c < C; c++) dx[off + c] += g * probs[off + c];
-                dx[off + tgt[m]] -= g;
-            }
+                var dx = dX.AsSpan(m0 * C, (m1 - m0) * C);
+                var pr = probs.AsSpan(m0 * C, (m1 - m0) * C);
+                if (acc) TensorPrimitives.MultiplyAdd(pr, g, dx, dx);
+                else TensorPrimitives.Multiply(pr, g, dx);
+                for (int m = m0; m < m1; m++) dx[(m - m0) * C + tgt[m]] -= g;
+            });
         }, y);
         return y;
     }
@@ -360,9 +377,29 @@ public sealed partial class Tape
         {
             var g = y.Grad!.Span;
             var ds = seq.GradForAccumulate();
-            for (int n = 0; n < N; n++) Kernels.Add(ds.Slice((steps[n] * N + n) * F, F), g.Slice(n * F, F));
+            for (int n = 0; n < N; n++)
+            {
+                var row = ds.Slice((steps[n] * N + n) * F, F);
+                TensorPrimitives.Add(row, g.Slice(n * F, F), row);
+            }
         }, y);
         return y;
+    }
+
+    /// <summary>x.Grad (+)= g (g has x's element count).</summary>
+    private static void AddInto(Variable x, ReadOnlySpan<float> g)
+    {
+        var dx = x.GradForWrite(out bool acc);
+        if (acc) TensorPrimitives.Add(dx, g, dx);
+        else g.CopyTo(dx);
+    }
+
+    /// <summary>x.Grad (+)= g * d elementwise (both of x's element count).</summary>
+    private static void MultiplyInto(Variable x, ReadOnlySpan<float> g, ReadOnlySpan<float> d)
+    {
+        var dx = x.GradForWrite(out bool acc);
+        if (acc) TensorPrimitives.MultiplyAdd(g, d, dx, dx);
+        else TensorPrimitives.Multiply(g, d, dx);
     }
 
     /// <summary>Checks that b has a's shape or a's trailing dims; returns b's element count.</summary>

@@ -1,6 +1,8 @@
 // The RNN as one fused tape node: forward runs an IRnnPlan (training forward, keeping the backend's workspace),
 // backward calls plan.Backward once with the upstream gradients of output, h_n and c_n (null where the loss did
-// not use them) and adds d(input), d(h0), d(c0) and every parameter's gradient into the variables.
+// not use them) and adds d(input), d(h0), d(c0) and every parameter's gradient into the variables. The plan's
+// gradient tensors are fresh and the caller's: a variable without a gradient yet takes them over as its buffer
+// (no second set of gradient tensors, no copy); one that already holds gradient adds them in place.
 namespace RnnFast.Autograd;
 
 /// <summary>
@@ -54,12 +56,12 @@ public sealed partial class Tape
             var grads = plan.Backward(inputs, fwd, dOut, hn.Grad, cn?.Grad);
 
             if (input.RequiresGrad)
-                input.AccumulateGrad(desc.BatchFirst ? RnnRunner.SwapFirstTwo(grads.DInput) : grads.DInput);
-            if (h0 != null && h0.RequiresGrad) h0.AccumulateGrad(grads.DH0);
-            if (c0 != null && c0.RequiresGrad && grads.DC0 != null) c0.AccumulateGrad(grads.DC0);
+                input.AccumulateGrad(desc.BatchFirst ? RnnRunner.SwapFirstTwo(grads.DInput) : grads.DInput, takeOver: true);
+            if (h0 != null && h0.RequiresGrad) h0.AccumulateGrad(grads.DH0, takeOver: true);
+            if (c0 != null && c0.RequiresGrad && grads.DC0 != null) c0.AccumulateGrad(grads.DC0, takeOver: true);
             var dParams = grads.DParams.Tensors;
             for (int i = 0; i < ps.Length; i++)
-                if (ps[i].RequiresGrad) ps[i].AccumulateGrad(dParams[i]);
+                if (ps[i].RequiresGrad) ps[i].AccumulateGrad(dParams[i], takeOver: true);
         }, outs);
         return new RnnOutputs(output, hn, cn);
     }

@@ -1,12 +1,16 @@
 // A node value of the autograd tape: a host tensor, its (lazily allocated, accumulated) gradient, and whether
 // gradients flow to it. Leaves are parameters (Variable.Parameter) or constants (Variable.Constant); every other
-// Variable is the result of a Tape op.
+// Variable is the result of a Tape op. The gradient buffer is allocated once, on the first backward that reaches the
+// variable, and kept: ZeroGrad (to null) only hides it, and the next backward overwrites or clears it in place.
+using System.Numerics.Tensors;
+
 namespace RnnFast.Autograd;
 
 /// <summary>A value on the autograd tape: a host tensor, its accumulated gradient, and whether gradients flow to it.</summary>
 public sealed class Variable
 {
     private Tensor? _grad;
+    private Tensor? _store; // the gradient buffer this variable allocated (or took over); reused after ZeroGrad
 
     private Variable(Tensor value, bool requiresGrad, string? name, Tape? creator)
     {
@@ -60,6 +64,8 @@ public sealed class Variable
     /// <summary>
     /// Clears the gradient. With <paramref name="setToNone"/> (the default, like PyTorch) Grad becomes null, so an
     /// optimizer skips this parameter until a backward pass reaches it again; otherwise it is filled with zeros.
+    /// Either way the buffer is kept and the next backward writes into it again: copy Grad (ToArray) to keep the
+    /// values of one step past ZeroGrad.
     /// </summary>
     public void ZeroGrad(bool setToNone = true)
     {
@@ -70,21 +76,45 @@ public sealed class Variable
     /// <summary>A constant sharing this variable's value: gradients stop here (truncated BPTT state carry).</summary>
     public Variable Detach() => Constant(Value, Name);
 
-    /// <summary>The gradient buffer, allocated (zeros) on first use; backward rules add into it.</summary>
+    /// <summary>The gradient buffer, zeros when no backward reached it yet (allocated once, then reused); backward rules add into it.</summary>
     internal Span<float> GradForAccumulate()
     {
-        _grad ??= Tensor.Zeros((int[])Value.Shape.Clone());
+        var span = GradForWrite(out bool accumulate);
+        if (!accumulate) span.Clear();
+        return span;
+    }
+
+    /// <summary>
+    /// The gradient buffer for a backward rule that writes every element: <paramref name="accumulate"/> is true when it
+    /// already holds gradient (add into it); false when it is fresh (stale or zero contents: overwrite every element).
+    /// </summary>
+    internal Span<float> GradForWrite(out bool accumulate)
+    {
+        accumulate = _grad != null;
+        if (_grad == null)
+            _grad = _store ??= Tensor.Zeros((int[])Value.Shape.Clone());
         return _grad.Span;
     }
 
-    /// <summary>Adds <paramref name="g"/> (same element count as Value) into the gradient, when this variable requires one.</summary>
-    internal void AccumulateGrad(Tensor g)
+    /// <summary>
+    /// Adds <paramref name="g"/> (same element count as Value) into the gradient, when this variable requires one.
+    /// With <paramref name="takeOver"/> the caller hands over a fresh host tensor it will not touch again: when no
+    /// gradient is held yet and the shapes match, it becomes the gradient buffer instead of being copied.
+    /// </summary>
+    internal void AccumulateGrad(Tensor g, bool takeOver = false)
     {
         if (!RequiresGrad) return;
         if (g.Length != Value.Length)
             throw new InvalidOperationException($"gradient of {g.Length} elements for a value of shape {Tensor.FormatShape(Value.Shape)}");
-        var src = g.IsHost ? g.HostArray : g.ToArray();
-        Kernels.Add(GradForAccumulate(), src);
+        if (takeOver && _grad == null && g.IsHost && g.SameShape(Value) && !ReferenceEquals(g, Value))
+        {
+            _grad = _store = g;
+            return;
+        }
+        ReadOnlySpan<float> src = g.IsHost ? g.HostArray : g.ToArray();
+        var dst = GradForWrite(out bool accumulate);
+        if (accumulate) TensorPrimitives.Add(dst, src, dst);
+        else src.CopyTo(dst);
     }
 
     internal void ClearGradSilently() => _grad = null;
