@@ -1,5 +1,6 @@
-// Finding libdnnl.so.2 (and the OpenMP runtime it threads with) through RnnFast's one loader, checking that it is the
-// 2.x ABI these bindings describe, and turning every dnnl_status_t into a DnnlException that names the call.
+// Finding libdnnl.so.2 (and the OpenMP runtime it threads with, and libc for the environment) through RnnFast's one
+// loader, checking that it is the 2.x ABI these bindings describe, and turning every dnnl_status_t into a
+// DnnlException that names the call.
 using RnnFast.Native;
 
 namespace RnnFast.Bindings.OneDnn;
@@ -62,9 +63,17 @@ public static class DnnlLibrary
         "/usr/lib/aarch64-linux-gnu/libgomp.so.1",
     ]);
 
+    /// <summary>The C library, for setenv / getenv (OpenMP's settings must be in the native environment, see <see cref="OpenMpEnvironment"/>).</summary>
+    public static NativeLibrarySpec LibcSpec { get; } = new("C library (libc)", LibcNative.Lib, "RNNFAST_LIBC_PATH",
+    [
+        "libc.so.6",
+        "libc.musl-x86_64.so.1",
+        "libc.musl-aarch64.so.1",
+    ], requiredExports: ["setenv", "getenv"]);
+
     /// <summary>Called by the native classes' static constructors, before their first call resolves a library.</summary>
     internal static void RegisterResolver() =>
-        NativeLibraryLoader.RegisterResolver(typeof(DnnlLibrary).Assembly, Spec, OpenMpSpec);
+        NativeLibraryLoader.RegisterResolver(typeof(DnnlLibrary).Assembly, Spec, OpenMpSpec, LibcSpec);
 
     /// <summary>Loads libdnnl once per process (the outcome, with its trace, is cached).</summary>
     public static NativeLoadResult Load() => NativeLibraryLoader.Load(Spec);

@@ -12,7 +12,8 @@
 // (T_g, N_g) problem, then scattered back with zero padding; so the reverse direction starts at each sequence's last
 // step and h_n is each sequence's final state. Training keeps, per group and layer, the inputs, outputs and the
 // primitive's workspace; backward runs the backward primitives top layer first and maps gradients back to PyTorch's
-// layout. If oneDNN reports a configuration unimplemented, the plan falls back to the cpu backend (reason kept).
+// layout. A configuration oneDNN reports unimplemented (operation descriptor or primitive descriptor) is refused with
+// a NotSupportedException naming the problem, the phase and the call: this plan never hands work to another backend.
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -30,7 +31,6 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     private readonly int L, D, H, Ho, G, Gb, P;
     private readonly int[] _perm;
     private UserWeights _weights;
-    private IRnnPlan? _fallback;
     private ShapeEntry? _last; // the most recent entry: steady-state calls skip the lock and the dictionary
     private bool _disposed;
 
@@ -54,9 +54,6 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     public RnnDesc Desc { get; }
     public RnnParameters Parameters { get; }
 
-    /// <summary>Why this plan runs on another backend, or null while oneDNN runs everything.</summary>
-    internal string? FallbackReason { get; private set; }
-
     public void Dispose()
     {
         lock (_gate)
@@ -64,7 +61,6 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             _disposed = true;
             Volatile.Write(ref _last, null);
             _entries.Clear();
-            _fallback?.Dispose();
         }
     }
 
@@ -255,17 +251,50 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             }
             if (_entries.Count >= MaxCachedShapes) _entries.Clear(); // live workspaces keep their own entries alive
             var layers = new LayerPrims[L];
-            for (int l = 0; l < L; l++)
+            var prop = training ? DnnlPropKind.ForwardTraining : DnnlPropKind.ForwardInference;
+            try
             {
-                var op = ForwardDesc(l, T, N, training ? DnnlPropKind.ForwardTraining : DnnlPropKind.ForwardInference);
-                using var attr = UserScratchpad();
-                var pd = DnnlPrimitiveDesc.Create(op, _engine, attr);
-                layers[l] = new LayerPrims { FwdPd = pd, Fwd = DnnlPrimitive.Create(pd) };
+                for (int l = 0; l < L; l++)
+                {
+                    var pd = CreatePrimitiveDesc(() => ForwardDesc(l, T, N, prop), training ? "forward-training" : "forward-inference", l, hintForward: null);
+                    layers[l] = new LayerPrims { FwdPd = pd, Fwd = DnnlPrimitive.Create(pd) };
+                }
+            }
+            catch
+            {
+                foreach (var lp in layers.Where(x => x != null)) // a refused (or failed) layer: release the ones built below it
+                {
+                    lp.Fwd.Dispose();
+                    lp.FwdPd.Dispose();
+                }
+                throw;
             }
             e = new ShapeEntry { T = T, N = N, Training = training, Layers = layers };
             _entries[(T, N, training)] = e;
             Volatile.Write(ref _last, e);
             return e;
+        }
+    }
+
+    /// <summary>
+    /// The operation and primitive descriptors of one layer and phase. oneDNN's "unimplemented" (from either call)
+    /// becomes a <see cref="NotSupportedException"/> that names the problem, the phase, the layer and the call.
+    /// </summary>
+    private DnnlPrimitiveDesc CreatePrimitiveDesc(Func<DnnlRnnDesc> operation, string phase, int layer, DnnlPrimitiveDesc? hintForward)
+    {
+        try
+        {
+            var op = operation();
+            using var attr = UserScratchpad();
+            if (_backend.ForceUnimplementedForTests?.Invoke(phase) == true)
+                throw new DnnlException("dnnl_primitive_desc_create", DnnlStatus.Unimplemented, op.Describe + " (forced by a test)");
+            return DnnlPrimitiveDesc.Create(op, _engine, attr, hintForward);
+        }
+        catch (DnnlException e) when (e.Status == DnnlStatus.Unimplemented)
+        {
+            throw new NotSupportedException(
+                $"onednn: oneDNN {_backend.Version} cannot run {Desc} ({phase}{(L > 1 ? $", layer {layer} of {L}" : "")}): " +
+                $"{e.Call} returned dnnl_unimplemented", e);
         }
     }
 
@@ -330,8 +359,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             {
                 var lp = e.Layers[l];
                 if (lp.Bwd != null) continue;
-                using var attr = UserScratchpad();
-                var pd = DnnlPrimitiveDesc.Create(BackwardDesc(l, e.T, e.N), _engine, attr, lp.FwdPd);
+                var pd = CreatePrimitiveDesc(() => BackwardDesc(l, e.T, e.N), "backward", l, lp.FwdPd);
                 lp.BwdPd = pd;
                 lp.Bwd = DnnlPrimitive.Create(pd);
             }
@@ -444,32 +472,6 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
         RnnInputChecks.Forward(Desc, inputs); // oneDNN reads the buffers natively: shapes are checked before any call
-        var fb = Volatile.Read(ref _fallback);
-        if (fb != null) return fb.Forward(inputs, training);
-        try
-        {
-            return ForwardOneDnn(inputs, training);
-        }
-        catch (DnnlException e) when (e.Status == DnnlStatus.Unimplemented)
-        {
-            return UseFallback(e).Forward(inputs, training);
-        }
-    }
-
-    private IRnnPlan UseFallback(DnnlException why)
-    {
-        lock (_gate)
-        {
-            if (_fallback != null) return _fallback;
-            var backend = BackendRegistry.All.FirstOrDefault(b => b.Name == "cpu" && b.IsAvailable) ?? BackendRegistry.Host;
-            FallbackReason = $"oneDNN has no primitive for {Desc} ({why.Message}); running on the '{backend.Name}' backend";
-            _fallback = backend.CreateRnnPlan(Parameters);
-            return _fallback;
-        }
-    }
-
-    private RnnForwardResult ForwardOneDnn(RnnInputs inputs, bool training)
-    {
         int T = inputs.SeqLen, N = inputs.Batch, I = Desc.InputSize, F = D * Ho;
         var w = CurrentWeights();
         float[] x = HostOf(inputs.Input);
@@ -651,27 +653,8 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     {
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
-        {
-            var fb = Volatile.Read(ref _fallback);
-            if (fb != null) return fb.Backward(inputs, forward, dOutput, dHN, dCN);
             throw new ArgumentException("forward: no oneDNN workspace; run Forward(training: true) on this plan first", nameof(forward));
-        }
         ws.ThrowIfDisposed();
-        try
-        {
-            return BackwardOneDnn(ws, dOutput, dHN, dCN);
-        }
-        catch (DnnlException e) when (e.Status == DnnlStatus.Unimplemented)
-        {
-            // No backward primitive for this configuration: replay forward and backward on the fallback backend.
-            var fb = UseFallback(e);
-            var again = fb.Forward(inputs, training: true);
-            return fb.Backward(inputs, again, dOutput, dHN, dCN);
-        }
-    }
-
-    private RnnGradients BackwardOneDnn(Workspace ws, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
-    {
         int T = ws.T, N = ws.N, I = Desc.InputSize, F = D * Ho, S = L * D;
         var dParams = RnnParameters.Zeros(Desc);
         float[]? dY = dOutput == null ? null : HostOf(dOutput);

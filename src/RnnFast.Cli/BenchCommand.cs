@@ -2,7 +2,8 @@
 // Per problem and backend: a correctness check against the reference, warm-up, then timing within --max-seconds;
 // output as a Spectre.Console table (with a GFLOP/s bar chart), markdown, JSON or CSV; an SVG plot of GFLOP/s per
 // backend against batch size N; a progress display on stderr while it runs (stdout stays clean for JSON).
-// Exit 0 all checks pass, 1 a backend gave a wrong result (or failed), 2 unusable input.
+// A problem a backend refuses (NotSupportedException) is a row marked "not run" with the backend's reason.
+// Exit 0 all checks pass, 1 a backend gave a wrong result, failed or refused a problem, 2 unusable input.
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -196,13 +197,17 @@ internal static class BenchCommand
             return CliErrors.BadInput;
         }
 
-        var bad = report.Results.Where(r => !r.Correct).ToList();
+        var refused = report.Refused.ToList();
+        foreach (var r in refused)
+            err.WriteLine($"NOT RUN {r.Problem}: backend '{r.Backend}' refused it: {r.Refused}");
+        var bad = report.Results.Where(r => !r.Correct && !r.NotRun).ToList();
         foreach (var r in bad)
             err.WriteLine($"FAIL {r.Problem} on {r.Backend}: {r.Error ?? r.CheckFailure ?? "wrong result"}");
-        err.WriteLine(bad.Count == 0
-            ? $"all {report.Results.Count} result(s) match the reference"
-            : $"{bad.Count} of {report.Results.Count} result(s) do not match the reference");
-        return bad.Count == 0 ? CliErrors.Ok : CliErrors.CheckFailed;
+        string notRun = refused.Count == 0 ? "" : $"; {refused.Count} not run (refused by their backend)";
+        err.WriteLine(bad.Count > 0 ? $"{bad.Count} of {report.Results.Count} result(s) do not match the reference" + notRun
+            : refused.Count == 0 ? $"all {report.Results.Count} result(s) match the reference"
+            : $"all {report.Results.Count - refused.Count} result(s) that ran match the reference" + notRun);
+        return bad.Count == 0 && refused.Count == 0 ? CliErrors.Ok : CliErrors.CheckFailed;
     }
 
     private static PhaseSelection ParsePhase(string? phase) => phase?.Trim().ToLowerInvariant() switch
@@ -258,6 +263,7 @@ internal static class BenchCommand
 
     private static string Summary(BenchResult r)
     {
+        if (r.NotRun) return $"NOT RUN: backend '{r.Backend}' refused it: {r.Refused}";
         if (r.Error != null) return "ERROR " + r.Error;
         string check = r.Correct ? "correct" : "WRONG";
         if (r.NotTimed != null) return $"{check}, not timed: {r.NotTimed}";
@@ -330,7 +336,7 @@ internal static class BenchCommand
         foreach (var r in report.Results)
         {
             anyCut |= r.Cut;
-            string correct = r.Error != null ? "[red]error[/]" : r.Correct ? $"[green]yes[/] {BenchWriters.Sci(r.MaxAbsError)}" : $"[red]NO[/] {BenchWriters.Sci(r.MaxAbsError)}";
+            string correct = r.NotRun ? "[yellow]not run[/]" : r.Error != null ? "[red]error[/]" : r.Correct ? $"[green]yes[/] {BenchWriters.Sci(r.MaxAbsError)}" : $"[red]NO[/] {BenchWriters.Sci(r.MaxAbsError)}";
             table.AddRow(
                 Markup.Escape(r.Problem.Name),
                 r.Problem.PhaseName,
@@ -351,6 +357,8 @@ internal static class BenchCommand
         foreach (var n in report.Notes) console.MarkupLine($"[yellow]note[/] {Markup.Escape(n)}");
         foreach (var r in report.Results.Where(r => r.NotTimed != null))
             console.MarkupLine($"[yellow]not timed[/] {Markup.Escape($"{r.Problem} on {r.Backend}: {r.NotTimed}")}");
+        foreach (var r in report.Refused)
+            console.MarkupLine($"[yellow]not run[/] {Markup.Escape($"{r.Problem}: backend '{r.Backend}' refused it: {r.Refused}")}");
 
         var timed = report.Results.Where(r => r.Timed && double.IsFinite(r.Gflops)).ToList();
         if (timed.Count > 0)

@@ -1,7 +1,7 @@
 // The benchmark harness (`rnnfast bench`, RnnFast.Bench) on tiny problem files written here: the JSON's fields in the
-// issue's shape, a deliberately wrong backend reported as a failed check with exit code 1, parser errors naming the
-// file and line, FLOP counts of known shapes, ratios between backends, the shipped shapes lists, the writers and the
-// plot. Budgets are a few milliseconds; nothing here asserts a speed.
+// issue's shape, a deliberately wrong backend reported as a failed check with exit code 1, a refusing backend's row
+// marked not run with its reason, parser errors naming the file and line, FLOP counts of known shapes, ratios between
+// backends, the shipped shapes lists, the writers and the plot. Budgets are a few milliseconds; nothing here asserts a speed.
 using System.Text.Json;
 using System.Xml.Linq;
 using RnnFast.Backends;
@@ -75,6 +75,32 @@ public sealed class BenchHarnessTests : IDisposable
 
             public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
                 inner.Backward(inputs, forward, dOutput, dHN, dCN);
+        }
+    }
+
+    /// <summary>Runs inference through the reference but refuses training (NotSupportedException), as oneDNN does what it has no primitive for.</summary>
+    private sealed class RefusingBackend : Backend
+    {
+        public override string Name => "refuser";
+        public override BackendKind Kind => BackendKind.Cpu;
+        public override string Description => "test double that refuses training";
+        public override int Score => 0;
+        protected override BackendAvailability Probe() => BackendAvailability.Yes();
+        public override IRnnPlan CreateRnnPlan(RnnParameters parameters) => new Plan(Reference.CreateRnnPlan(parameters));
+
+        private sealed class Plan(IRnnPlan inner) : IRnnPlan
+        {
+            public RnnDesc Desc => inner.Desc;
+            public RnnParameters Parameters => inner.Parameters;
+            public void Dispose() => inner.Dispose();
+            public RnnStepper CreateStepper(int maxStreams = 1) => inner.CreateStepper(maxStreams);
+
+            public RnnForwardResult Forward(RnnInputs inputs, bool training) => training
+                ? throw new NotSupportedException($"refuser: cannot run {Desc} (forward-training): no kernel for it (test)")
+                : inner.Forward(inputs, training);
+
+            public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
+                throw new NotSupportedException("refuser: no backward (test)");
         }
     }
 
@@ -174,6 +200,47 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.False(broken.GetProperty("correct").GetBoolean());
         Assert.Contains("device lost", broken.GetProperty("error").GetString());
         Assert.Equal(JsonValueKind.Null, broken.GetProperty("ms_median").ValueKind);
+    }
+
+    [Fact]
+    public void A_refused_problem_is_a_row_marked_not_run_that_names_who_refused_and_why()
+    {
+        var path = WriteShapes("lstm uni 1 3 2 5 4 training\ngru uni 1 2 2 3 3 inference\n");
+        var (code, o, e) = Bench(Args(path), [Reference, new RefusingBackend()]);
+        Assert.Equal(1, code); // a requested row that did not run is not a pass
+        using var doc = JsonDocument.Parse(o);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(4, results.Count);
+        var refused = results.Single(r => r.GetProperty("backend").GetString() == "refuser" && r.GetProperty("phase").GetString() == "training");
+        Assert.False(refused.GetProperty("correct").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("gflops").ValueKind);
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("ms_median").ValueKind);
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("max_abs_err").ValueKind);
+        Assert.Equal("refuser: cannot run LSTM(I=5, H=4, L=1, D=1) (forward-training): no kernel for it (test)", refused.GetProperty("refused").GetString());
+        Assert.StartsWith("not run: backend 'refuser' refused it: refuser: cannot run", refused.GetProperty("error").GetString());
+        foreach (var field in new[] { "cell", "dir", "L", "T", "N", "I", "H", "phase", "backend", "gflops", "correct" })
+            Assert.True(refused.TryGetProperty(field, out _), $"refused row lacks '{field}'");
+        Assert.Equal(JsonValueKind.Null, results.Single(r => r.GetProperty("backend").GetString() == "reference" && r.GetProperty("phase").GetString() == "training")
+            .GetProperty("refused").ValueKind);
+
+        // The same backend's inference row ran and is right; no ratio or baseline comes from the refused row.
+        var ran = results.Single(r => r.GetProperty("backend").GetString() == "refuser" && r.GetProperty("phase").GetString() == "inference");
+        Assert.True(ran.GetProperty("correct").GetBoolean());
+        Assert.True(ran.GetProperty("gflops").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("speedup_vs_baseline").ValueKind);
+
+        Assert.Contains("NOT RUN lstm T=3 N=2 I=5 H=4 L=1 D=1 training: backend 'refuser' refused it: refuser: cannot run", e);
+        Assert.Contains("1 not run (refused by their backend)", e);
+        Assert.DoesNotContain("FAIL", e);
+
+        var table = Bench(Args(path, "table"), [Reference, new RefusingBackend()]);
+        Assert.Contains("not run", table.Out);
+        Assert.Contains("backend 'refuser' refused it", table.Out);
+        var md = Bench(Args(path, "markdown"), [Reference, new RefusingBackend()]);
+        Assert.Contains("| refuser | not run (refused) |", md.Out);
+        var csv = Bench(Args(path, "csv"), [Reference, new RefusingBackend()]).Out.Split('\n');
+        Assert.EndsWith(",refused", csv[0]);
+        Assert.Contains(csv, line => line.Contains(",refuser,") && line.EndsWith("no kernel for it (test)\"")); // quoted: it has commas
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 // The outcome of a benchmark run: the machine, the backends that could not run (with why), and one result per
-// problem and backend (correctness against the reference, timing statistics, GFLOP/s, % of peak, ratios).
+// problem and backend (correctness against the reference, timing statistics, GFLOP/s, % of peak, ratios), or the
+// reason a backend refused a problem (then the row says so and was run by no one).
 namespace RnnFast.Bench;
 
 /// <summary>A requested backend that did not run, and why.</summary>
@@ -42,6 +43,16 @@ public sealed class BenchResult
 
     /// <summary>An exception's message when the backend failed to run the problem (then no timing).</summary>
     public string? Error { get; set; }
+
+    /// <summary>
+    /// The backend's reason when it refused the problem (its plan threw <see cref="NotSupportedException"/>, e.g. oneDNN
+    /// has no primitive for it): the row was not run at all, by this backend or any other; <see cref="Correct"/> is
+    /// false, nothing is timed, and <see cref="Error"/> says who refused. Null when the backend ran the problem.
+    /// </summary>
+    public string? Refused { get; set; }
+
+    /// <summary>True when the backend refused the problem (see <see cref="Refused"/>).</summary>
+    public bool NotRun => Refused != null;
 
     // ---- timing (ms per call of the whole problem: a forward, or a forward with workspace plus the backward)
 
@@ -100,8 +111,11 @@ public sealed class BenchReport
     /// <summary>Notes for the reader (e.g. that --threads could not be applied to a backend).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
-    /// <summary>True when every result passed its correctness check.</summary>
+    /// <summary>True when every result passed its correctness check (a refused problem did not).</summary>
     public bool AllCorrect => Results.All(r => r.Correct);
+
+    /// <summary>The results a backend refused to run (see <see cref="BenchResult.Refused"/>).</summary>
+    public IEnumerable<BenchResult> Refused => Results.Where(r => r.NotRun);
 
     /// <summary>The result's speed relative to the baseline's on the same problem (NaN when none).</summary>
     public double SpeedupVsBaseline(BenchResult r) =>

@@ -3,6 +3,8 @@
 // inference; plus every gradient for training); (2) warm-up; (3) repeated timing until the per-problem budget
 // (MaxSeconds) or the repetition cap. A call at the full T that would not fit the budget twice is timed at a
 // shorter T instead (time is linear in T; reported as timed_T and cut, with ms scaled to the full T), never silently.
+// A backend whose plan throws NotSupportedException refused the problem: its row is recorded as not run (correct false,
+// nothing timed, `refused` and `error` say who refused and why).
 // Backends are passed in as objects, so a test can hand in a deliberately wrong one.
 using System.Diagnostics;
 using RnnFast.Backends;
@@ -201,6 +203,15 @@ public sealed class BenchRunner
             GC.WaitForPendingFinalizers();
             stage("timing");
             Time(work, backend, plan, result);
+        }
+        catch (NotSupportedException e)
+        {
+            // The backend cannot run this problem (e.g. oneDNN has no primitive for it): the row is not run, and says
+            // who refused and why; no other backend stands in for it.
+            result.Correct = false;
+            result.MaxAbsError = double.NaN; // nothing was compared
+            result.Refused = e.Message.ReplaceLineEndings(" ");
+            result.Error = $"not run: backend '{backend.Name}' refused it: {result.Refused}";
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

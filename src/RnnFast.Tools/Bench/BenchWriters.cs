@@ -16,7 +16,8 @@ public static class BenchWriters
     /// <summary>
     /// The report as indented JSON: {"machine": {cpu, cores, isa, peak_gflops, ...}, "unavailable": [{backend, reason}],
     /// "results": [{problem, cell, T, N, I, H, phase, backend, correct, max_abs_err, ms_median, ms_min, ms_max, gflops,
-    /// peak_fraction, ...}]}. Unknown numbers (NaN) are null.
+    /// peak_fraction, error, refused, ...}]}. Unknown numbers (NaN) are null; a refused row has correct false, null
+    /// timings and its backend's reason in "refused".
     /// </summary>
     public static string ToJson(BenchReport report)
     {
@@ -100,6 +101,7 @@ public static class BenchWriters
         w.WriteNumber("check_N", r.CheckN);
         Str(w, "check_failure", r.CheckFailure);
         Str(w, "error", r.Error);
+        Str(w, "refused", r.Refused);
         Str(w, "not_timed", r.NotTimed);
         w.WriteNumber("warmup_runs", r.WarmupRuns);
         w.WriteNumber("reps", r.Repetitions);
@@ -155,7 +157,7 @@ public static class BenchWriters
         bool anyCut = false;
         foreach (var r in report.Results)
         {
-            string correct = r.Error != null ? "error" : (r.Correct ? "yes" : "**NO**") + $" ({Sci(r.MaxAbsError)})";
+            string correct = r.NotRun ? "not run (refused)" : r.Error != null ? "error" : (r.Correct ? "yes" : "**NO**") + $" ({Sci(r.MaxAbsError)})";
             string ms = r.Timed ? $"{Ms(r.MsMedian)} [{Ms(r.MsMin)}, {Ms(r.MsMax)}]" + (r.Cut ? $" (T={r.TimedT})\u2020" : "") : r.NotTimed != null ? "not timed" : "-";
             anyCut |= r.Cut;
             sb.Append($"| {r.Problem.Name} | {r.Problem.PhaseName} | {r.Backend} | {correct} | {ms} | {F(r.SequencesPerSecond, r.SequencesPerSecond < 100 ? 1 : 0)} | " +
@@ -182,7 +184,7 @@ public static class BenchWriters
         ArgumentNullException.ThrowIfNull(report);
         var sb = new StringBuilder();
         sb.Append("problem,cell,dir,L,D,T,N,I,H,phase,backend,kind,threads,correct,max_abs_err,check_T,check_N,timed_T,cut,reps," +
-                  "ms_median,ms_min,ms_max,sequences_per_s,gflop,gflops,peak_gflops,peak_fraction,speedup_vs_baseline,baseline,error,not_timed\n");
+                  "ms_median,ms_min,ms_max,sequences_per_s,gflop,gflops,peak_gflops,peak_fraction,speedup_vs_baseline,baseline,error,not_timed,refused\n");
         foreach (var r in report.Results)
         {
             var p = r.Problem;
@@ -191,7 +193,7 @@ public static class BenchWriters
                 p.Name, p.CellName, p.Bidirectional ? "bi" : "uni", I(p.Layers), I(p.Directions), I(p.T), I(p.N), I(p.I), I(p.H), p.PhaseName,
                 r.Backend, r.Kind, I(r.Threads), r.Correct ? "true" : "false", G(r.MaxAbsError), I(r.CheckT), I(r.CheckN), I(r.TimedT),
                 r.Cut ? "true" : "false", I(r.Repetitions), G(r.MsMedian), G(r.MsMin), G(r.MsMax), G(r.SequencesPerSecond), G(r.Gflop),
-                G(r.Gflops), G(r.PeakGflops), G(r.PeakFraction), G(report.SpeedupVsBaseline(r)), report.Baseline ?? "", r.Error ?? "", r.NotTimed ?? "",
+                G(r.Gflops), G(r.PeakGflops), G(r.PeakFraction), G(report.SpeedupVsBaseline(r)), report.Baseline ?? "", r.Error ?? "", r.NotTimed ?? "", r.Refused ?? "",
             };
             sb.Append(string.Join(',', cells.Select(Quote))).Append('\n');
         }
