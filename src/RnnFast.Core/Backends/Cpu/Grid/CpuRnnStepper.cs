@@ -1,5 +1,5 @@
 // The cpu backend's stepper: N streams of a unidirectional stack advanced one step with CpuRnnPlan's own kernels
-// (CpuRnnPlan.StepLayer: one input GEMM, the recurrent panels with the fused gate math on the worker pool, the LSTM
+// (CellForward.StepLayer: one input GEMM, the recurrent panels with the fused gate math on the worker pool, the LSTM
 // projection), reading and writing the state in place in a HostRnnStepState. Allocation-free after the first step:
 // the scratch is sized for MaxStreams up front and every buffer is pinned.
 //   per layer l: gates (N,GP) = x_l (N,I_l) . W_ih^T + bias; h (N,H_out) -> hNext -> back into state.h[l]; c (N,H) in place.
@@ -60,7 +60,7 @@ internal sealed unsafe class CpuRnnStepper : RnnStepper
                 float* hl = ph + (long)l * N * Ho;
                 float* cl = pc == null ? null : pc + (long)l * N * H;
                 float* yl = l == L - 1 ? py : mid; // mid may be this layer's x too: StepLayer reads x before writing y
-                CpuRnnPlan.StepLayer(mode, w.Dirs[l], N, xin, gates, hh, hRaw, hl, hNext, cl, yl);
+                CellForward.StepLayer(mode, w.Dirs[l], N, xin, gates, hh, hRaw, hl, hNext, cl, yl);
                 new ReadOnlySpan<float>(hNext, N * Ho).CopyTo(new Span<float>(hl, N * Ho));
                 xin = yl;
             }

@@ -162,6 +162,12 @@ internal sealed unsafe class WorkerPool
         }
     }
 
+    /// <summary>
+    /// How many parts to cut a step's work of <paramref name="units"/> chunks or panels into: a few per thread, so that
+    /// a thread that is held up has its parts taken over by the others.
+    /// </summary>
+    public int Parts(int units) => Math.Max(1, Math.Min(units, 4 * Size));
+
     /// <summary>The part [begin, end) of <paramref name="total"/> items that part <paramref name="index"/> of <paramref name="count"/> owns.</summary>
     public static void Split(int total, int index, int count, out int begin, out int end)
     {

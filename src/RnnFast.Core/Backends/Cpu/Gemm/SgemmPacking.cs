@@ -1,0 +1,102 @@
+// Sgemm's operand packing: B into column panels of NR = 32 floats (panel p holds K rows of 32: Bp[(p*K + k)*32 + c]),
+// with optional row / column maps (the gate permutation of the packed RNN weights), and A into row panels of MR
+// (Ap[(ir*kc + k)*MR + r]), which handles a transposed A and the M tail (zero rows) in one place.
+using System.Runtime.Intrinsics;
+
+namespace RnnFast.Backends.Cpu;
+
+internal static unsafe partial class Sgemm
+{
+    /// <summary>
+    /// Packs panels [p0, p1) of B (K x N) with B[k, n] = src[kMap(k) * rsK + nMap(n) * csN] into <paramref name="dst"/>.
+    /// A null map is the identity; a map entry &lt; 0 (and n &gt;= N) gives zeros.
+    /// </summary>
+    public static void PackB(float* src, nint rsK, nint csN, int K, int N, int* kMap, int* nMap, float* dst, int p0, int p1)
+    {
+        for (int p = p0; p < p1; p++)
+        {
+            float* d = dst + (nint)p * K * NR;
+            int n0 = p * NR, w = Math.Min(NR, N - n0);
+            if (csN == 1 && nMap == null)
+            {
+                for (int k = 0; k < K; k++)
+                {
+                    int kk = kMap == null ? k : kMap[k];
+                    float* dr = d + (nint)k * NR;
+                    if (kk < 0)
+                    {
+                        new Span<float>(dr, NR).Clear();
+                        continue;
+                    }
+                    new ReadOnlySpan<float>(src + kk * rsK + n0, w).CopyTo(new Span<float>(dr, w));
+                    if (w < NR) new Span<float>(dr + w, NR - w).Clear();
+                }
+            }
+            else
+            {
+                for (int c = 0; c < NR; c++)
+                {
+                    int n = n0 + c;
+                    int nn = n < N ? (nMap == null ? n : nMap[n]) : -1;
+                    if (nn < 0)
+                    {
+                        for (int k = 0; k < K; k++) d[(nint)k * NR + c] = 0;
+                        continue;
+                    }
+                    float* s = src + nn * csN;
+                    if (kMap == null)
+                        for (int k = 0; k < K; k++) d[(nint)k * NR + c] = s[k * rsK];
+                    else
+                        for (int k = 0; k < K; k++)
+                        {
+                            int kk = kMap[k];
+                            d[(nint)k * NR + c] = kk < 0 ? 0 : s[kk * rsK];
+                        }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [m0, m0+mc) and columns [k0, k0+kc) of A (A[m, k] = src[m * rsM + k * csK]) into MR-row panels,
+    /// zero-filling the rows past mc.
+    /// </summary>
+    public static void PackA(float* src, nint rsM, nint csK, int m0, int mc, int k0, int kc, float* dst)
+    {
+        int mr = MR;
+        for (int ir = 0; ir * mr < mc; ir++)
+        {
+            float* d = dst + (nint)ir * kc * mr;
+            int rows = Math.Min(mr, mc - ir * mr);
+            if (rsM == 1)
+            {
+                float* s = src + m0 + ir * mr + k0 * csK;
+                if (rows == 8 && Vector256.IsHardwareAccelerated)
+                    for (int k = 0; k < kc; k++, s += csK, d += 8) Vector256.Store(Vector256.Load(s), d);
+                else
+                    for (int k = 0; k < kc; k++, s += csK, d += mr)
+                    {
+                        int r = 0;
+                        for (; r < rows; r++) d[r] = s[r];
+                        for (; r < mr; r++) d[r] = 0;
+                    }
+            }
+            else
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    if (r >= rows)
+                    {
+                        for (int k = 0; k < kc; k++) d[(nint)k * mr + r] = 0;
+                        continue;
+                    }
+                    float* s = src + (m0 + ir * mr + r) * rsM + k0 * csK;
+                    if (csK == 1)
+                        for (int k = 0; k < kc; k++) d[(nint)k * mr + r] = s[k];
+                    else
+                        for (int k = 0; k < kc; k++) d[(nint)k * mr + r] = s[k * csK];
+                }
+            }
+        }
+    }
+}

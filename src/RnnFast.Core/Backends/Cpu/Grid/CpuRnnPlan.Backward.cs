@@ -1,0 +1,181 @@
+// CpuRnnPlan's backward grid: layers from the top down, per layer the directions (on two threads when worth it),
+// each a reverse time loop (TimeLoop.Backward) producing dG; then whole-sequence GEMMs per layer and direction:
+// dW_ih = dG^T X, dW_hh = dGh^T H_prev, bias sums, dW_hr = dH^T H_raw, dX (+)= dG . W_ih; and the gradient rows
+// from the physical gate order back into PyTorch's.
+namespace RnnFast.Backends.Cpu;
+
+internal sealed unsafe partial class CpuRnnPlan
+{
+    public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
+    {
+        RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
+        if (forward.Workspace is not Workspace ws)
+            throw new ArgumentException("forward: no CPU workspace; run Forward(training: true) on this plan first", nameof(forward));
+        ws.ThrowIfDisposed();
+        var desc = Desc;
+        int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
+        if (T != ws.T || N != ws.N)
+            throw new ArgumentException($"inputs: (T,N)=({T},{N}) differ from the forward pass's ({ws.T},{ws.N})", nameof(inputs));
+        int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount, P = desc.ProjSize;
+        var w = ws.Weights;
+        int GP = w.Dirs[0].GP, Q = w.Dirs[0].Q;
+        bool gru = desc.Mode == RnnMode.Gru;
+
+        var dParams = RnnParameters.Zeros(desc);
+        var dh0 = new float[L * D * N * Ho];
+        var dc0 = desc.HasCellState ? new float[L * D * N * H] : null;
+        var dX0 = new float[(long)T * N * desc.InputSize];
+        float[] dYTop = dOutput == null ? new float[(long)T * N * D * Ho] : HostData(dOutput);
+        float[]? dhn = dHN == null ? null : HostData(dHN);
+        float[]? dcn = dCN == null ? null : HostData(dCN);
+        float[] x0 = HostData(inputs.Input);
+        int[]? lens = inputs.Lengths;
+
+        // per-direction buffers, reused by every layer (padding columns of DG stay zero)
+        var dG = new float[D][];
+        var dGh = new float[D][];
+        var dh2 = new float[D][];
+        var dc = new float[D][];
+        var dTot = new float[D][];
+        var dhRaw = new float[D][];
+        for (int d = 0; d < D; d++)
+        {
+            dG[d] = CpuWeights.Pinned((long)T * N * GP);
+            dGh[d] = gru ? CpuWeights.Pinned((long)T * N * GP) : dG[d];
+            dh2[d] = CpuWeights.Pinned(2L * N * Ho);
+            dc[d] = CpuWeights.Pinned((long)N * H);
+            if (P > 0)
+            {
+                dTot[d] = CpuWeights.Pinned((long)T * N * P);
+                dhRaw[d] = CpuWeights.Pinned((long)N * H);
+            }
+        }
+        int maxI = Math.Max(desc.InputSize, desc.OutputSize);
+        var tmpW = CpuWeights.Pinned((long)GP * Math.Max(maxI, Ho));
+        var colSum = new float[GP];
+
+        var pool = WorkerPool.Shared;
+        long stepWork = (long)N * GP * Ho;
+        bool splitSteps = CellForward.SplitsSteps(N, GP, Ho, Q);
+        bool parallelDirs = D == 2 && pool.Size > 1 && stepWork * T >= 1 << 16;
+
+        fixed (float* px0 = x0, pdX0 = dX0, pdYTop = dYTop, pdhn = dhn, pdcn = dcn, pdh0 = dh0, pdc0 = dc0)
+        fixed (int* plen = lens)
+        {
+            float* dYl = pdYTop;
+            float[]? dYHold = null; // keeps the layer-above's dX alive
+            DirBwd* dirs = stackalloc DirBwd[2];
+            for (int l = L - 1; l >= 0; l--)
+            {
+                int I = desc.LayerInputSize(l);
+                float* xin = l == 0 ? px0 : Sgemm.Addr(ws.LayerOutputs[l - 1]!);
+                for (int d = 0; d < D; d++)
+                {
+                    int s = l * D + d;
+                    var dw = w.Dirs[s];
+                    ref DirBwd b = ref dirs[d];
+                    b = new DirBwd
+                    {
+                        Mode = (int)desc.Mode, T = T, N = N, H = H, Ho = Ho, G = G, GP = GP, Q = Q, P = P, Dir = d,
+                        SplitSteps = splitSteps && !parallelDirs, Len = plen,
+                        Gates = Sgemm.Addr(ws.Gates[s]), HBuf = Sgemm.Addr(ws.H[s]),
+                        CBuf = ws.C[s] == null ? null : Sgemm.Addr(ws.C[s]!),
+                        HRaw = ws.HRaw[s] == null ? null : Sgemm.Addr(ws.HRaw[s]!),
+                        HhN = ws.HhN[s] == null ? null : Sgemm.Addr(ws.HhN[s]!),
+                        DY = dYl + d * Ho, Ldy = D * Ho,
+                        DG = Sgemm.Addr(dG[d]), DGh = Sgemm.Addr(dGh[d]), Dh2 = Sgemm.Addr(dh2[d]), Dc = Sgemm.Addr(dc[d]),
+                        DTot = P > 0 ? Sgemm.Addr(dTot[d]) : null, DhRaw = P > 0 ? Sgemm.Addr(dhRaw[d]) : null,
+                        WhhB = Sgemm.Addr(dw.WhhB!), WhrB = dw.WhrB == null ? null : Sgemm.Addr(dw.WhrB),
+                    };
+                    if (pdhn != null) Pointwise.Copy(pdhn + (long)s * N * Ho, b.Dh2, N * Ho);
+                    else Pointwise.Clear(b.Dh2, N * Ho);
+                    if (desc.HasCellState)
+                    {
+                        if (pdcn != null) Pointwise.Copy(pdcn + (long)s * N * H, b.Dc, N * H);
+                        else Pointwise.Clear(b.Dc, N * H);
+                    }
+                }
+
+                TimeLoop.Backward(dirs, D, parallelDirs);
+
+                float[]? dXl = l == 0 ? null : CpuWeights.Pinned((long)T * N * I);
+                float* pdX = l == 0 ? pdX0 : Sgemm.Addr(dXl!);
+                for (int d = 0; d < D; d++)
+                {
+                    int s = l * D + d;
+                    var dw = w.Dirs[s];
+                    ref DirBwd b = ref dirs[d];
+                    Pointwise.Copy(b.Dh2 + (long)(T & 1) * N * Ho, pdh0 + (long)s * N * Ho, N * Ho);
+                    if (pdc0 != null) Pointwise.Copy(b.Dc, pdc0 + (long)s * N * H, N * H);
+
+                    int TN = T * N;
+                    float* ptmp = Sgemm.Addr(tmpW);
+                    // dW_ih (GP x I) = dG^T . X
+                    Sgemm.Gemm(GP, I, TN, b.DG, 1, GP, null, xin, I, 1, ptmp, I, false, null, true);
+                    Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh));
+                    // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
+                    float* hPrev = b.HBuf + (d == 0 ? 0 : (long)N * Ho);
+                    Sgemm.Gemm(GP, Ho, TN, b.DGh, 1, GP, null, hPrev, Ho, 1, ptmp, Ho, false, null, true);
+                    Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh));
+                    if (desc.Bias)
+                    {
+                        ColumnSums(b.DG, TN, GP, colSum);
+                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh));
+                        if (gru) ColumnSums(b.DGh, TN, GP, colSum);
+                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh));
+                    }
+                    if (P > 0)
+                    {
+                        // dW_hr (P x H) = dH^T . H_raw
+                        fixed (float* pwr = dParams.Get(l, d, RnnParamKind.WeightHr).HostArray)
+                            Sgemm.Gemm(P, H, TN, b.DTot, 1, P, null, b.HRaw, H, 1, pwr, H, false, null, true);
+                    }
+                    // dX (T*N x I) (+)= dG . W_ih
+                    Sgemm.Gemm(TN, I, GP, b.DG, GP, 1, Sgemm.Addr(dw.WihB!), null, 0, 0, pdX, I, d > 0, null, true);
+                }
+                GC.KeepAlive(dYHold); // the layer above's dX (dYl) was read until here
+                dYHold = dXl;
+                dYl = pdX;
+            }
+            GC.KeepAlive(dYHold);
+        }
+        return new RnnGradients(
+            Tensor.FromArray(dX0, T, N, desc.InputSize),
+            Tensor.FromArray(dh0, L * D, N, Ho),
+            dc0 == null ? null : Tensor.FromArray(dc0, L * D, N, H),
+            dParams);
+    }
+
+    /// <summary>sums[c] = sum over rows of m (rows x cols).</summary>
+    private static void ColumnSums(float* m, int rows, int cols, float[] sums)
+    {
+        fixed (float* s = sums)
+        {
+            Pointwise.Clear(s, cols);
+            for (int r = 0; r < rows; r++)
+            {
+                var op = new AddOp(s, m + (long)r * cols, s);
+                Pointwise.Run(ref op, cols);
+            }
+        }
+    }
+
+    /// <summary>Gradient rows from physical gate order (GP x cols, row-major) into PyTorch's (G*H x cols).</summary>
+    private static void Unpermute(float* phys, int cols, int[] physToRow, Tensor target)
+    {
+        var dst = target.Span;
+        for (int c = 0; c < physToRow.Length; c++)
+        {
+            int row = physToRow[c];
+            if (row < 0) continue;
+            new ReadOnlySpan<float>(phys + (long)c * cols, cols).CopyTo(dst.Slice(row * cols, cols));
+        }
+    }
+
+    private static void UnpermuteVector(float[] phys, int[] physToRow, Tensor target)
+    {
+        var dst = target.Span;
+        for (int c = 0; c < physToRow.Length; c++)
+            if (physToRow[c] >= 0) dst[physToRow[c]] = phys[c];
+    }
+}

@@ -1,0 +1,51 @@
+// CpuRnnPlan's buffers: the training workspace a forward keeps for backward (per layer and direction: activated gates,
+// h and c slots, projection inputs, GRU's W_hn h) and the pooled inference scratch (two of each buffer: ping-pong
+// between layers and steps), pinned so the kernels read them through pointers.
+namespace RnnFast.Backends.Cpu;
+
+internal sealed unsafe partial class CpuRnnPlan
+{
+    /// <summary>What a training forward keeps for backward.</summary>
+    private sealed class Workspace : RnnWorkspace
+    {
+        public required CpuWeights Weights;
+        public required int T, N;
+        public required float[]?[] LayerOutputs;  // [l] (T, N, D*H_out) for l < L-1 (the next layer's input)
+        public required float[][] Gates;          // [l*D+d] (T*N, GP): activated gates
+        public required float[][] H;              // [l*D+d] (T+1, N, H_out): h slots (see HSlot)
+        public required float[]?[] C;             // [l*D+d] (T+1, N, H): LSTM c slots
+        public required float[]?[] HRaw;          // [l*D+d] (T, N, H): LSTM projection input o*tanh(c)
+        public required float[]?[] HhN;           // [l*D+d] (T, N, H): GRU W_hn h + b_hn
+        public required float[]?[] HH;            // [l*D+d] (N, GP): GRU per-step recurrent product (scratch)
+    }
+
+    /// <summary>Inference scratch, pooled per plan (Forward(training: false) may run on many threads at once).</summary>
+    private sealed class InferScratch
+    {
+        public readonly float[][] XW = new float[2][], HH = new float[2][], H = new float[2][], C = new float[2][], HRaw = new float[2][];
+        public readonly float[][] Y = new float[2][];
+
+        public static float* Ensure(float[][] set, int i, long size)
+        {
+            var a = set[i];
+            if (a == null || a.Length < size)
+            {
+                a = GC.AllocateUninitializedArray<float>((int)Math.Max(size, 1), pinned: true);
+                set[i] = a;
+            }
+            return Sgemm.Addr(a);
+        }
+    }
+
+    private InferScratch RentScratch()
+    {
+        lock (_scratch)
+            if (_scratch.Count > 0) return _scratch.Pop();
+        return new InferScratch();
+    }
+
+    private void ReturnScratch(InferScratch s)
+    {
+        lock (_scratch) _scratch.Push(s);
+    }
+}
