@@ -1,31 +1,42 @@
-// The cell level's arguments: DirFwd / DirBwd describe one layer-direction (sizes, the packed weights, the sequence
-// buffers the time loop walks), StepFwd / StepBwd one time step's slices of them. Plain unmanaged structs: the pool's
-// workers get them by pointer. Shapes: gates (N, GP), h (N, H_out), c (N, H), y rows Ldy apart.
+// The cell level's arguments: DirFwd / DirBwd describe one layer-direction (sizes, gate layout, the packed weights, the
+// sequence buffers the time loop walks), StepFwd / StepBwd one time step's slices of them. Plain unmanaged structs: the
+// pool's workers get them by pointer. Buffers are FloatBufs (pointer + length), so every pointer the cell level takes
+// into them is range-checked in Debug builds. Shapes: T time, N batch, H hidden, H_out = P (projection) or H, GP gate
+// columns (see GateLayout); y / dy rows are Ldy apart (D * H_out: the directions' outputs side by side).
 namespace RnnFast.Backends.Cpu;
 
 /// <summary>One layer-direction's forward: sizes, packed weights and the sequence buffers (set by the grid).</summary>
 internal unsafe struct DirFwd
 {
-    public int Mode, T, N, H, Ho, G, GP, Q, P, Dir;
+    public RnnMode Mode;
+    public int T, N, Ho, P, Dir;
+    public GateLayout Layout;
     public bool Training, SplitSteps;
-    public int* Len;
-    public float* XW, HH, HBuf, CBuf, HRaw, HhN, Y;
+    public int* Len;       // (N) sequence lengths, or null: all T
+    public FloatBuf XW;    // (T, N, GP): x . W_ih^T + bias, then each step's gates (training keeps them activated)
+    public FloatBuf HH;    // (N, GP): GRU's recurrent product h . W_hh^T + b_hh (its n gate needs W_hn h apart)
+    public FloatBuf HBuf;  // h slots: training (T+1, N, H_out) (slot t is h before step t forward, after it reverse); inference (2, N, H_out)
+    public FloatBuf CBuf;  // LSTM c: training (T+1, N, H) slots like HBuf; inference (N, H) advanced in place
+    public FloatBuf HRaw;  // LSTM projection input o*tanh(c): training (T, N, H); inference (N, H)
+    public FloatBuf HhN;   // training GRU: (T, N, H) W_hn h + b_hn for backward
+    public FloatBuf Y;     // (T, N, Ldy) from this direction's first column: the layer's output
     public nint Ldy;
-    public float* WhhT, HBias, WhrT;
-    public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights, else null
+    public FloatBuf WhhT;  // packed B of W_hh^T (K = H_out, GP columns)
+    public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
+    public FloatBuf WhrT;  // packed B of W_hr^T (K = H, P columns), or null
+    public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights (same panels as WhhT / WhrT), else null
 
     /// <summary>
-    /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weight pointers; the
-    /// caller sets the buffers). bf16 weights are used when asked for, N == 1 and the weights have them.
+    /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weights; the caller
+    /// sets the buffers). bf16 weights are used when asked for, N == 1 and the weights have them.
     /// </summary>
     public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool bf16Batch1)
     {
         var f = new DirFwd
         {
-            Mode = (int)mode, T = T, N = N, H = dw.H, Ho = dw.Ho, G = dw.G, GP = dw.GP, Q = dw.Q, P = dw.P, Dir = dir,
+            Mode = mode, T = T, N = N, Ho = dw.Ho, P = dw.P, Dir = dir, Layout = dw.Layout,
             Training = training, SplitSteps = splitSteps,
-            WhhT = Sgemm.Addr(dw.WhhT), HBias = dw.HBias == null ? null : Sgemm.Addr(dw.HBias),
-            WhrT = dw.WhrT == null ? null : Sgemm.Addr(dw.WhrT),
+            WhhT = FloatBuf.Of(dw.WhhT), HBias = FloatBuf.Of(dw.HBias), WhrT = FloatBuf.Of(dw.WhrT),
         };
         if (bf16Batch1 && N == 1 && dw.WhhBf16 != null)
         {
@@ -41,20 +52,37 @@ internal unsafe struct StepFwd
 {
     public DirFwd* D;
     public int T;
-    public float* Gates, HPrev, HNext, CPrev, CNext, HRaw, HhN, Y;
+    public FloatBuf Gates;          // (N, GP): XW[t], the recurrent product is added in place (LSTM / RNN)
+    public FloatBuf HPrev, HNext;   // (N, H_out): read only / written (other threads read all of HPrev meanwhile)
+    public FloatBuf CPrev, CNext;   // (N, H): LSTM (the same buffer in inference: c advanced in place)
+    public FloatBuf HRaw;           // (N, H): LSTM projection input
+    public FloatBuf HhN;            // (N, H): training GRU's W_hn h + b_hn
+    public FloatBuf Y;              // N rows of H_out, Ldy apart
 }
 
 /// <summary>One layer-direction's backward: sizes, the forward's saved buffers, gradient buffers and packed weights.</summary>
 internal unsafe struct DirBwd
 {
-    public int Mode, T, N, H, Ho, G, GP, Q, P, Dir;
+    public RnnMode Mode;
+    public int T, N, Ho, P, Dir;
+    public GateLayout Layout;
     public bool SplitSteps;
-    public int* Len;
-    public float* Gates, HBuf, CBuf, HRaw, HhN;
-    public float* DY;
+    public int* Len;        // (N) sequence lengths, or null: all T
+    public FloatBuf Gates;  // (T, N, GP): the forward's activated gates
+    public FloatBuf HBuf;   // (T+1, N, H_out): the forward's h slots
+    public FloatBuf CBuf;   // (T+1, N, H): LSTM c slots
+    public FloatBuf HRaw;   // (T, N, H): LSTM projection inputs
+    public FloatBuf HhN;    // (T, N, H): GRU W_hn h + b_hn
+    public FloatBuf DY;     // (T, N, Ldy) from this direction's first column: the gradient of the layer's output
     public nint Ldy;
-    public float* DG, DGh, Dh2, Dc, DTot, DhRaw;
-    public float* WhhB, WhrB;
+    public FloatBuf DG;     // (T, N, GP): gradients of the gate pre-activations (input side)
+    public FloatBuf DGh;    // (T, N, GP): of the recurrent side (GRU's differ in the n gate; else DG itself)
+    public FloatBuf Dh2;    // (2, N, H_out): dh ping-pong between steps
+    public FloatBuf Dc;     // (N, H): LSTM dc, carried across steps in place
+    public FloatBuf DTot;   // (T, N, P): LSTM projection's dH_t = dh + dy, or null
+    public FloatBuf DhRaw;  // (N, H): LSTM projection's dh_raw = dH_t . W_hr, or null
+    public FloatBuf WhhB;   // packed B of W_hh (K = GP, H_out columns)
+    public FloatBuf WhrB;   // packed B of W_hr (K = P, H columns), or null
 }
 
 /// <summary>One backward step t of a direction: the step's slices of its DirBwd's buffers.</summary>
@@ -62,5 +90,11 @@ internal unsafe struct StepBwd
 {
     public DirBwd* D;
     public int T;
-    public float* DhCur, DhNext, Dy, Gates, DGt, DGht, HPrev, CPrev, CNext, HhN, DTot;
+    public FloatBuf DhCur, DhNext;  // (N, H_out): dh of step t's output / gets dh of its h_prev
+    public FloatBuf Dy;             // N rows of H_out, Ldy apart
+    public FloatBuf Gates, DGt, DGht; // (N, GP)
+    public FloatBuf HPrev;          // (N, H_out)
+    public FloatBuf CPrev, CNext;   // (N, H): LSTM
+    public FloatBuf HhN;            // (N, H): GRU
+    public FloatBuf DTot;           // (N, P): LSTM projection
 }

@@ -1,11 +1,11 @@
 // The cell level, backward: one time step of one layer-direction. Per chunk of hidden units the gate-gradient
-// kernel (after the LSTM projection's dh_raw = dH_t . W_hr), then dh_prev (N, H_out) = dGh_t (N, GP) . W_hh per
-// 32-column panel of H_out (plus GRU's direct z * dh term).
+// kernel (after the LSTM projection's dh_raw (N, H) = dH_t (N, P) . W_hr), then dh_prev (N, H_out) = dGh_t (N, GP) .
+// W_hh per 32-column panel of H_out (plus GRU's direct z * dh term). Threads own chunks (gates) and panels (dh_prev).
 namespace RnnFast.Backends.Cpu;
 
 internal static unsafe class CellBackward
 {
-    private const int U = Sgemm.NR; // hidden units per chunk
+    private const int U = GateLayout.U;
 
     /// <summary>
     /// Step st->T backward: dH_t = dh + dy (LSTM projection), then the gate gradients and dh_prev on the pool (cut
@@ -20,17 +20,17 @@ internal static unsafe class CellBackward
             // dH_t = dh + dy for the sequences running at t, else 0 (it feeds dW_hr and dh_raw)
             for (int n = 0; n < N; n++)
             {
-                float* dt = st->DTot + (long)n * P;
+                float* dt = st->DTot.At((long)n * P, P);
                 if (b.Len == null || st->T < b.Len[n])
                 {
-                    var op = new AddOp(st->DhCur + (long)n * P, st->Dy + n * b.Ldy, dt);
+                    var op = new AddOp(st->DhCur.At((long)n * P, P), st->Dy.At(n * b.Ldy, P), dt);
                     Pointwise.Run(ref op, P);
                 }
                 else Pointwise.Clear(dt, P);
             }
         }
         var pool = WorkerPool.Shared;
-        pool.Run(&GatesWorker, st, b.SplitSteps ? pool.Parts(b.Q) : 1);
+        pool.Run(&GatesWorker, st, b.SplitSteps ? pool.Parts(b.Layout.Q) : 1);
         pool.Run(&DhPrevWorker, st, b.SplitSteps ? pool.Parts(Sgemm.Panels(b.Ho)) : 1);
     }
 
@@ -39,43 +39,50 @@ internal static unsafe class CellBackward
     {
         ref StepBwd st = ref *(StepBwd*)ctx;
         ref DirBwd b = ref *st.D;
-        WorkerPool.Split(b.Q, index, count, out int q0, out int q1);
+        var L = b.Layout;
+        WorkerPool.Split(L.Q, index, count, out int q0, out int q1);
         if (q0 >= q1) return;
-        int N = b.N, H = b.H, Ho = b.Ho, G = b.G, GP = b.GP, P = b.P;
-        var mode = (RnnMode)b.Mode;
+        int N = b.N, H = L.H, Ho = b.Ho, G = L.G, P = b.P;
+        var mode = b.Mode;
         if (P > 0)
         {
-            var ap = Sgemm.PrepareA(N, P, st.DTot, P);
+            // W_hr's packed panels run over H: panel q is chunk q's units
+            long panel = (long)P * U;
+            var ap = Sgemm.PrepareA(N, P, st.DTot.At(0, (long)N * P), P);
             for (int q = q0; q < q1; q++)
-                Sgemm.PanelProduct(N, P, ap, b.WhrB + (long)q * P * U, b.DhRaw + q * U, H, Sgemm.InitZero, null,
-                    Math.Min(U, H - q * U));
+            {
+                int w = L.Units(q);
+                Sgemm.PanelProduct(N, P, ap, b.WhrB.At(q * panel, panel), b.DhRaw.At(L.FirstUnit(q), (long)(N - 1) * H + w), H,
+                    Sgemm.InitZero, null, w);
+            }
         }
         for (int q = q0; q < q1; q++)
         {
-            int j0 = q * U, w = Math.Min(U, H - j0);
+            int j0 = L.FirstUnit(q), w = L.Units(q);
             for (int n = 0; n < N; n++)
             {
-                long gOff = (long)n * GP + q * G * U;
-                float* dg = st.DGt + gOff;
+                long gOff = L.At(n, q);
+                float* dg = st.DGt.At(gOff, L.ChunkColumns);
                 if (b.Len != null && st.T >= b.Len[n])
                 {
                     for (int g = 0; g < G; g++)
                     {
-                        Pointwise.Clear(dg + g * U, w);
-                        if (mode == RnnMode.Gru) Pointwise.Clear(st.DGht + gOff + g * U, w);
+                        Pointwise.Clear(dg + GateLayout.InChunk(g), w);
+                        if (mode == RnnMode.Gru) Pointwise.Clear(st.DGht.At(gOff + GateLayout.InChunk(g), w), w);
                     }
                     continue;
                 }
-                float* dy = st.Dy + n * b.Ldy + j0;
+                float* gates = st.Gates.At(gOff, L.ChunkColumns);
+                float* dy = P > 0 ? null : st.Dy.At(n * b.Ldy + j0, w); // with a projection, dy went into dH_t
+                long h = (long)n * Ho + j0, c = (long)n * H + j0;      // unit j0 of row n in (N, H_out) and (N, H)
                 switch (mode)
                 {
                     case RnnMode.Lstm:
                     {
                         var op = new LstmBwdOp
                         {
-                            G = st.Gates + gOff, Cp = st.CPrev + (long)n * H + j0, Cn = st.CNext + (long)n * H + j0,
-                            Dh = P > 0 ? b.DhRaw + (long)n * H + j0 : st.DhCur + (long)n * Ho + j0, Dy = P > 0 ? null : dy,
-                            Dc = b.Dc + (long)n * H + j0, DG = dg,
+                            G = gates, Cp = st.CPrev.At(c, w), Cn = st.CNext.At(c, w),
+                            Dh = P > 0 ? b.DhRaw.At(c, w) : st.DhCur.At(h, w), Dy = dy, Dc = b.Dc.At(c, w), DG = dg,
                         };
                         Pointwise.Run(ref op, w);
                         break;
@@ -84,18 +91,15 @@ internal static unsafe class CellBackward
                     {
                         var op = new GruBwdOp
                         {
-                            G = st.Gates + gOff, Hn = st.HhN + (long)n * H + j0, Hp = st.HPrev + (long)n * Ho + j0,
-                            Dh = st.DhCur + (long)n * Ho + j0, Dy = dy, DG = dg, DGh = st.DGht + gOff,
+                            G = gates, Hn = st.HhN.At(c, w), Hp = st.HPrev.At(h, w), Dh = st.DhCur.At(h, w), Dy = dy, DG = dg,
+                            DGh = st.DGht.At(gOff, L.ChunkColumns),
                         };
                         Pointwise.Run(ref op, w);
                         break;
                     }
                     default:
                     {
-                        var op = new RnnBwdOp
-                        {
-                            G = st.Gates + gOff, Dh = st.DhCur + (long)n * Ho + j0, Dy = dy, DG = dg, Relu = mode == RnnMode.RnnRelu,
-                        };
+                        var op = new RnnBwdOp { G = gates, Dh = st.DhCur.At(h, w), Dy = dy, DG = dg, Relu = mode == RnnMode.RnnRelu };
                         Pointwise.Run(ref op, w);
                         break;
                     }
@@ -109,24 +113,28 @@ internal static unsafe class CellBackward
     {
         ref StepBwd st = ref *(StepBwd*)ctx;
         ref DirBwd b = ref *st.D;
-        int N = b.N, Ho = b.Ho, G = b.G, GP = b.GP;
+        var L = b.Layout;
+        int N = b.N, Ho = b.Ho, GP = L.GP;
         WorkerPool.Split(Sgemm.Panels(Ho), index, count, out int p0, out int p1);
         if (p0 >= p1) return;
-        bool gru = b.Mode == (int)RnnMode.Gru;
-        var ap = Sgemm.PrepareA(N, GP, st.DGht, GP);
+        bool gru = b.Mode == RnnMode.Gru;
+        long panel = (long)GP * U; // floats per packed panel of W_hh
+        var ap = Sgemm.PrepareA(N, GP, st.DGht.At(0, L.Row(N)), GP);
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, Ho - j0);
-            Sgemm.PanelProduct(N, GP, ap, b.WhhB + (long)p * GP * U, st.DhNext + j0, Ho, Sgemm.InitZero, null, cols);
+            Sgemm.PanelProduct(N, GP, ap, b.WhhB.At(p * panel, panel), st.DhNext.At(j0, (long)(N - 1) * Ho + cols), Ho,
+                Sgemm.InitZero, null, cols);
             for (int n = 0; n < N; n++)
             {
-                float* dn = st.DhNext + (long)n * Ho + j0, dcur = st.DhCur + (long)n * Ho + j0;
+                float* dn = st.DhNext.At((long)n * Ho + j0, cols), dcur = st.DhCur.At((long)n * Ho + j0, cols);
                 if (b.Len != null && st.T >= b.Len[n]) Pointwise.Copy(dcur, dn, cols);
                 else if (gru)
                 {
-                    // h' = n + z (h - n): dh_prev gets z * dh directly (unit j's z is at physical column Phys(1, j))
-                    float* dy = st.Dy + n * b.Ldy + j0;
-                    float* z = st.Gates + (long)n * GP + p * G * U + U; // chunk p == unit chunk (Ho == H for GRU)
+                    // h' = n + z (h - n): dh_prev gets z * dh directly. GRU has Ho == H, so panel p of H_out is chunk p
+                    // of the units, and unit j0 + j's z is in that chunk's z gate.
+                    float* dy = st.Dy.At(n * b.Ldy + j0, cols);
+                    float* z = st.Gates.At(L.At(n, p) + GruGates.Z, cols);
                     for (int j = 0; j < cols; j++) dn[j] += (dcur[j] + dy[j]) * z[j];
                 }
             }

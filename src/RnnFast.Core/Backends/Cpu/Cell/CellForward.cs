@@ -1,14 +1,15 @@
 // The cell level, forward: one time step of one layer-direction. The recurrent GEMM h_prev (N, H_out) . W_hh^T per
-// 32-column panel, added into the step's gates (LSTM/RNN) or into HH (GRU), then the fused gate kernel (pointwise
-// level) on the same thread for the chunk of hidden units it just computed; then the LSTM projection h = h_raw . W_hr^T.
-// Threads own chunks of 32 hidden units (all G gate panels of them). StepLayer is the stepper's per-layer step.
+// 32-column panel, added into the step's gates (N, GP) (LSTM/RNN) or into HH (N, GP) (GRU), then the fused gate kernel
+// (pointwise level) on the same thread for the chunk of hidden units it just computed; then the LSTM projection
+// h (N, P) = h_raw (N, H) . W_hr^T. Threads own chunks of 32 hidden units (all G gate panels of them, see GateLayout).
+// StepLayer is the stepper's per-layer step (T = 1 on the caller's buffers).
 using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
 
 internal static unsafe class CellForward
 {
-    private const int U = Sgemm.NR; // hidden units per chunk
+    private const int U = GateLayout.U;
 
     /// <summary>Whether one step's recurrent work (N x GP x H_out) is worth cutting into parts for the pool's threads.</summary>
     public static bool SplitsSteps(int N, int GP, int Ho, int Q) =>
@@ -22,12 +23,13 @@ internal static unsafe class CellForward
     /// h too. hh (N,GP) is GRU's scratch, hRaw (N,H) the projection's input (else null). y may alias x (x is read
     /// before any y is written). bf16 weights (cpu:bf16) are read at N == 1.
     /// </summary>
-    public static void StepLayer(RnnMode mode, DirWeights dw, int N, float* x, float* gates, float* hh, float* hRaw,
-        float* hPrev, float* hNext, float* c, float* y)
+    public static void StepLayer(RnnMode mode, DirWeights dw, int N, FloatBuf x, FloatBuf gates, FloatBuf hh, FloatBuf hRaw,
+        FloatBuf hPrev, FloatBuf hNext, FloatBuf c, FloatBuf y)
     {
-        Sgemm.Gemm(N, dw.GP, dw.I, x, dw.I, 1, Sgemm.Addr(dw.WihT), null, 0, 0, gates, dw.GP, false,
+        var L = dw.Layout;
+        Sgemm.Gemm(N, L.GP, dw.I, x.At(0, (long)N * dw.I), dw.I, 1, Sgemm.Addr(dw.WihT), null, 0, 0, gates.At(0, L.Row(N)), L.GP, false,
             dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
-        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, dw.GP, dw.Ho, dw.Q), bf16Batch1: true);
+        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), bf16Batch1: true);
         f.XW = gates;
         f.HH = hh;
         f.HRaw = hRaw;
@@ -43,7 +45,7 @@ internal static unsafe class CellForward
     {
         ref DirFwd d = ref *st->D;
         var pool = WorkerPool.Shared;
-        pool.Run(&GatesWorker, st, d.SplitSteps ? pool.Parts(d.Q) : 1);
+        pool.Run(&GatesWorker, st, d.SplitSteps ? pool.Parts(d.Layout.Q) : 1);
         if (d.P > 0) pool.Run(&ProjectionWorker, st, d.SplitSteps ? pool.Parts(Sgemm.Panels(d.P)) : 1);
     }
 
@@ -52,14 +54,16 @@ internal static unsafe class CellForward
     {
         ref StepFwd st = ref *(StepFwd*)ctx;
         ref DirFwd d = ref *st.D;
-        WorkerPool.Split(d.Q, index, count, out int q0, out int q1);
+        var L = d.Layout;
+        WorkerPool.Split(L.Q, index, count, out int q0, out int q1);
         if (q0 >= q1) return;
-        int N = d.N, K = d.Ho, G = d.G, GP = d.GP, H = d.H;
-        var mode = (RnnMode)d.Mode;
+        int N = d.N, K = d.Ho, G = L.G, H = L.H;
+        var mode = d.Mode;
         bool gru = mode == RnnMode.Gru;
-        var ap = Sgemm.PrepareA(N, K, st.HPrev, K);
-        float* C = gru ? d.HH : st.Gates;
-        int init = gru ? (d.HBias != null ? Sgemm.InitBias : Sgemm.InitZero) : Sgemm.InitLoad;
+        long panel = (long)K * U; // floats per packed panel of W_hh^T
+        var ap = Sgemm.PrepareA(N, K, st.HPrev.At(0, (long)N * K), K);
+        FloatBuf C = gru ? d.HH : st.Gates; // (N, GP): where the recurrent product goes
+        int init = gru ? (d.HBias.IsNull ? Sgemm.InitZero : Sgemm.InitBias) : Sgemm.InitLoad;
         // batch 1 on AVX-512: all G gate panels of a chunk in one pass (G memory streams at once; GRU N=1 at H 2560/2816
         // measured 18-27% faster than one panel after another, in 6 of 6 alternating runs)
         bool multi = N == 1 && G > 1 && d.WhhBf16 == null && Vector512.IsHardwareAccelerated;
@@ -67,47 +71,48 @@ internal static unsafe class CellForward
         {
             if (multi)
             {
-                int p0 = q * G;
-                Sgemm.GemvPanels(K, st.HPrev, d.WhhT + (long)p0 * K * U, G, C + p0 * U, init, gru && d.HBias != null ? d.HBias + p0 * U : null, U);
+                int c0 = L.ChunkOffset(q);
+                Sgemm.GemvPanels(K, st.HPrev.At(0, K), d.WhhT.At(L.Panel(q, 0) * panel, G * panel), G, C.At(c0, L.ChunkColumns), init,
+                    gru ? d.HBias.AtOrNull(c0, L.ChunkColumns) : null, U);
             }
             else
             for (int g = 0; g < G; g++)
             {
-                int p = q * G + g;
+                int p = L.Panel(q, g), c0 = L.GateOffset(q, g);
+                float* bias = gru ? d.HBias.AtOrNull(c0, U) : null;
                 if (d.WhhBf16 != null)
-                    Bf16.Gemv(K, st.HPrev, d.WhhBf16 + (long)p * K * U, C + p * U, init, gru && d.HBias != null ? d.HBias + p * U : null, U);
+                    Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * panel, C.At(c0, U), init, bias, U);
                 else
-                    Sgemm.PanelProduct(N, K, ap, d.WhhT + (long)p * K * U, C + p * U, GP, init,
-                        gru && d.HBias != null ? d.HBias + p * U : null, U);
+                    Sgemm.PanelProduct(N, K, ap, d.WhhT.At(p * panel, panel), C.At(c0, L.Row(N - 1) + U), L.GP, init, bias, U);
             }
-            int j0 = q * U, w = Math.Min(U, H - j0);
+            int j0 = L.FirstUnit(q), w = L.Units(q);
             for (int n = 0; n < N; n++)
             {
                 bool active = d.Len == null || st.T < d.Len[n];
-                float* gates = st.Gates + (long)n * GP + q * G * U;
-                float* y = st.Y + n * d.Ldy + j0;
+                float* gates = st.Gates.At(L.At(n, q), L.ChunkColumns);
+                float* y = d.P > 0 ? null : st.Y.At(n * d.Ldy + j0, w); // with a projection, y is written after it
+                long h = (long)n * K + j0, c = (long)n * H + j0;      // unit j0 of row n in (N, H_out) and (N, H)
                 switch (mode)
                 {
                     case RnnMode.Lstm:
                     {
-                        float* cp = st.CPrev + (long)n * H + j0, cn = st.CNext + (long)n * H + j0;
+                        float* cp = st.CPrev.At(c, w), cn = st.CNext.At(c, w);
                         if (active)
                         {
                             var op = new LstmFwdOp
                             {
                                 G = gates, Cp = cp, Cn = cn, Store = d.Training,
-                                H = d.P > 0 ? st.HRaw + (long)n * H + j0 : st.HNext + (long)n * K + j0,
-                                Y = d.P > 0 ? null : y,
+                                H = d.P > 0 ? st.HRaw.At(c, w) : st.HNext.At(h, w), Y = y,
                             };
                             Pointwise.Run(ref op, w);
                         }
                         else
                         {
                             if (cp != cn) Pointwise.Copy(cp, cn, w);
-                            if (d.P > 0) Pointwise.Clear(st.HRaw + (long)n * H + j0, w);
+                            if (d.P > 0) Pointwise.Clear(st.HRaw.At(c, w), w);
                             else
                             {
-                                Pointwise.Copy(st.HPrev + (long)n * K + j0, st.HNext + (long)n * K + j0, w);
+                                Pointwise.Copy(st.HPrev.At(h, w), st.HNext.At(h, w), w);
                                 Pointwise.Clear(y, w);
                             }
                         }
@@ -118,15 +123,14 @@ internal static unsafe class CellForward
                         {
                             var op = new GruFwdOp
                             {
-                                Gx = gates, Gh = d.HH + (long)n * GP + q * G * U, Hp = st.HPrev + (long)n * K + j0,
-                                H = st.HNext + (long)n * K + j0, Y = y, Hn = st.HhN == null ? null : st.HhN + (long)n * H + j0,
-                                Store = d.Training,
+                                Gx = gates, Gh = d.HH.At(L.At(n, q), L.ChunkColumns), Hp = st.HPrev.At(h, w),
+                                H = st.HNext.At(h, w), Y = y, Hn = st.HhN.AtOrNull(c, w), Store = d.Training,
                             };
                             Pointwise.Run(ref op, w);
                         }
                         else
                         {
-                            Pointwise.Copy(st.HPrev + (long)n * K + j0, st.HNext + (long)n * K + j0, w);
+                            Pointwise.Copy(st.HPrev.At(h, w), st.HNext.At(h, w), w);
                             Pointwise.Clear(y, w);
                         }
                         break;
@@ -135,13 +139,13 @@ internal static unsafe class CellForward
                         {
                             var op = new RnnFwdOp
                             {
-                                G = gates, H = st.HNext + (long)n * K + j0, Y = y, Relu = mode == RnnMode.RnnRelu, Store = d.Training,
+                                G = gates, H = st.HNext.At(h, w), Y = y, Relu = mode == RnnMode.RnnRelu, Store = d.Training,
                             };
                             Pointwise.Run(ref op, w);
                         }
                         else
                         {
-                            Pointwise.Copy(st.HPrev + (long)n * K + j0, st.HNext + (long)n * K + j0, w);
+                            Pointwise.Copy(st.HPrev.At(h, w), st.HNext.At(h, w), w);
                             Pointwise.Clear(y, w);
                         }
                         break;
@@ -150,28 +154,32 @@ internal static unsafe class CellForward
         }
     }
 
-    /// <summary>LSTM projection for this part's 32-column panels of P: h = h_raw . W_hr^T, then masking and y.</summary>
+    /// <summary>LSTM projection for this part's 32-column panels of P: h (N, P) = h_raw (N, H) . W_hr^T, then masking and y.</summary>
     private static void ProjectionWorker(void* ctx, int index, int count)
     {
         ref StepFwd st = ref *(StepFwd*)ctx;
         ref DirFwd d = ref *st.D;
-        int P = d.P, N = d.N, H = d.H;
+        int P = d.P, N = d.N, H = d.Layout.H;
         WorkerPool.Split(Sgemm.Panels(P), index, count, out int p0, out int p1);
         if (p0 >= p1) return;
-        var ap = Sgemm.PrepareA(N, H, st.HRaw, H);
+        long panel = (long)H * U; // floats per packed panel of W_hr^T
+        var ap = Sgemm.PrepareA(N, H, st.HRaw.At(0, (long)N * H), H);
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, P - j0);
-            if (d.WhrBf16 != null) Bf16.Gemv(H, st.HRaw, d.WhrBf16 + (long)p * H * U, st.HNext + j0, Sgemm.InitZero, null, cols);
-            else Sgemm.PanelProduct(N, H, ap, d.WhrT + (long)p * H * U, st.HNext + j0, P, Sgemm.InitZero, null, cols);
+            if (d.WhrBf16 != null)
+                Bf16.Gemv(H, st.HRaw.At(0, H), d.WhrBf16 + p * panel, st.HNext.At(j0, cols), Sgemm.InitZero, null, cols);
+            else
+                Sgemm.PanelProduct(N, H, ap, d.WhrT.At(p * panel, panel), st.HNext.At(j0, (long)(N - 1) * P + cols), P,
+                    Sgemm.InitZero, null, cols);
             for (int n = 0; n < N; n++)
             {
                 bool active = d.Len == null || st.T < d.Len[n];
-                float* hn = st.HNext + (long)n * P + j0, y = st.Y + n * d.Ldy + j0;
+                float* hn = st.HNext.At((long)n * P + j0, cols), y = st.Y.At(n * d.Ldy + j0, cols);
                 if (active) Pointwise.Copy(hn, y, cols);
                 else
                 {
-                    Pointwise.Copy(st.HPrev + (long)n * P + j0, hn, cols);
+                    Pointwise.Copy(st.HPrev.At((long)n * P + j0, cols), hn, cols);
                     Pointwise.Clear(y, cols);
                 }
             }

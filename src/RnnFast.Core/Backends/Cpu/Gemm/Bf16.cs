@@ -3,6 +3,7 @@
 // traffic. Weights are rounded once (round to nearest even) into the same 32-column panel layout as the fp32 packed
 // B; the GEMV widens them back to fp32 (bf16 is the upper half of an fp32) and accumulates in fp32.
 // Error: each weight carries a relative rounding error of at most 2^-8 (~0.4%, bf16 keeps 8 significant bits); results are not bit-exact to fp32.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -37,6 +38,7 @@ internal static unsafe class Bf16
     /// </summary>
     public static void Gemv(int K, float* a, ushort* b, float* c, int init, float* bias, int cols)
     {
+        Debug.Assert(K >= 1 && cols >= 1 && cols <= Sgemm.NR && (init != Sgemm.InitBias || bias != null));
         float* res = stackalloc float[Sgemm.NR];
         nint k = 0, kn = K;
         if (Vector512.IsHardwareAccelerated)

@@ -1,5 +1,6 @@
 // Sgemm's batch-1 products: one row of A times one packed B panel (Gemv), or times 2-4 consecutive panels at once
 // (GemvPanels: every gate of one chunk of hidden units, several memory streams in flight). Bound by memory bandwidth.
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
@@ -12,6 +13,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static void Gemv(int K, float* a, float* b, float* c, int init, float* bias, int cols)
     {
+        Debug.Assert(K >= 1 && cols >= 1 && cols <= NR && (init != InitBias || bias != null));
         float* res = stackalloc float[NR];
         nint k = 0, kn = K;
         if (Vector512.IsHardwareAccelerated)
@@ -79,6 +81,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static void GemvPanels(int K, float* a, float* b, int panels, float* c, int init, float* bias, int cols)
     {
+        Debug.Assert(K >= 1 && panels >= 2 && panels <= 4 && cols >= 1 && cols <= NR && (init != InitBias || bias != null));
         float* res = stackalloc float[4 * NR];
         nint stride = (nint)K * NR;
         float* b0 = b, b1 = b + stride, b2 = panels > 2 ? b + 2 * stride : b, b3 = panels > 3 ? b + 3 * stride : b;

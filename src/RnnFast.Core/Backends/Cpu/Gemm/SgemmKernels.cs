@@ -1,6 +1,7 @@
 // Sgemm's register-tiled micro-kernels: C tile (MR x 32) = init + A . Bpanel over one K block. Packed A: 8x32 with
 // Vector512 (16 accumulators), 3x32 with Vector256 (12), 4x32 scalar. Unpacked A (AVX-512 only, read in place with a
 // row stride): 8x32 and the small-batch 4x32, each prefetching the next B panel. Edge tiles go through a local tile.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -139,6 +140,7 @@ internal static unsafe partial class Sgemm
     /// <summary>A micro-kernel tile with only <paramref name="rows"/> x <paramref name="cols"/> of C valid (edges go through a local tile).</summary>
     public static void Tile(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols)
     {
+        Debug.Assert(kc >= 1 && rows >= 1 && rows <= MR && cols >= 1 && cols <= NR && ldc >= cols);
         if (rows == MR && cols == NR)
         {
             Kernel(kc, a, b, c, ldc, init, bias);
@@ -248,6 +250,7 @@ internal static unsafe partial class Sgemm
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
     private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols, float* pf)
     {
+        Debug.Assert(kc >= 1 && rows >= 1 && rows <= 8 && cols >= 1 && cols <= NR && ldc >= cols && (rows == 1 || lda >= kc));
         bool small = rows <= 4;
         if ((rows == 8 || rows == 4) && cols == NR)
         {

@@ -1,6 +1,7 @@
 // Sgemm's operand packing: B into column panels of NR = 32 floats (panel p holds K rows of 32: Bp[(p*K + k)*32 + c]),
 // with optional row / column maps (the gate permutation of the packed RNN weights), and A into row panels of MR
 // (Ap[(ir*kc + k)*MR + r]), which handles a transposed A and the M tail (zero rows) in one place.
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
@@ -13,6 +14,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static void PackB(float* src, nint rsK, nint csN, int K, int N, int* kMap, int* nMap, float* dst, int p0, int p1)
     {
+        Debug.Assert(K >= 0 && N >= 0 && p0 >= 0 && p1 <= Panels(N));
         for (int p = p0; p < p1; p++)
         {
             float* d = dst + (nint)p * K * NR;
@@ -63,6 +65,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static void PackA(float* src, nint rsM, nint csK, int m0, int mc, int k0, int kc, float* dst)
     {
+        Debug.Assert(mc >= 1 && kc >= 1 && m0 >= 0 && k0 >= 0);
         int mr = MR;
         for (int ir = 0; ir * mr < mc; ir++)
         {

@@ -1,6 +1,7 @@
 // Sgemm's per-time-step product: C rows [0, M) x one packed B panel (32 columns), called by the cell level for the
 // recurrent GEMM panels a thread owns. A (the step's h, N x K) is prepared once per thread: read in place on AVX-512
 // and at M == 1 (GEMV), else packed into the thread's scratch.
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
@@ -40,6 +41,7 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static void PanelProduct(int M, int K, in SmallA a, float* bPanel, float* c, nint ldc, int init, float* bias, int cols)
     {
+        Debug.Assert(M >= 1 && K >= 1 && cols >= 1 && cols <= NR && (M == 1 || ldc >= cols) && (init != InitBias || bias != null));
         if (M == 1)
         {
             Gemv(K, a.Ptr, bPanel, c, init, bias, cols);

@@ -16,9 +16,10 @@ internal sealed unsafe partial class CpuRnnPlan
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
         if (T != ws.T || N != ws.N)
             throw new ArgumentException($"inputs: (T,N)=({T},{N}) differ from the forward pass's ({ws.T},{ws.N})", nameof(inputs));
-        int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount, P = desc.ProjSize;
+        int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
         var w = ws.Weights;
-        int GP = w.Dirs[0].GP, Q = w.Dirs[0].Q;
+        var layout = w.Dirs[0].Layout;
+        int GP = layout.GP;
         bool gru = desc.Mode == RnnMode.Gru;
 
         var dParams = RnnParameters.Zeros(desc);
@@ -56,19 +57,23 @@ internal sealed unsafe partial class CpuRnnPlan
 
         var pool = WorkerPool.Shared;
         long stepWork = (long)N * GP * Ho;
-        bool splitSteps = CellForward.SplitsSteps(N, GP, Ho, Q);
+        bool splitSteps = CellForward.SplitsSteps(N, GP, Ho, layout.Q);
+        long hState = (long)N * Ho, cState = (long)N * H; // one layer-direction's h (N, H_out) and c (N, H)
         bool parallelDirs = D == 2 && pool.Size > 1 && stepWork * T >= 1 << 16;
 
         fixed (float* px0 = x0, pdX0 = dX0, pdYTop = dYTop, pdhn = dhn, pdcn = dcn, pdh0 = dh0, pdc0 = dc0)
         fixed (int* plen = lens)
         {
-            float* dYl = pdYTop;
+            // (L*D, N, H_out) and (L*D, N, H) states
+            FloatBuf dhnb = new(pdhn, dhn?.Length ?? 0), dcnb = new(pdcn, dcn?.Length ?? 0);
+            FloatBuf dh0b = new(pdh0, dh0.Length), dc0b = new(pdc0, dc0?.Length ?? 0);
+            var dYl = new FloatBuf(pdYTop, dYTop.Length); // (T, N, D*H_out): the gradient of layer l's output
             float[]? dYHold = null; // keeps the layer-above's dX alive
             DirBwd* dirs = stackalloc DirBwd[2];
             for (int l = L - 1; l >= 0; l--)
             {
                 int I = desc.LayerInputSize(l);
-                float* xin = l == 0 ? px0 : Sgemm.Addr(ws.LayerOutputs[l - 1]!);
+                FloatBuf xin = l == 0 ? new FloatBuf(px0, x0.Length) : FloatBuf.Of(ws.LayerOutputs[l - 1]!); // (T, N, I_l)
                 for (int d = 0; d < D; d++)
                 {
                     int s = l * D + d;
@@ -76,66 +81,70 @@ internal sealed unsafe partial class CpuRnnPlan
                     ref DirBwd b = ref dirs[d];
                     b = new DirBwd
                     {
-                        Mode = (int)desc.Mode, T = T, N = N, H = H, Ho = Ho, G = G, GP = GP, Q = Q, P = P, Dir = d,
+                        Mode = desc.Mode, T = T, N = N, Ho = Ho, P = P, Dir = d, Layout = dw.Layout,
                         SplitSteps = splitSteps && !parallelDirs, Len = plen,
-                        Gates = Sgemm.Addr(ws.Gates[s]), HBuf = Sgemm.Addr(ws.H[s]),
-                        CBuf = ws.C[s] == null ? null : Sgemm.Addr(ws.C[s]!),
-                        HRaw = ws.HRaw[s] == null ? null : Sgemm.Addr(ws.HRaw[s]!),
-                        HhN = ws.HhN[s] == null ? null : Sgemm.Addr(ws.HhN[s]!),
-                        DY = dYl + d * Ho, Ldy = D * Ho,
-                        DG = Sgemm.Addr(dG[d]), DGh = Sgemm.Addr(dGh[d]), Dh2 = Sgemm.Addr(dh2[d]), Dc = Sgemm.Addr(dc[d]),
-                        DTot = P > 0 ? Sgemm.Addr(dTot[d]) : null, DhRaw = P > 0 ? Sgemm.Addr(dhRaw[d]) : null,
-                        WhhB = Sgemm.Addr(dw.WhhB!), WhrB = dw.WhrB == null ? null : Sgemm.Addr(dw.WhrB),
+                        Gates = FloatBuf.Of(ws.Gates[s]), HBuf = FloatBuf.Of(ws.H[s]), CBuf = FloatBuf.Of(ws.C[s]),
+                        HRaw = FloatBuf.Of(ws.HRaw[s]), HhN = FloatBuf.Of(ws.HhN[s]),
+                        DY = dYl.From(d * Ho), Ldy = D * Ho,
+                        DG = FloatBuf.Of(dG[d]), DGh = FloatBuf.Of(dGh[d]), Dh2 = FloatBuf.Of(dh2[d]), Dc = FloatBuf.Of(dc[d]),
+                        DTot = FloatBuf.Of(dTot[d]), DhRaw = FloatBuf.Of(dhRaw[d]),
+                        WhhB = FloatBuf.Of(dw.WhhB!), WhrB = FloatBuf.Of(dw.WhrB),
                     };
-                    if (pdhn != null) Pointwise.Copy(pdhn + (long)s * N * Ho, b.Dh2, N * Ho);
-                    else Pointwise.Clear(b.Dh2, N * Ho);
+                    // dh_T (and dc_T) into the first dh slot
+                    float* dhFirst = b.Dh2.At(0, hState);
+                    if (pdhn != null) Pointwise.Copy(dhnb.At(s * hState, hState), dhFirst, N * Ho);
+                    else Pointwise.Clear(dhFirst, N * Ho);
                     if (desc.HasCellState)
                     {
-                        if (pdcn != null) Pointwise.Copy(pdcn + (long)s * N * H, b.Dc, N * H);
-                        else Pointwise.Clear(b.Dc, N * H);
+                        float* dcFirst = b.Dc.At(0, cState);
+                        if (pdcn != null) Pointwise.Copy(dcnb.At(s * cState, cState), dcFirst, N * H);
+                        else Pointwise.Clear(dcFirst, N * H);
                     }
                 }
 
                 TimeLoop.Backward(dirs, D, parallelDirs);
 
                 float[]? dXl = l == 0 ? null : CpuWeights.Pinned((long)T * N * I);
-                float* pdX = l == 0 ? pdX0 : Sgemm.Addr(dXl!);
+                FloatBuf dX = l == 0 ? new FloatBuf(pdX0, dX0.Length) : FloatBuf.Of(dXl); // (T, N, I_l)
                 for (int d = 0; d < D; d++)
                 {
                     int s = l * D + d;
                     var dw = w.Dirs[s];
                     ref DirBwd b = ref dirs[d];
-                    Pointwise.Copy(b.Dh2 + (long)(T & 1) * N * Ho, pdh0 + (long)s * N * Ho, N * Ho);
-                    if (pdc0 != null) Pointwise.Copy(b.Dc, pdc0 + (long)s * N * H, N * H);
+                    Pointwise.Copy(b.Dh2.At((T & 1) * hState, hState), dh0b.At(s * hState, hState), N * Ho);
+                    if (pdc0 != null) Pointwise.Copy(b.Dc.At(0, cState), dc0b.At(s * cState, cState), N * H);
 
                     int TN = T * N;
+                    long gAll = TN * (long)GP; // dG (T*N, GP)
                     float* ptmp = Sgemm.Addr(tmpW);
                     // dW_ih (GP x I) = dG^T . X
-                    Sgemm.Gemm(GP, I, TN, b.DG, 1, GP, null, xin, I, 1, ptmp, I, false, null, true);
+                    Sgemm.Gemm(GP, I, TN, b.DG.At(0, gAll), 1, GP, null, xin.At(0, (long)TN * I), I, 1, ptmp, I, false, null, true);
                     Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh));
                     // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
-                    float* hPrev = b.HBuf + (d == 0 ? 0 : (long)N * Ho);
-                    Sgemm.Gemm(GP, Ho, TN, b.DGh, 1, GP, null, hPrev, Ho, 1, ptmp, Ho, false, null, true);
+                    float* hPrev = b.HBuf.At(d == 0 ? 0 : hState, T * hState);
+                    Sgemm.Gemm(GP, Ho, TN, b.DGh.At(0, gAll), 1, GP, null, hPrev, Ho, 1, ptmp, Ho, false, null, true);
                     Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh));
                     if (desc.Bias)
                     {
-                        ColumnSums(b.DG, TN, GP, colSum);
+                        ColumnSums(b.DG.At(0, gAll), TN, GP, colSum);
                         UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh));
-                        if (gru) ColumnSums(b.DGh, TN, GP, colSum);
+                        if (gru) ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
                         UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh));
                     }
                     if (P > 0)
                     {
                         // dW_hr (P x H) = dH^T . H_raw
                         fixed (float* pwr = dParams.Get(l, d, RnnParamKind.WeightHr).HostArray)
-                            Sgemm.Gemm(P, H, TN, b.DTot, 1, P, null, b.HRaw, H, 1, pwr, H, false, null, true);
+                            Sgemm.Gemm(P, H, TN, b.DTot.At(0, (long)TN * P), 1, P, null, b.HRaw.At(0, (long)TN * H), H, 1, pwr, H,
+                                false, null, true);
                     }
                     // dX (T*N x I) (+)= dG . W_ih
-                    Sgemm.Gemm(TN, I, GP, b.DG, GP, 1, Sgemm.Addr(dw.WihB!), null, 0, 0, pdX, I, d > 0, null, true);
+                    Sgemm.Gemm(TN, I, GP, b.DG.At(0, gAll), GP, 1, Sgemm.Addr(dw.WihB!), null, 0, 0, dX.At(0, (long)TN * I), I, d > 0,
+                        null, true);
                 }
                 GC.KeepAlive(dYHold); // the layer above's dX (dYl) was read until here
                 dYHold = dXl;
-                dYl = pdX;
+                dYl = dX;
             }
             GC.KeepAlive(dYHold);
         }

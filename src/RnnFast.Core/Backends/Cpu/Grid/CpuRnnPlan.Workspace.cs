@@ -25,7 +25,8 @@ internal sealed unsafe partial class CpuRnnPlan
         public readonly float[][] XW = new float[2][], HH = new float[2][], H = new float[2][], C = new float[2][], HRaw = new float[2][];
         public readonly float[][] Y = new float[2][];
 
-        public static float* Ensure(float[][] set, int i, long size)
+        /// <summary>The first <paramref name="size"/> floats of set[i], grown (pinned) when too small.</summary>
+        public static FloatBuf Ensure(float[][] set, int i, long size)
         {
             var a = set[i];
             if (a == null || a.Length < size)
@@ -33,7 +34,7 @@ internal sealed unsafe partial class CpuRnnPlan
                 a = GC.AllocateUninitializedArray<float>((int)Math.Max(size, 1), pinned: true);
                 set[i] = a;
             }
-            return Sgemm.Addr(a);
+            return new FloatBuf(Sgemm.Addr(a), size);
         }
     }
 

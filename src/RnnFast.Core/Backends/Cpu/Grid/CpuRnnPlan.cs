@@ -83,7 +83,8 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
         var w = CurrentWeights();
         if (training) w.EnsureBackward();
-        int GP = w.Dirs[0].GP, Q = w.Dirs[0].Q;
+        var layout = w.Dirs[0].Layout;
+        int GP = layout.GP;
         float[] x0 = HostData(inputs.Input);
         float[]? h0 = inputs.H0 == null ? null : HostData(inputs.H0);
         float[]? c0 = inputs.C0 == null ? null : HostData(inputs.C0);
@@ -107,22 +108,27 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 
         var pool = WorkerPool.Shared;
         long stepWork = (long)N * GP * Ho;
-        bool splitSteps = CellForward.SplitsSteps(N, GP, Ho, Q);
+        bool splitSteps = CellForward.SplitsSteps(N, GP, Ho, layout.Q);
         bool parallelDirs = D == 2 && pool.Size > 1 && stepWork * T >= 1 << 16;
+        long hState = (long)N * Ho, cState = (long)N * H; // one layer-direction's h (N, H_out) and c (N, H)
         try
         {
             fixed (float* px = x0, ph0 = h0, pc0 = c0, pout = output, phN = hN, pcN = cN)
             fixed (int* plen = lens)
             {
-                float* xin = px;
+                // (L*D, N, H_out) and (L*D, N, H) states
+                FloatBuf h0b = new(ph0, h0?.Length ?? 0), c0b = new(pc0, c0?.Length ?? 0);
+                FloatBuf hNb = new(phN, hN.Length), cNb = new(pcN, cN?.Length ?? 0);
+                var xin = new FloatBuf(px, x0.Length); // (T, N, I_l)
                 int I = desc.InputSize;
                 DirFwd* dirs = stackalloc DirFwd[2];
                 for (int l = 0; l < L; l++)
                 {
-                    float* y;
-                    if (l == L - 1) y = pout;
-                    else if (ws != null) y = Sgemm.Addr(ws.LayerOutputs[l] = CpuWeights.Pinned((long)T * N * D * Ho));
-                    else y = InferScratch.Ensure(sc!.Y, l & 1, (long)T * N * D * Ho);
+                    long ySize = (long)T * N * D * Ho; // the layer's output (T, N, D*H_out)
+                    FloatBuf y;
+                    if (l == L - 1) y = new FloatBuf(pout, output.Length);
+                    else if (ws != null) y = FloatBuf.Of(ws.LayerOutputs[l] = CpuWeights.Pinned(ySize));
+                    else y = InferScratch.Ensure(sc!.Y, l & 1, ySize);
 
                     for (int d = 0; d < D; d++)
                     {
@@ -131,55 +137,56 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         ref DirFwd f = ref dirs[d];
                         f = DirFwd.Create(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, bf16Batch1: !training);
                         f.Len = plen;
-                        f.Y = y + d * Ho;
+                        f.Y = y.From(d * Ho);
                         f.Ldy = D * Ho;
                         if (ws != null)
                         {
-                            f.XW = Sgemm.Addr(ws.Gates[s] = GC.AllocateUninitializedArray<float>(T * N * GP, pinned: true));
-                            f.HBuf = Sgemm.Addr(ws.H[s] = CpuWeights.Pinned((long)(T + 1) * N * Ho));
-                            if (desc.HasCellState) f.CBuf = Sgemm.Addr(ws.C[s] = CpuWeights.Pinned((long)(T + 1) * N * H));
-                            if (P > 0) f.HRaw = Sgemm.Addr(ws.HRaw[s] = CpuWeights.Pinned((long)T * N * H));
+                            f.XW = FloatBuf.Of(ws.Gates[s] = GC.AllocateUninitializedArray<float>(T * N * GP, pinned: true));
+                            f.HBuf = FloatBuf.Of(ws.H[s] = CpuWeights.Pinned((T + 1) * hState));
+                            if (desc.HasCellState) f.CBuf = FloatBuf.Of(ws.C[s] = CpuWeights.Pinned((T + 1) * cState));
+                            if (P > 0) f.HRaw = FloatBuf.Of(ws.HRaw[s] = CpuWeights.Pinned(T * cState));
                             if (desc.Mode == RnnMode.Gru)
                             {
-                                f.HhN = Sgemm.Addr(ws.HhN[s] = CpuWeights.Pinned((long)T * N * H));
-                                f.HH = Sgemm.Addr(ws.HH[s] = CpuWeights.Pinned((long)N * GP));
+                                f.HhN = FloatBuf.Of(ws.HhN[s] = CpuWeights.Pinned(T * cState));
+                                f.HH = FloatBuf.Of(ws.HH[s] = CpuWeights.Pinned(layout.Row(N)));
                             }
                         }
                         else
                         {
-                            f.XW = InferScratch.Ensure(sc!.XW, d, (long)T * N * GP);
-                            f.HBuf = InferScratch.Ensure(sc.H, d, 2L * N * Ho);
-                            if (desc.HasCellState) f.CBuf = InferScratch.Ensure(sc.C, d, (long)N * H);
-                            if (P > 0) f.HRaw = InferScratch.Ensure(sc.HRaw, d, (long)N * H);
-                            if (desc.Mode == RnnMode.Gru) f.HH = InferScratch.Ensure(sc.HH, d, (long)N * GP);
+                            f.XW = InferScratch.Ensure(sc!.XW, d, T * layout.Row(N));
+                            f.HBuf = InferScratch.Ensure(sc.H, d, 2 * hState);
+                            if (desc.HasCellState) f.CBuf = InferScratch.Ensure(sc.C, d, cState);
+                            if (P > 0) f.HRaw = InferScratch.Ensure(sc.HRaw, d, cState);
+                            if (desc.Mode == RnnMode.Gru) f.HH = InferScratch.Ensure(sc.HH, d, layout.Row(N));
                         }
 
                         // h0 / c0 into the first slot (training: slot 0 forward, slot T reverse; inference: slot 0)
-                        float* hFirst = f.HBuf + (training && d == 1 ? (long)T * N * Ho : 0);
-                        if (ph0 != null) Pointwise.Copy(ph0 + (long)s * N * Ho, hFirst, N * Ho);
+                        long first = training && d == 1 ? T : 0;
+                        float* hFirst = f.HBuf.At(first * hState, hState);
+                        if (ph0 != null) Pointwise.Copy(h0b.At(s * hState, hState), hFirst, N * Ho);
                         else Pointwise.Clear(hFirst, N * Ho);
                         if (desc.HasCellState)
                         {
-                            float* cFirst = f.CBuf + (training && d == 1 ? (long)T * N * H : 0);
-                            if (pc0 != null) Pointwise.Copy(pc0 + (long)s * N * H, cFirst, N * H);
+                            float* cFirst = f.CBuf.At(first * cState, cState);
+                            if (pc0 != null) Pointwise.Copy(c0b.At(s * cState, cState), cFirst, N * H);
                             else Pointwise.Clear(cFirst, N * H);
                         }
 
-                        // (1) the input projection of every step at once
-                        Sgemm.Gemm(T * N, GP, I, xin, I, 1, Sgemm.Addr(dw.WihT), null, 0, 0, f.XW, GP, false,
-                            dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
+                        // (1) the input projection of every step at once: XW (T*N, GP) = x (T*N, I_l) . W_ih^T + bias
+                        Sgemm.Gemm(T * N, GP, I, xin.At(0, (long)T * N * I), I, 1, Sgemm.Addr(dw.WihT), null, 0, 0,
+                            f.XW.At(0, T * layout.Row(N)), GP, false, dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
                     }
 
+                    // (2)-(4) the time loops, per step the cell: recurrent panels, gate kernel, projection
                     TimeLoop.Forward(dirs, D, parallelDirs);
 
                     for (int d = 0; d < D; d++)
                     {
                         int s = l * D + d;
                         ref DirFwd f = ref dirs[d];
-                        long hSlot = training ? (d == 0 ? T : 0) : (T & 1);
-                        Pointwise.Copy(f.HBuf + hSlot * N * Ho, phN + (long)s * N * Ho, N * Ho);
-                        if (pcN != null)
-                            Pointwise.Copy(f.CBuf + (training ? (d == 0 ? (long)T * N * H : 0) : 0), pcN + (long)s * N * H, N * H);
+                        long hSlot = training ? (d == 0 ? T : 0) : (T & 1), cSlot = training && d == 0 ? T : 0;
+                        Pointwise.Copy(f.HBuf.At(hSlot * hState, hState), hNb.At(s * hState, hState), N * Ho);
+                        if (pcN != null) Pointwise.Copy(f.CBuf.At(cSlot * cState, cState), cNb.At(s * cState, cState), N * H);
                     }
                     xin = y;
                     I = D * Ho;

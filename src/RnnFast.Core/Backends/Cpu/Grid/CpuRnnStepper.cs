@@ -21,7 +21,7 @@ internal sealed unsafe class CpuRnnStepper : RnnStepper
     {
         _plan = plan;
         var desc = Desc;
-        long gp = CpuWeights.PhysicalColumns(desc);
+        long gp = GateLayout.For(desc).GP;
         _gates = CpuWeights.Pinned(maxStreams * gp);
         if (desc.Mode == RnnMode.Gru) _hh = CpuWeights.Pinned(maxStreams * gp);
         if (desc.ProjSize > 0) _hRaw = CpuWeights.Pinned((long)maxStreams * desc.HiddenSize);
@@ -46,22 +46,25 @@ internal sealed unsafe class CpuRnnStepper : RnnStepper
         var desc = Desc;
         var mode = desc.Mode;
         int N = hs.Streams, L = desc.NumLayers, Ho = desc.OutputHiddenSize, H = desc.HiddenSize;
-        float* gates = Sgemm.Addr(_gates), hNext = Sgemm.Addr(_hNext);
-        float* hh = _hh == null ? null : Sgemm.Addr(_hh);
-        float* hRaw = _hRaw == null ? null : Sgemm.Addr(_hRaw);
-        float* mid = _mid == null ? null : Sgemm.Addr(_mid);
-        float* ph = Sgemm.Addr(hs.H);                                   // (L,N,H_out), pinned by HostRnnStepState
-        float* pc = hs.C == null ? null : Sgemm.Addr(hs.C);             // (L,N,H)
+        long gp = w.Dirs[0].Layout.GP, hState = (long)N * Ho, cState = (long)N * H;
+        // this step's N rows of the scratch: (N,GP), (N,GP), (N,H), (N,H_out), (N,H_out)
+        var gates = FloatBuf.Of(_gates).Slice(0, N * gp);
+        var hh = FloatBuf.Of(_hh).SliceOrNull(0, N * gp);
+        var hRaw = FloatBuf.Of(_hRaw).SliceOrNull(0, cState);
+        var hNext = FloatBuf.Of(_hNext).Slice(0, hState);
+        var mid = FloatBuf.Of(_mid).SliceOrNull(0, hState);
+        var ph = FloatBuf.Of(hs.H);  // (L,N,H_out), pinned by HostRnnStepState
+        var pc = FloatBuf.Of(hs.C);  // (L,N,H)
         fixed (float* px = x, py = y)
         {
-            float* xin = px;
+            var xin = new FloatBuf(px, x.Length);
             for (int l = 0; l < L; l++)
             {
-                float* hl = ph + (long)l * N * Ho;
-                float* cl = pc == null ? null : pc + (long)l * N * H;
-                float* yl = l == L - 1 ? py : mid; // mid may be this layer's x too: StepLayer reads x before writing y
+                var hl = ph.Slice(l * hState, hState);
+                var cl = pc.SliceOrNull(l * cState, cState);
+                var yl = l == L - 1 ? new FloatBuf(py, y.Length) : mid; // mid may be this layer's x too: StepLayer reads x before writing y
                 CellForward.StepLayer(mode, w.Dirs[l], N, xin, gates, hh, hRaw, hl, hNext, cl, yl);
-                new ReadOnlySpan<float>(hNext, N * Ho).CopyTo(new Span<float>(hl, N * Ho));
+                Pointwise.Copy(hNext.Ptr, hl.Ptr, N * Ho);
                 xin = yl;
             }
         }

@@ -1,14 +1,17 @@
-// The CPU backend's packed copy of an RNN's weights, made once per parameter version (RnnParameters.VersionStamp).
-// Gate rows are reordered into a blocked layout: hidden units are grouped in chunks of 32 (U = Sgemm.NR), and the
-// physical gate column of (gate g, unit j) is (j / 32) * G*32 + g*32 + j % 32. One 32-column GEMM panel is then
-// one gate of one chunk, and a thread that owns chunks [q0, q1) computes every gate of its units and can run the
-// fused gate math right after its own GEMM panels. GP = ceil(H/32) * G * 32 columns (padding columns are zero).
+// The CPU backend's packed copy of an RNN's weights, made once per parameter version (RnnParameters.VersionStamp),
+// per layer and direction. Gate rows are reordered into the blocked GateLayout (chunks of 32 hidden units, each chunk's
+// G gate panels side by side; see Cell/GateLayout.cs), so one 32-column GEMM panel is one gate of one chunk.
+// Forward forms are packed B of the transposed weights (K = inputs, N = GP columns); the backward forms (packed on
+// the first training forward) are the weights as they are, gate rows in physical order.
 namespace RnnFast.Backends.Cpu;
 
 /// <summary>One layer and direction, packed.</summary>
 internal sealed unsafe class DirWeights
 {
-    public required int I, H, Ho, G, P, Q, GP;
+    public required int I, H, Ho, P;
+
+    /// <summary>The gate columns' layout (G gates of H units in chunks of 32, GP physical columns).</summary>
+    public required GateLayout Layout;
 
     /// <summary>Physical gate column -> PyTorch row (g*H + j), or -1 for padding. (GP)</summary>
     public required int[] PhysToRow;
@@ -49,24 +52,14 @@ internal sealed unsafe class CpuWeights
     /// <summary>[l*D + d]</summary>
     public DirWeights[] Dirs { get; }
 
-    public static int ChunkCount(int h) => (h + Sgemm.NR - 1) / Sgemm.NR;
-
-    public static int PhysicalColumns(RnnDesc desc) => ChunkCount(desc.HiddenSize) * desc.GateCount * Sgemm.NR;
-
-    /// <summary>Physical column of gate g, unit j.</summary>
-    public static int Phys(int g, int j, int G) => (j / Sgemm.NR) * G * Sgemm.NR + g * Sgemm.NR + j % Sgemm.NR;
-
     public static CpuWeights Pack(RnnParameters p, long stamp, bool bf16 = false)
     {
         var desc = p.Desc;
-        int L = desc.NumLayers, D = desc.Directions, H = desc.HiddenSize, Ho = desc.OutputHiddenSize, G = desc.GateCount;
-        int Q = ChunkCount(H), GP = PhysicalColumns(desc), P = desc.ProjSize;
+        int L = desc.NumLayers, D = desc.Directions, H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
+        var layout = GateLayout.For(desc);
+        int GP = layout.GP;
         var map = new int[GP];
-        for (int c = 0; c < GP; c++)
-        {
-            int q = c / (G * Sgemm.NR), rem = c % (G * Sgemm.NR), g = rem / Sgemm.NR, j = q * Sgemm.NR + rem % Sgemm.NR;
-            map[c] = j < H ? g * H + j : -1;
-        }
+        for (int c = 0; c < GP; c++) map[c] = layout.RowOf(c);
         var dirs = new DirWeights[L * D];
         for (int l = 0; l < L; l++)
         for (int d = 0; d < D; d++)
@@ -79,7 +72,7 @@ internal sealed unsafe class CpuWeights
             var whr = p.TryGet(l, d, RnnParamKind.WeightHr) is { } wr ? Host(wr) : null;
             var dw = new DirWeights
             {
-                I = I, H = H, Ho = Ho, G = G, P = P, Q = Q, GP = GP, PhysToRow = map,
+                I = I, H = H, Ho = Ho, P = P, Layout = layout, PhysToRow = map,
                 WihT = PackB(wih, 1, I, I, GP, null, map),
                 WhhT = PackB(whh, 1, Ho, Ho, GP, null, map),
                 WhrT = whr == null ? null : PackB(whr, 1, H, H, P, null, null),
@@ -117,11 +110,11 @@ internal sealed unsafe class CpuWeights
             for (int s = 0; s < Dirs.Length; s++)
             {
                 var dw = Dirs[s];
-                int l = s / D, d = s % D;
+                int l = s / D, d = s % D, GP = dw.Layout.GP;
                 var wih = Host(_source.Get(l, d, RnnParamKind.WeightIh));
                 var whh = Host(_source.Get(l, d, RnnParamKind.WeightHh));
-                dw.WihB = PackB(wih, dw.I, 1, dw.GP, dw.I, dw.PhysToRow, null);
-                dw.WhhB = PackB(whh, dw.Ho, 1, dw.GP, dw.Ho, dw.PhysToRow, null);
+                dw.WihB = PackB(wih, dw.I, 1, GP, dw.I, dw.PhysToRow, null);
+                dw.WhhB = PackB(whh, dw.Ho, 1, GP, dw.Ho, dw.PhysToRow, null);
                 if (dw.P > 0) dw.WhrB = PackB(Host(_source.Get(l, d, RnnParamKind.WeightHr)), dw.H, 1, dw.P, dw.H, null, null);
             }
             _backwardReady = true;

@@ -36,34 +36,35 @@ internal static unsafe class TimeLoop
     private static void Forward(DirFwd* dp)
     {
         ref DirFwd d = ref *dp;
-        int T = d.T, N = d.N, Ho = d.Ho, H = d.H;
+        int T = d.T, N = d.N;
+        long hStep = (long)N * d.Ho, cStep = (long)N * d.Layout.H, gStep = d.Layout.Row(N); // one step of h, c, gates
+        long yStep = (long)N * d.Ldy, yRows = (N - 1) * d.Ldy + d.Ho;                        // y: N rows Ldy apart
         var st = new StepFwd { D = dp };
         for (int s = 0; s < T; s++)
         {
             int t = d.Dir == 0 ? s : T - 1 - s;
             st.T = t;
-            st.Gates = d.XW + (long)t * N * d.GP;
-            st.Y = d.Y + (long)t * N * d.Ldy;
+            st.Gates = d.XW.Slice(t * gStep, gStep);
+            st.Y = d.Y.Slice(t * yStep, yRows);
             if (d.Training)
             {
+                // slot t holds h (and c) before step t forward, after it reverse
                 long prev = d.Dir == 0 ? t : t + 1, next = d.Dir == 0 ? t + 1 : t;
-                st.HPrev = d.HBuf + prev * N * Ho;
-                st.HNext = d.HBuf + next * N * Ho;
-                if (d.CBuf != null)
-                {
-                    st.CPrev = d.CBuf + prev * N * H;
-                    st.CNext = d.CBuf + next * N * H;
-                }
-                st.HRaw = d.HRaw == null ? null : d.HRaw + (long)t * N * H;
-                st.HhN = d.HhN == null ? null : d.HhN + (long)t * N * H;
+                st.HPrev = d.HBuf.Slice(prev * hStep, hStep);
+                st.HNext = d.HBuf.Slice(next * hStep, hStep);
+                st.CPrev = d.CBuf.SliceOrNull(prev * cStep, cStep);
+                st.CNext = d.CBuf.SliceOrNull(next * cStep, cStep);
+                st.HRaw = d.HRaw.SliceOrNull(t * cStep, cStep);
+                st.HhN = d.HhN.SliceOrNull(t * cStep, cStep);
             }
             else
             {
-                st.HPrev = d.HBuf + (long)(s & 1) * N * Ho;
-                st.HNext = d.HBuf + (long)((s + 1) & 1) * N * Ho;
+                // h ping-pongs between two slots, c is advanced in place
+                st.HPrev = d.HBuf.Slice((s & 1) * hStep, hStep);
+                st.HNext = d.HBuf.Slice(((s + 1) & 1) * hStep, hStep);
                 st.CPrev = st.CNext = d.CBuf;
                 st.HRaw = d.HRaw;
-                st.HhN = null;
+                st.HhN = default;
             }
             CellForward.Step(&st);
         }
@@ -73,27 +74,26 @@ internal static unsafe class TimeLoop
     private static void Backward(DirBwd* bp)
     {
         ref DirBwd b = ref *bp;
-        int T = b.T, N = b.N, Ho = b.Ho, H = b.H, GP = b.GP;
+        int T = b.T, N = b.N;
+        long hStep = (long)N * b.Ho, cStep = (long)N * b.Layout.H, gStep = b.Layout.Row(N), pStep = (long)N * b.P;
+        long yStep = (long)N * b.Ldy, yRows = (N - 1) * b.Ldy + b.Ho;
         var st = new StepBwd { D = bp };
         for (int s = 0; s < T; s++)
         {
             int t = b.Dir == 0 ? T - 1 - s : s;
             long prev = b.Dir == 0 ? t : t + 1, next = b.Dir == 0 ? t + 1 : t;
             st.T = t;
-            st.DhCur = b.Dh2 + (long)(s & 1) * N * Ho;
-            st.DhNext = b.Dh2 + (long)((s + 1) & 1) * N * Ho;
-            st.Dy = b.DY + (long)t * N * b.Ldy;
-            st.Gates = b.Gates + (long)t * N * GP;
-            st.DGt = b.DG + (long)t * N * GP;
-            st.DGht = b.DGh + (long)t * N * GP;
-            st.HPrev = b.HBuf + prev * N * Ho;
-            if (b.CBuf != null)
-            {
-                st.CPrev = b.CBuf + prev * N * H;
-                st.CNext = b.CBuf + next * N * H;
-            }
-            st.HhN = b.HhN == null ? null : b.HhN + (long)t * N * H;
-            st.DTot = b.DTot == null ? null : b.DTot + (long)t * N * b.P;
+            st.DhCur = b.Dh2.Slice((s & 1) * hStep, hStep);
+            st.DhNext = b.Dh2.Slice(((s + 1) & 1) * hStep, hStep);
+            st.Dy = b.DY.Slice(t * yStep, yRows);
+            st.Gates = b.Gates.Slice(t * gStep, gStep);
+            st.DGt = b.DG.Slice(t * gStep, gStep);
+            st.DGht = b.DGh.Slice(t * gStep, gStep);
+            st.HPrev = b.HBuf.Slice(prev * hStep, hStep);
+            st.CPrev = b.CBuf.SliceOrNull(prev * cStep, cStep);
+            st.CNext = b.CBuf.SliceOrNull(next * cStep, cStep);
+            st.HhN = b.HhN.SliceOrNull(t * cStep, cStep);
+            st.DTot = b.DTot.SliceOrNull(t * pStep, pStep);
             CellBackward.Step(&st);
         }
     }
