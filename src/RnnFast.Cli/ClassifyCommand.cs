@@ -46,7 +46,7 @@ internal static class ClassifyCommand
                 if (path != null)
                 {
                     if (!File.Exists(path)) throw new FileNotFoundException($"--data: {path} not found", path);
-                    data = MemoryTask.ReadTsv(path);
+                    data = RnnFast.Datasets.LabeledText.Read(path);
                 }
                 else
                 {

@@ -48,6 +48,30 @@ internal sealed partial class OptionNames
         ["text"] = "--data", // CharLmTrainer.Train(text, ...): the file's contents
     });
 
+    /// <summary>`rnnfast train --task forecast`: every <see cref="ForecastOptions"/> property it sets.</summary>
+    public static OptionNames Forecast { get; } = new(new Dictionary<string, string>
+    {
+        [F(nameof(ForecastOptions.Target))] = "--target",
+        [F(nameof(ForecastOptions.Features))] = "--features",
+        [F(nameof(ForecastOptions.Horizon))] = "--horizon",
+        [F(nameof(ForecastOptions.Mode))] = "--model",
+        [F(nameof(ForecastOptions.Layers))] = "--layers",
+        [F(nameof(ForecastOptions.Hidden))] = "--hidden",
+        [F(nameof(ForecastOptions.SeqLen))] = "--seq-len",
+        [F(nameof(ForecastOptions.Batch))] = "--batch",
+        [F(nameof(ForecastOptions.Steps))] = "--steps",
+        [F(nameof(ForecastOptions.LearningRate))] = "--lr",
+        [F(nameof(ForecastOptions.Clip))] = "--clip",
+        [F(nameof(ForecastOptions.ValFraction))] = "--val-fraction",
+        [F(nameof(ForecastOptions.Seed))] = "--seed",
+        [F(nameof(ForecastOptions.Backend))] = "--backend",
+        [F(nameof(ForecastOptions.Out))] = "--out",
+        ["valFraction"] = "--val-fraction",
+        ["window"] = "--seq-len",
+    });
+
+    private static string F(string property) => ForecastOptions.NameOf(property);
+
     /// <summary>`rnnfast classify`: the <see cref="TrainOptions"/> it sets, ClassifierTrainer's parameters and the generated task's.</summary>
     public static OptionNames Classify { get; } = new(new Dictionary<string, string>
     {

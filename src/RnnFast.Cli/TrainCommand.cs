@@ -1,5 +1,7 @@
 // `rnnfast train`: trains a character language model on a text file (char-rnn), with progress, validation samples,
 // atomic checkpoints, --resume and Ctrl-C (saves, then exits). The last line printed is `val_loss=<nats per char>`.
+// `--task forecast` trains a forecaster on a CSV series instead (ForecastTrainer); its last line is
+// `val_rmse=<x> naive_rmse=<y>` in the target's units.
 using System.CommandLine;
 using System.Globalization;
 using RnnFast.Training;
@@ -27,7 +29,7 @@ internal static class TrainCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "held-out last fraction of the text", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
-        var output = new Option<string>("--out") { Description = "checkpoint (.safetensors), written atomically", Required = true };
+        var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (same data)" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 100 };
@@ -38,15 +40,48 @@ internal static class TrainCommand
         };
         var maxSkips = new Option<int>("--max-skips") { Description = "with --on-nonfinite skip: stop after this many skipped steps in a row", DefaultValueFactory = _ => 10 };
 
-        var cmd = new Command("train", "Train a character language model on a text file")
+        var task = new Option<string>("--task") { Description = "lm (character language model on a text file) or forecast (a CSV series)", DefaultValueFactory = _ => "lm" };
+        var target = new Option<string?>("--target") { Description = "forecast: the CSV column to forecast" };
+        var features = new Option<string?>("--features") { Description = "forecast: input columns, comma-separated (default: the target alone)" };
+        var horizon = new Option<int>("--horizon") { Description = "forecast: steps ahead", DefaultValueFactory = _ => 1 };
+        var difference = new Option<bool>("--difference") { Description = "forecast: model changes instead of levels (trending series)" };
+
+        var cmd = new Command("train", "Train a character language model on a text file, or (--task forecast) a forecaster on a CSV series")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips,
+            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference,
         };
         cmd.SetAction(r =>
         {
+            string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
+            if (taskName is not ("lm" or "forecast"))
+                return CliErrors.Report(new ArgumentException($"--task: must be lm or forecast, got '{r.GetValue(task)}'"), r.InvocationConfiguration.Error, OptionNames.Train);
+            if (taskName == "forecast")
+            {
+                // The forecasting recipe's own defaults (../shared/tools/torch_forecast.py) where a flag was not given.
+                T Pick<T>(Option<T> option, T recipe) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : recipe;
+                try
+                {
+                    var fo = new ForecastOptions
+                    {
+                        Target = r.GetValue(target) ?? throw new ArgumentException("--target: required with --task forecast (the column to forecast)"),
+                        Features = r.GetValue(features) is { } fs ? fs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null,
+                        Horizon = r.GetValue(horizon), Difference = r.GetValue(difference),
+                        Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 32),
+                        SeqLen = Pick(seqLen, 32), Batch = Pick(batch, 32), Steps = r.GetValue(steps) ?? 300, LearningRate = Pick(lr, 0.01),
+                        Clip = Pick(clip, 0.0), ValFraction = Pick(valFraction, 0.2), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
+                        Out = r.GetValue(output),
+                    };
+                    return RunForecast(r.GetValue(data)!, fo, r.InvocationConfiguration.Output);
+                }
+                catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
+                {
+                    return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Forecast);
+                }
+            }
             try
             {
+                if (r.GetValue(output) == null) throw new ArgumentException("--out: required (the checkpoint to write)");
                 var options = new TrainOptions
                 {
                     Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
@@ -66,6 +101,27 @@ internal static class TrainCommand
             }
         });
         return cmd;
+    }
+
+    /// <summary>Trains a forecaster on the CSV in <paramref name="dataPath"/>; the last line is `val_rmse=... naive_rmse=...`.</summary>
+    public static int RunForecast(string dataPath, ForecastOptions options, TextWriter o)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
+        var columns = (options.Features ?? []).Append(options.Target).Distinct().ToArray();
+        var series = RnnFast.Datasets.CsvSeries.Read(dataPath, columns);
+        foreach (var (column, filled) in series.FilledCounts)
+            if (filled > 0) o.WriteLine($"{column}: {filled} missing value(s) filled by linear interpolation");
+        var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
+        var result = new ForecastTrainer().Train(series, Path.GetFileName(dataPath), options, progress);
+        progress.ClearBar();
+        var inv = CultureInfo.InvariantCulture;
+        var e = result.Errors;
+        o.WriteLine($"trained {result.Steps} steps on {result.BackendName}: {result.TrainLength} training steps, {e.Count} held-out forecasts {options.Horizon} step(s) ahead" +
+                    (options.Out != null ? $"; model saved to {options.Out}" : ""));
+        o.WriteLine($"val_mae={e.Mae.ToString("G6", inv)} naive_mae={e.NaiveMae.ToString("G6", inv)} ratio_rmse={e.Ratio.ToString("F3", inv)}");
+        o.WriteLine($"val_rmse={e.Rmse.ToString("G6", inv)} naive_rmse={e.NaiveRmse.ToString("G6", inv)}");
+        return CliErrors.Ok;
     }
 
     /// <summary>

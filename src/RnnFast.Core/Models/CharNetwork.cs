@@ -1,6 +1,7 @@
-// A character network's modules and its training-time forward passes on the autograd tape:
+// A sequence network's modules and its training-time forward passes on the autograd tape:
 //   language model: tokens (T,N) -> Embedding (T,N,E) -> RNN (T,N,H) -> Linear (T,N,V) -> mean cross-entropy
 //   classifier:     tokens (T,N) + lengths -> Embedding -> RNN -> last valid step (N,D*H) -> Linear (N,C) -> cross-entropy
+//   forecaster:     features (T,N,F) -> RNN (T,N,H) -> Linear (T,N,O) on every step -> mean squared error
 // Parameter names follow a PyTorch module with attributes `embedding`, `rnn` and `head`.
 using RnnFast.Autograd;
 using RnnFast.Backends;
@@ -16,19 +17,21 @@ public sealed class CharNetwork : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        Embedding = new Embedding(config.Vocab.Count, config.Embed, rng);
+        Embedding = config.HasFeatureInput ? null : new Embedding(config.Vocab.Count, config.Embed, rng);
         Rnn = new RnnLayer(config.RnnDesc, backend, rng);
         Head = new Linear(config.RnnDesc.OutputSize, config.OutputSize, rng);
         Backend = backend;
     }
 
     /// <summary>A network around existing weights (from a checkpoint or a PyTorch state_dict).</summary>
-    public CharNetwork(NetworkConfig config, Backend backend, Tensor embedding, RnnParameters rnn, Tensor headWeight, Tensor headBias)
+    public CharNetwork(NetworkConfig config, Backend backend, Tensor? embedding, RnnParameters rnn, Tensor headWeight, Tensor headBias)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        Embedding = new Embedding(embedding);
+        if (config.HasFeatureInput != (embedding == null))
+            throw new ArgumentException(config.HasFeatureInput ? "embedding: a model with feature inputs has no embedding" : "embedding: a token model needs one", nameof(embedding));
+        Embedding = embedding == null ? null : new Embedding(embedding);
         Rnn = new RnnLayer(rnn, backend);
         Head = new Linear(headWeight, headBias);
         Backend = backend;
@@ -36,7 +39,8 @@ public sealed class CharNetwork : IDisposable
 
     public NetworkConfig Config { get; }
     public Backend Backend { get; }
-    public Embedding Embedding { get; }
+    /// <summary>The token embedding; null for a model with real-valued feature inputs.</summary>
+    public Embedding? Embedding { get; }
     public RnnLayer Rnn { get; }
     public Linear Head { get; }
 
@@ -59,7 +63,7 @@ public sealed class CharNetwork : IDisposable
 
     /// <summary>Every parameter with its PyTorch-style name: embedding.weight, rnn.weight_ih_l0, ..., head.weight, head.bias.</summary>
     public IEnumerable<(string Name, Variable Parameter)> NamedParameters() =>
-        Embedding.NamedParameters("embedding.").Concat(Rnn.NamedParameters("rnn.")).Concat(Head.NamedParameters("head."));
+        (Embedding?.NamedParameters("embedding.") ?? []).Concat(Rnn.NamedParameters("rnn.")).Concat(Head.NamedParameters("head."));
 
     public IReadOnlyList<Variable> Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
 
@@ -69,7 +73,7 @@ public sealed class CharNetwork : IDisposable
     /// </summary>
     public Variable LanguageModelLoss(Tape tape, int[] tokens, int[] targets, int T, int N, bool training, Random? rng)
     {
-        var x = Embedding.Forward(tape, tokens, T, N);                    // (T,N,E)
+        var x = TokenEmbedding.Forward(tape, tokens, T, N);               // (T,N,E)
         x = MaybeDropout(tape, x, training, rng);
         var y = Rnn.Forward(tape, x).Output;                               // (T,N,H)
         y = MaybeDropout(tape, y, training, rng);
@@ -80,13 +84,33 @@ public sealed class CharNetwork : IDisposable
     /// <summary>Classifier logits (N,C) for padded tokens (T,N) with per-sequence lengths.</summary>
     public Variable ClassifierLogits(Tape tape, int[] tokens, int[] lengths, int T, int N, bool training, Random? rng)
     {
-        var x = Embedding.Forward(tape, tokens, T, N);                    // (T,N,E)
+        var x = TokenEmbedding.Forward(tape, tokens, T, N);               // (T,N,E)
         x = MaybeDropout(tape, x, training, rng);
         var y = Rnn.Forward(tape, x, lengths: lengths).Output;             // (T,N,D*H)
         var last = LastStep(tape, y, lengths);                             // (N,D*H)
         last = MaybeDropout(tape, last, training, rng);
         return Head.Forward(tape, last);                                   // (N,C)
     }
+
+    /// <summary>
+    /// Forecaster loss on a batch of windows: <paramref name="inputs"/> (T,N,F) and <paramref name="targets"/> (T,N,O),
+    /// time-major and already scaled; the mean squared error over every step, sequence and target.
+    /// </summary>
+    public Variable ForecastLoss(Tape tape, float[] inputs, float[] targets, int T, int N, bool training, Random? rng)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        int F = Config.Features, O = Config.OutputSize;
+        if (!Config.HasFeatureInput) throw new InvalidOperationException("ForecastLoss: this network reads tokens, not feature vectors");
+        if (inputs.Length != T * N * F) throw new ArgumentException($"inputs: expected (T={T}, N={N}, F={F}) = {T * N * F} floats, found {inputs.Length}", nameof(inputs));
+        if (targets.Length != T * N * O) throw new ArgumentException($"targets: expected (T={T}, N={N}, O={O}) = {T * N * O} floats, found {targets.Length}", nameof(targets));
+        var x = Variable.Constant(Tensor.FromArray(inputs, T, N, F));     // (T,N,F)
+        var y = Rnn.Forward(tape, x).Output;                               // (T,N,H)
+        y = MaybeDropout(tape, y, training, rng);
+        var prediction = Head.Forward(tape, y);                            // (T,N,O)
+        return tape.MseLoss(prediction, Tensor.FromArray(targets, T, N, O));
+    }
+
+    private Embedding TokenEmbedding => Embedding ?? throw new InvalidOperationException("this network reads feature vectors, not tokens");
 
     /// <summary>The feature a classifier reads: forward direction at each sequence's last valid step; for a
     /// bidirectional stack the reverse direction's output at step 0 (which has seen the whole sequence) is used

@@ -28,6 +28,15 @@ public sealed class CharVocab
         }
     }
 
+    private CharVocab()
+    {
+        _symbols = [];
+        _ids = [];
+    }
+
+    /// <summary>The vocabulary of a model without token inputs (a forecaster): no symbols.</summary>
+    public static CharVocab None { get; } = new();
+
     /// <summary>Number of symbols (V).</summary>
     public int Count => _symbols.Length;
 

@@ -98,9 +98,16 @@ public static class Checkpoint
         string p = weightPrefix;
         Tensor Need(string tensor) => file.Contains(p + tensor) ? file.ReadTensor(p + tensor) : throw Error($"tensor '{p + tensor}' is missing");
 
-        var embedding = Need("embedding.weight");
-        if (embedding.Rank != 2) throw Error($"tensor '{p}embedding.weight' has shape {Tensor.FormatShape(embedding.Shape)}, expected (V,E)");
-        int V = embedding.Shape[0], E = embedding.Shape[1];
+        bool forecaster = meta.TryGetValue("kind", out var kindText) && kindText == "forecaster";
+        Tensor? embedding = null;
+        int V = 0, E = 0;
+        if (!forecaster)
+        {
+            embedding = Need("embedding.weight");
+            if (embedding.Rank != 2) throw Error($"tensor '{p}embedding.weight' has shape {Tensor.FormatShape(embedding.Shape)}, expected (V,E)");
+            V = embedding.Shape[0];
+            E = embedding.Shape[1];
+        }
 
         // The RNN's prefix: ours is "rnn.", PyTorch models often call it "lstm." or "gru.".
         string? rnnPrefix = new[] { "rnn.", "lstm.", "gru.", "" }.Select(x => p + x).FirstOrDefault(x => file.Contains(x + "weight_ih_l0"))
@@ -136,6 +143,8 @@ public static class Checkpoint
         var headW = Need("head.weight");
         var headB = Need("head.bias");
         if (headW.Rank != 2) throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected (outputs, hidden)");
+
+        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p);
 
         CharVocab? v = vocab;
         if (meta.TryGetValue("vocab", out var vjson))
@@ -179,7 +188,7 @@ public static class Checkpoint
 
         var tensors = new Dictionary<string, Tensor>
         {
-            ["embedding.weight"] = embedding,
+            ["embedding.weight"] = embedding!,
             ["head.weight"] = headW,
             ["head.bias"] = headB,
         };
@@ -205,7 +214,70 @@ public static class Checkpoint
     public static CharNetwork ToNetwork(CheckpointContents c, Backends.Backend backend)
     {
         var rnn = RnnParameters.FromNamed(c.Config.RnnDesc, n => c.Tensors.GetValueOrDefault(n), "rnn.", "checkpoint");
-        return new CharNetwork(c.Config, backend, c.Tensors["embedding.weight"], rnn, c.Tensors["head.weight"], c.Tensors["head.bias"]);
+        return new CharNetwork(c.Config, backend, c.Tensors.GetValueOrDefault("embedding.weight"), rnn, c.Tensors["head.weight"], c.Tensors["head.bias"]);
+    }
+
+    /// <summary>The forecaster part of <see cref="Read"/>: feature names, targets and scaling from the metadata.</summary>
+    private static CheckpointContents ReadForecaster(SafeTensorsFile file, IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error,
+        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p)
+    {
+        string[] Strings(string key)
+        {
+            if (!meta.TryGetValue(key, out var json)) throw error($"metadata '{key}' is missing (a forecaster names its columns)", null);
+            try { return ModelJson.ParseStrings(json) ?? throw error($"metadata '{key}' is null", null); }
+            catch (System.Text.Json.JsonException e) { throw error($"metadata '{key}' is not a JSON list of strings ({e.Message})", e); }
+        }
+        float[]? Floats(string key)
+        {
+            if (!meta.TryGetValue(key, out var json)) return null;
+            try { return ModelJson.ParseFloats(json) ?? throw error($"metadata '{key}' is null", null); }
+            catch (System.Text.Json.JsonException e) { throw error($"metadata '{key}' is not a JSON list of numbers ({e.Message})", e); }
+        }
+        var features = Strings("features");
+        var targets = Strings("targets");
+        CheckStated(meta, "input_size", inputs, "input columns", error);
+        CheckStated(meta, "num_layers", layers, "layers", error);
+        CheckStated(meta, "hidden_size", hidden, "hidden units", error);
+        SeriesScaling? scaling = null;
+        if (Floats("scaling.input_mean") is { } im)
+        {
+            int horizon = 1;
+            if (meta.TryGetValue("scaling.horizon", out var hz) && !int.TryParse(hz, NumberStyles.Integer, CultureInfo.InvariantCulture, out horizon))
+                throw error($"metadata 'scaling.horizon' = '{hz}' is not an integer", null);
+            scaling = new SeriesScaling
+            {
+                InputMean = im,
+                InputStd = Floats("scaling.input_std") ?? throw error("metadata 'scaling.input_std' is missing", null),
+                TargetMean = Floats("scaling.target_mean") ?? throw error("metadata 'scaling.target_mean' is missing", null),
+                TargetStd = Floats("scaling.target_std") ?? throw error("metadata 'scaling.target_std' is missing", null),
+                Differenced = meta.TryGetValue("scaling.differenced", out var d) && d == "true",
+                Horizon = horizon,
+            };
+        }
+        float dropout = 0;
+        if (meta.TryGetValue("dropout", out var ds) && !float.TryParse(ds, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout))
+            throw error($"metadata 'dropout' = '{ds}' is not a number", null);
+        var config = new NetworkConfig
+        {
+            Kind = NetworkKind.Forecaster, Mode = mode, Layers = layers, Hidden = hidden, Embed = 0, Features = inputs,
+            FeatureNames = features, TargetNames = targets, Scaling = scaling, Dropout = dropout, Vocab = CharVocab.None,
+        };
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw error($"describes no valid model: {e.Message}", e); }
+        var tensors = new Dictionary<string, Tensor> { ["head.weight"] = headW, ["head.bias"] = headB };
+        var rnn = file.LoadRnnParameters(config.RnnDesc, rnnPrefix);
+        for (int i = 0; i < rnn.Ids.Count; i++) tensors["rnn." + rnn.Ids[i].TorchName] = rnn.Tensors[i];
+        if (!headW.HasShape(config.OutputSize, config.RnnDesc.OutputSize))
+            throw error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected {Tensor.FormatShape([config.OutputSize, config.RnnDesc.OutputSize])}", null);
+        if (!headB.HasShape(config.OutputSize))
+            throw error($"tensor '{p}head.bias' has shape {Tensor.FormatShape(headB.Shape)}, expected ({config.OutputSize},)", null);
+        foreach (var info in file.Tensors)
+            if (info.Name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                tensors[info.Name] = file.ReadTensor(info.Name);
+        foreach (var (tn, t) in tensors)
+            if (FirstNonFinite(t.Span) is int at)
+                throw error($"tensor '{tn}' holds a non-finite value ({t.Span[at]} at element {at}); a model with NaN or infinite weights cannot be used", null);
+        return new CheckpointContents(config, tensors, ReadTraining(meta, error), meta);
     }
 
     /// <summary>Copies saved optimizer state into <paramref name="optimizer"/>; every state tensor must be present.</summary>

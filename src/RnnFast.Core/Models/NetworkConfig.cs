@@ -1,4 +1,6 @@
-// The hyperparameters of a character network (language model or classifier), stored in a checkpoint's metadata.
+// The hyperparameters of a sequence network, stored in a checkpoint's metadata: a character language model or
+// classifier (token ids in, through an embedding), or a forecaster (real-valued feature vectors in, z-scored with
+// the statistics stored here, a regression head on every step).
 using System.Globalization;
 using System.Text.Json;
 
@@ -12,6 +14,29 @@ public enum NetworkKind
 
     /// <summary>Embedding -> RNN -> last valid step -> Linear(C): one label per sequence.</summary>
     Classifier,
+
+    /// <summary>Feature vectors (F) -> RNN -> Linear(O) on every step: real-valued targets (e.g. the next value of a series).</summary>
+    Forecaster,
+}
+
+/// <summary>
+/// How a forecaster's real-valued inputs and targets are scaled: z-scores with the training part's statistics, and
+/// optionally differenced (the model sees and predicts changes; a forecast adds the change to the last level).
+/// </summary>
+public sealed record SeriesScaling
+{
+    /// <summary>(F): the mean of each input column over the training part (after differencing, if any).</summary>
+    public required float[] InputMean { get; init; }
+    /// <summary>(F): the sample standard deviation of each input column over the training part.</summary>
+    public required float[] InputStd { get; init; }
+    /// <summary>(O): the mean of each target over the training part.</summary>
+    public required float[] TargetMean { get; init; }
+    /// <summary>(O): the standard deviation of each target over the training part.</summary>
+    public required float[] TargetStd { get; init; }
+    /// <summary>True when inputs and targets are changes from the previous step.</summary>
+    public bool Differenced { get; init; }
+    /// <summary>Steps ahead a forecast looks (1 = the next step).</summary>
+    public int Horizon { get; init; } = 1;
 }
 
 /// <summary>Shape and hyperparameters of a <see cref="CharNetwork"/>.</summary>
@@ -21,7 +46,16 @@ public sealed record NetworkConfig
     public required RnnMode Mode { get; init; }
     public required int Layers { get; init; }
     public required int Hidden { get; init; }
+    /// <summary>Embedding width (token inputs); 0 for a model with real-valued feature inputs.</summary>
     public required int Embed { get; init; }
+    /// <summary>Width F of real-valued input vectors; 0 for a model with token inputs (then <see cref="Embed"/> applies).</summary>
+    public int Features { get; init; }
+    /// <summary>Names of the F input columns (forecaster).</summary>
+    public IReadOnlyList<string> FeatureNames { get; init; } = [];
+    /// <summary>Names of the O predicted columns (forecaster).</summary>
+    public IReadOnlyList<string> TargetNames { get; init; } = [];
+    /// <summary>Input and target scaling of a forecaster (null: none).</summary>
+    public SeriesScaling? Scaling { get; init; }
     public bool Bidirectional { get; init; }
     /// <summary>Dropout applied to the embedding output and the RNN output during training (0 = none).</summary>
     public float Dropout { get; init; }
@@ -29,10 +63,21 @@ public sealed record NetworkConfig
     /// <summary>Class names (classifier only), index = class id.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
-    /// <summary>Number of outputs of the head: V for a language model, C for a classifier.</summary>
-    public int OutputSize => Kind == NetworkKind.LanguageModel ? Vocab.Count : Labels.Count;
+    /// <summary>Number of outputs of the head: V for a language model, C for a classifier, O for a forecaster.</summary>
+    public int OutputSize => Kind switch
+    {
+        NetworkKind.LanguageModel => Vocab.Count,
+        NetworkKind.Forecaster => TargetNames.Count,
+        _ => Labels.Count,
+    };
 
-    public RnnDesc RnnDesc => new(Mode, Embed, Hidden, Layers, Bidirectional);
+    /// <summary>True when the inputs are real-valued vectors (no embedding).</summary>
+    public bool HasFeatureInput => Features > 0;
+
+    /// <summary>The RNN's input width: <see cref="Features"/> for real-valued inputs, else <see cref="Embed"/>.</summary>
+    public int InputSize => HasFeatureInput ? Features : Embed;
+
+    public RnnDesc RnnDesc => new(Mode, InputSize, Hidden, Layers, Bidirectional);
 
     /// <summary>Checks every field; the message starts with the property, e.g. <c>NetworkConfig.Layers: must be positive, got 0</c>.</summary>
     public void Validate()
@@ -41,7 +86,27 @@ public sealed record NetworkConfig
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
         if (Layers <= 0) Fail(nameof(Layers), $"must be positive, got {Layers}");
         if (Hidden <= 0) Fail(nameof(Hidden), $"must be positive, got {Hidden}");
-        if (Embed <= 0) Fail(nameof(Embed), $"must be positive, got {Embed}");
+        if (Features < 0) Fail(nameof(Features), $"must be >= 0, got {Features}");
+        if (!HasFeatureInput && Embed <= 0) Fail(nameof(Embed), $"must be positive, got {Embed}");
+        if (Kind == NetworkKind.Forecaster)
+        {
+            if (!HasFeatureInput) Fail(nameof(Features), "a forecaster reads real-valued vectors: must be positive");
+            if (Bidirectional) Fail(nameof(Bidirectional), "a forecaster predicts forward only");
+            if (TargetNames == null || TargetNames.Count == 0) Fail(nameof(TargetNames), "a forecaster needs at least one target");
+            if (FeatureNames == null || FeatureNames.Count != Features) Fail(nameof(FeatureNames), $"expected {Features} names, got {FeatureNames?.Count ?? 0}");
+            if (Scaling is { } sc)
+            {
+                if (sc.InputMean.Length != Features || sc.InputStd.Length != Features)
+                    Fail(nameof(Scaling), $"input statistics have {sc.InputMean.Length}/{sc.InputStd.Length} entries, expected {Features}");
+                if (sc.TargetMean.Length != TargetNames.Count || sc.TargetStd.Length != TargetNames.Count)
+                    Fail(nameof(Scaling), $"target statistics have {sc.TargetMean.Length}/{sc.TargetStd.Length} entries, expected {TargetNames.Count}");
+                if (sc.InputStd.Concat(sc.TargetStd).Any(v => !(v > 0) || !float.IsFinite(v)))
+                    Fail(nameof(Scaling), "every standard deviation must be positive and finite");
+                if (sc.InputMean.Concat(sc.TargetMean).Any(v => !float.IsFinite(v))) Fail(nameof(Scaling), "every mean must be finite");
+                if (sc.Horizon < 1) Fail(nameof(Scaling), $"Horizon must be at least 1, got {sc.Horizon}");
+            }
+        }
+        else if (HasFeatureInput) Fail(nameof(Features), $"only a forecaster reads real-valued vectors; a {Kind} reads tokens");
         if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) Fail(nameof(Dropout), $"must be in [0, 1), got {Dropout}");
         if (Vocab == null) Fail(nameof(Vocab), "is null");
         if (Kind == NetworkKind.LanguageModel && Bidirectional) Fail(nameof(Bidirectional), "a language model predicts forward only");
@@ -54,9 +119,31 @@ public sealed record NetworkConfig
     private static void Fail(string property, string problem) => throw new ArgumentException($"{nameof(NetworkConfig)}.{property}: {problem}");
 
     /// <summary>The metadata entries that describe this config.</summary>
-    public Dictionary<string, string> ToMetadata() => new()
+    public Dictionary<string, string> ToMetadata()
     {
-        ["kind"] = Kind == NetworkKind.LanguageModel ? "char_lm" : "char_classifier",
+        var meta = CommonMetadata();
+        if (Kind != NetworkKind.Forecaster) return meta;
+        var inv = CultureInfo.InvariantCulture;
+        meta["input_size"] = Features.ToString(inv);
+        meta["features"] = ModelJson.Strings(FeatureNames);
+        meta["targets"] = ModelJson.Strings(TargetNames);
+        meta.Remove("embed_size");
+        if (Scaling is { } sc)
+        {
+            meta["scaling.input_mean"] = ModelJson.Floats(sc.InputMean);
+            meta["scaling.input_std"] = ModelJson.Floats(sc.InputStd);
+            meta["scaling.target_mean"] = ModelJson.Floats(sc.TargetMean);
+            meta["scaling.target_std"] = ModelJson.Floats(sc.TargetStd);
+            meta["scaling.differenced"] = sc.Differenced ? "true" : "false";
+            meta["scaling.horizon"] = sc.Horizon.ToString(inv);
+        }
+        return meta;
+    }
+
+    /// <summary>The metadata every kind writes.</summary>
+    private Dictionary<string, string> CommonMetadata() => new()
+    {
+        ["kind"] = Kind switch { NetworkKind.LanguageModel => "char_lm", NetworkKind.Forecaster => "forecaster", _ => "char_classifier" },
         ["mode"] = RnnDesc.TorchModeName(Mode),
         ["num_layers"] = Layers.ToString(CultureInfo.InvariantCulture),
         ["hidden_size"] = Hidden.ToString(CultureInfo.InvariantCulture),

@@ -15,19 +15,19 @@ public sealed record ClassPrediction(int ClassId, string Label, float Probabilit
 /// <summary>A character model ready for inference on one backend.</summary>
 public sealed class RnnModel : IDisposable
 {
-    private readonly float[] _embedding;   // (V,E)
+    private readonly float[]? _embedding;  // (V,E); null for a model with feature inputs
     private readonly float[] _headW;       // (O, D*H)
     private readonly float[] _headB;       // (O)
     private readonly RnnParameters _rnn;
     private readonly IRnnPlan _plan;
     private readonly List<RnnStepper> _multi = []; // pooled multi-stream steppers
 
-    private RnnModel(NetworkConfig config, Backend backend, Tensor embedding, RnnParameters rnn, Tensor headW, Tensor headB)
+    private RnnModel(NetworkConfig config, Backend backend, Tensor? embedding, RnnParameters rnn, Tensor headW, Tensor headB)
     {
         Config = config;
         Backend = backend;
         // Private copies: the model stays the same even if the caller changes the tensors it came from.
-        _embedding = embedding.ToArray();
+        _embedding = embedding?.ToArray();
         _headW = headW.ToArray();
         _headB = headB.ToArray();
         _rnn = RnnParameters.FromTensors(config.RnnDesc, rnn.Tensors.Select(t => t.ToHost()).ToArray());
@@ -42,14 +42,14 @@ public sealed class RnnModel : IDisposable
         var contents = Checkpoint.Read(path, vocab);
         var b = BackendRegistry.Get(backend);
         var rnn = RnnParameters.FromNamed(contents.Config.RnnDesc, n => contents.Tensors.GetValueOrDefault(n), "rnn.", Path.GetFileName(path));
-        return new RnnModel(contents.Config, b, contents.Tensors["embedding.weight"], rnn, contents.Tensors["head.weight"], contents.Tensors["head.bias"]);
+        return new RnnModel(contents.Config, b, contents.Tensors.GetValueOrDefault("embedding.weight"), rnn, contents.Tensors["head.weight"], contents.Tensors["head.bias"]);
     }
 
     /// <summary>A snapshot of a network being trained (its weights are copied).</summary>
     public static RnnModel FromNetwork(CharNetwork network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        return new RnnModel(network.Config, network.Backend, network.Embedding.Weight.Value, network.Rnn.Plan.Parameters,
+        return new RnnModel(network.Config, network.Backend, network.Embedding?.Weight.Value, network.Rnn.Plan.Parameters,
             network.Head.Weight.Value, network.Head.Bias?.Value ?? Tensor.Zeros(network.Config.OutputSize));
     }
 
@@ -59,11 +59,11 @@ public sealed class RnnModel : IDisposable
     public NetworkKind Kind => Config.Kind;
     public CharVocab Vocab => Config.Vocab;
     public IReadOnlyList<string> Labels => Config.Labels;
-    /// <summary>Width of what <see cref="Step"/> returns: V for a language model, C for a classifier.</summary>
+    /// <summary>Width of what <see cref="Step(RnnState, int)"/> returns: V for a language model, C for a classifier.</summary>
     public int OutputSize => Config.OutputSize;
 
     /// <summary>
-    /// A fresh (zero) state for streaming with <see cref="Step"/>, kept where the model's backend keeps it (device
+    /// A fresh (zero) state for streaming with <see cref="Step(RnnState, int)"/>, kept where the model's backend keeps it (device
     /// memory on a GPU backend). Unidirectional models only. Dispose it to free that memory at once.
     /// </summary>
     public RnnState NewState()
@@ -82,7 +82,7 @@ public sealed class RnnModel : IDisposable
     {
         CheckState(state, nameof(state));
         CheckToken(token, nameof(token));
-        state.Stepper.Step(state.Stream, _embedding.AsSpan(token * Config.Embed, Config.Embed), state.Y);
+        state.Stepper.Step(state.Stream, Embedding.AsSpan(token * Config.Embed, Config.Embed), state.Y);
         Head(state.Y, state.Output);
         state.Steps++;
         return state.Output;
@@ -92,7 +92,7 @@ public sealed class RnnModel : IDisposable
     /// Advances many streams (for example a server's sessions) by one token each, together: their states are gathered
     /// into one batch, stepped as one GEMM per layer on <see cref="Backend"/>, and scattered back. Each stream keeps its
     /// own state and position. <paramref name="outputs"/> receives (N, <see cref="OutputSize"/>): stream n's logits in
-    /// row n. Thread-safe like <see cref="Step"/> (each state used by one call at a time).
+    /// row n. Thread-safe like <see cref="Step(RnnState, int)"/> (each state used by one call at a time).
     /// </summary>
     public void StepMany(IReadOnlyList<RnnState> states, ReadOnlySpan<int> tokens, Span<float> outputs)
     {
@@ -116,7 +116,7 @@ public sealed class RnnModel : IDisposable
             var y = scratch.AsSpan(N * E, N * Ho);                         // (N,H_out)
             for (int n = 0; n < N; n++)
             {
-                _embedding.AsSpan(tokens[n] * E, E).CopyTo(x.Slice(n * E, E));
+                Embedding.AsSpan(tokens[n] * E, E).CopyTo(x.Slice(n * E, E));
                 states[n].GatherInto(batch.State, n);
             }
             stepper.Step(batch.State, x, y);
@@ -162,7 +162,7 @@ public sealed class RnnModel : IDisposable
             if (_batches.TryGetValue(n, out var stack) && stack.Count > 0) batch = stack.Pop();
         }
         stepper ??= _plan.CreateStepper(Math.Max(n, 64));
-        batch ??= new MultiBatch(stepper.CreateState(n), new float[n * (Config.Embed + Config.RnnDesc.OutputHiddenSize)]);
+        batch ??= new MultiBatch(stepper.CreateState(n), new float[n * (Config.InputSize + Config.RnnDesc.OutputHiddenSize)]);
         return (stepper, batch);
     }
 
@@ -175,6 +175,114 @@ public sealed class RnnModel : IDisposable
             stack.Push(batch);
         }
     }
+
+    /// <summary>
+    /// A feature model's step: <paramref name="x"/> (F) in the columns' own units (scaled here with the stored
+    /// statistics), <paramref name="y"/> (O) receives the prediction in the targets' units (for a differenced forecaster:
+    /// the predicted change; SeriesForecast adds it to the last level). No allocation on the cpu backend.
+    /// </summary>
+    public void Step(RnnState state, ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckState(state, nameof(state));
+        if (!Config.HasFeatureInput) throw new InvalidOperationException("this model reads tokens: use Step(state, token)");
+        int F = Config.Features, O = OutputSize;
+        if (x.Length != F) throw new ArgumentException($"x: expected {F} values ({string.Join(", ", Config.FeatureNames)}), found {x.Length}", nameof(x));
+        if (y.Length != O) throw new ArgumentException($"y: expected {O} values ({string.Join(", ", Config.TargetNames)}), found {y.Length}", nameof(y));
+        ScaleInput(x, state.X);
+        state.Stepper.Step(state.Stream, state.X, state.Y);
+        Head(state.Y, state.Output);
+        UnscaleOutput(state.Output, y);
+        state.Steps++;
+    }
+
+    /// <summary>
+    /// Many feature streams advanced together (see <see cref="StepMany(IReadOnlyList{RnnState}, ReadOnlySpan{int}, Span{float})"/>):
+    /// <paramref name="x"/> (N,F) in the columns' units, <paramref name="y"/> (N,O) in the targets' units.
+    /// </summary>
+    public void StepMany(IReadOnlyList<RnnState> states, ReadOnlySpan<float> x, Span<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        if (!Config.HasFeatureInput) throw new InvalidOperationException("this model reads tokens: use StepMany(states, tokens, outputs)");
+        int N = states.Count, F = Config.Features, O = OutputSize, Ho = Config.RnnDesc.OutputHiddenSize;
+        if (N == 0) throw new ArgumentException("states: empty", nameof(states));
+        if (x.Length != N * F) throw new ArgumentException($"x: expected (N={N}, F={F}) = {N * F} values, found {x.Length}", nameof(x));
+        if (y.Length != N * O) throw new ArgumentException($"y: expected (N={N}, O={O}) = {N * O} values, found {y.Length}", nameof(y));
+        for (int n = 0; n < N; n++)
+        {
+            CheckState(states[n], $"states[{n}]");
+            for (int m = 0; m < n; m++)
+                if (ReferenceEquals(states[m], states[n])) throw new ArgumentException($"states: entries {m} and {n} are the same state", nameof(states));
+        }
+        var (stepper, batch) = RentMulti(N);
+        try
+        {
+            var xs = batch.Scratch.AsSpan(0, N * F);                       // (N,F) scaled
+            var hs = batch.Scratch.AsSpan(N * F, N * Ho);                  // (N,H_out)
+            for (int n = 0; n < N; n++)
+            {
+                ScaleInput(x.Slice(n * F, F), xs.Slice(n * F, F));
+                states[n].GatherInto(batch.State, n);
+            }
+            stepper.Step(batch.State, xs, hs);
+            for (int n = 0; n < N; n++)
+            {
+                var s = states[n];
+                s.ScatterFrom(batch.State, n);
+                hs.Slice(n * Ho, Ho).CopyTo(s.Y);
+                Head(s.Y, s.Output);
+                UnscaleOutput(s.Output, y.Slice(n * O, O));
+                s.Steps++;
+            }
+        }
+        finally
+        {
+            ReturnMulti(stepper, batch);
+        }
+    }
+
+    /// <summary>
+    /// Batch inference of a feature model: <paramref name="x"/> (T,N,F) time-major in the columns' units, optional
+    /// per-sequence lengths; returns (T,N,O) predictions in the targets' units (zero rows past a sequence's end).
+    /// </summary>
+    public Tensor Forward(Tensor x, int[]? lengths = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!Config.HasFeatureInput) throw new InvalidOperationException("this model reads tokens: use Forward(sequences)");
+        int F = Config.Features, O = OutputSize;
+        if (x.Rank != 3 || x.Shape[2] != F) throw new ArgumentException($"x: expected (T,N,{F}), found {Tensor.FormatShape(x.Shape)}", nameof(x));
+        int T = x.Shape[0], N = x.Shape[1];
+        var src = x.ToArray();
+        var scaled = new float[src.Length];
+        for (int row = 0; row < T * N; row++) ScaleInput(src.AsSpan(row * F, F), scaled.AsSpan(row * F, F));
+        using var r = _plan.Forward(RnnRunner.Prepare(Config.RnnDesc, Tensor.FromArray(scaled, T, N, F), lengths: lengths), training: false);
+        var h = r.Output.IsHost ? r.Output.HostArray : r.Output.ToArray(); // (T,N,H_out)
+        int Hf = Config.RnnDesc.OutputSize;
+        var result = new float[T * N * O];
+        var head = new float[O];
+        for (int t = 0; t < T; t++)
+        for (int n = 0; n < N; n++)
+        {
+            if (lengths != null && t >= lengths[n]) continue;
+            int row = t * N + n;
+            Head(h.AsSpan(row * Hf, Hf), head);
+            UnscaleOutput(head, result.AsSpan(row * O, O));
+        }
+        return Tensor.FromArray(result, T, N, O);
+    }
+
+    private void ScaleInput(ReadOnlySpan<float> x, Span<float> z)
+    {
+        if (Config.Scaling is not { } sc) { x.CopyTo(z); return; }
+        for (int f = 0; f < x.Length; f++) z[f] = (x[f] - sc.InputMean[f]) / sc.InputStd[f];
+    }
+
+    private void UnscaleOutput(ReadOnlySpan<float> o, Span<float> y)
+    {
+        if (Config.Scaling is not { } sc) { o.CopyTo(y); return; }
+        for (int k = 0; k < o.Length; k++) y[k] = o[k] * sc.TargetStd[k] + sc.TargetMean[k];
+    }
+
+    private float[] Embedding => _embedding ?? throw new InvalidOperationException("this model reads feature vectors: use Step(state, x, y)");
 
     private void CheckState(RnnState state, string name)
     {
@@ -196,6 +304,7 @@ public sealed class RnnModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sequences);
         if (sequences.Count == 0) throw new ArgumentException("sequences: empty batch", nameof(sequences));
+        var embedding = Embedding;
         int N = sequences.Count, T = 0, E = Config.Embed, V = Vocab.Count;
         for (int n = 0; n < N; n++)
         {
@@ -211,7 +320,7 @@ public sealed class RnnModel : IDisposable
         {
             lengths[n] = sequences[n].Length;
             for (int t = 0; t < lengths[n]; t++)
-                _embedding.AsSpan(sequences[n][t] * E, E).CopyTo(x.AsSpan((t * N + n) * E, E));
+                embedding.AsSpan(sequences[n][t] * E, E).CopyTo(x.AsSpan((t * N + n) * E, E));
         }
         var r = _plan.Forward(RnnRunner.Prepare(Config.RnnDesc, Tensor.FromArray(x, T, N, E), lengths: lengths), training: false);
         var y = r.Output.IsHost ? r.Output.HostArray : r.Output.ToArray();  // (T,N,D*H)

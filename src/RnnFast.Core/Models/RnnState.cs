@@ -14,6 +14,7 @@ public sealed class RnnState : IDisposable
         Y = new float[stepper.Desc.OutputHiddenSize];
         Output = new float[outputSize];
         Scratch = new float[stepper.StateSize];
+        X = new float[stepper.Desc.InputSize];
     }
 
     internal RnnModel Owner { get; }
@@ -21,6 +22,7 @@ public sealed class RnnState : IDisposable
     internal RnnStepState Stream { get; }
     internal float[] Y { get; }          // (H_out): the top layer's output of the last step
     internal float[] Output { get; }     // (O): the head's output of the last step
+    internal float[] X { get; }          // (I): the step's input after scaling (feature models)
     private float[] Scratch { get; }
 
     /// <summary>How many tokens this state has consumed since it was created or reset.</summary>

@@ -1,0 +1,63 @@
+// What a forecaster is trained with: the series' columns, horizon and differencing, the network and the recipe
+// (defaults are ../shared/tools/torch_forecast.py's: windows of 32, LSTM 32, Adam 1e-2, 300 steps of 32 windows).
+namespace RnnFast.Training;
+
+/// <summary>Options of <see cref="ForecastTrainer"/>; <see cref="Validate"/> names the property in every message.</summary>
+public sealed record ForecastOptions
+{
+    /// <summary>The column to forecast.</summary>
+    public required string Target { get; init; }
+    /// <summary>Input columns (null: the target alone); may include the target.</summary>
+    public IReadOnlyList<string>? Features { get; init; }
+    /// <summary>A time/date column carried along for printing (never an input).</summary>
+    public string? TimeColumn { get; init; }
+    /// <summary>Steps ahead each forecast looks.</summary>
+    public int Horizon { get; init; } = 1;
+    /// <summary>Model changes instead of levels (trending series): inputs and target are differenced.</summary>
+    public bool Difference { get; init; }
+    public RnnMode Mode { get; init; } = RnnMode.Lstm;
+    public int Layers { get; init; } = 1;
+    public int Hidden { get; init; } = 32;
+    /// <summary>Window length in steps (truncated BPTT).</summary>
+    public int SeqLen { get; init; } = 32;
+    /// <summary>Windows per step.</summary>
+    public int Batch { get; init; } = 32;
+    public int Steps { get; init; } = 300;
+    public double LearningRate { get; init; } = 0.01;
+    /// <summary>Global gradient-norm clip (0 = off, as in the PyTorch recipe).</summary>
+    public double Clip { get; init; }
+    /// <summary>The held-out fraction at the end of the series.</summary>
+    public double ValFraction { get; init; } = 0.2;
+    public int Seed { get; init; } = 1;
+    /// <summary>A backend name; null: RNNFAST_BACKEND, else auto.</summary>
+    public string? Backend { get; init; }
+    /// <summary>Where to save the model (written to a temporary file and renamed); null: not saved.</summary>
+    public string? Out { get; init; }
+
+    /// <summary>"ForecastOptions.X" for messages.</summary>
+    public static string NameOf(string property) => nameof(ForecastOptions) + "." + property;
+
+    /// <summary>Checks every option; the message starts with the property, e.g. <c>ForecastOptions.Horizon: must be at least 1, got 0</c>.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Target)) Fail(nameof(Target), "names no column");
+        if (Features is { Count: 0 }) Fail(nameof(Features), "is empty (leave it null for the target alone)");
+        if (Horizon < 1) Fail(nameof(Horizon), $"must be at least 1, got {Horizon}");
+        if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
+        if (Layers < 1) Fail(nameof(Layers), $"must be positive, got {Layers}");
+        if (Hidden < 1) Fail(nameof(Hidden), $"must be positive, got {Hidden}");
+        if (SeqLen < 1) Fail(nameof(SeqLen), $"must be positive, got {SeqLen}");
+        if (Batch < 1) Fail(nameof(Batch), $"must be positive, got {Batch}");
+        if (Steps < 1) Fail(nameof(Steps), $"must be positive, got {Steps}");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) Fail(nameof(LearningRate), $"must be a positive number, got {LearningRate}");
+        if (!(Clip >= 0) || !double.IsFinite(Clip)) Fail(nameof(Clip), $"must be >= 0, got {Clip}");
+        if (!(ValFraction > 0 && ValFraction < 1)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void Fail(string property, string problem) => throw new ArgumentException($"{NameOf(property)}: {problem}");
+}
+
+/// <summary>The end of a forecaster's training: held-out errors against persistence, the loss curve, data notes.</summary>
+public sealed record ForecastResult(int Steps, Models.ForecastErrors Errors, IReadOnlyList<float> TrainLoss, IReadOnlyDictionary<string, int> FilledMissing,
+    int TrainLength, int ValLength, string BackendName);
