@@ -31,7 +31,11 @@ public sealed record TrainingState
 }
 
 /// <summary>What <see cref="Checkpoint.Read"/> returns.</summary>
-public sealed record CheckpointContents(NetworkConfig Config, Dictionary<string, Tensor> Tensors, TrainingState? Training, IReadOnlyDictionary<string, string> Metadata);
+public sealed record CheckpointContents(NetworkConfig Config, Dictionary<string, Tensor> Tensors, TrainingState? Training, IReadOnlyDictionary<string, string> Metadata)
+{
+    /// <summary>Tensors of the file the model does not read (besides optimizer state), by name: reported, not loaded.</summary>
+    public IReadOnlyList<string> UnusedTensors { get; init; } = [];
+}
 
 /// <summary>Saves and reads a character model with its optimizer state and training state in one safetensors file, atomically.</summary>
 public static class Checkpoint
@@ -194,6 +198,7 @@ public static class Checkpoint
         };
         var rnn = file.LoadRnnParameters(config.RnnDesc, rnnPrefix);
         for (int i = 0; i < rnn.Ids.Count; i++) tensors["rnn." + rnn.Ids[i].TorchName] = rnn.Tensors[i];
+        var unused = Unused(file, p, [p + "embedding.weight", p + "head.weight", p + "head.bias", .. rnn.Ids.Select(id => rnnPrefix + id.TorchName)]);
         if (!headW.HasShape(config.OutputSize, config.RnnDesc.OutputSize))
             throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected {Tensor.FormatShape([config.OutputSize, config.RnnDesc.OutputSize])}");
         if (!headB.HasShape(config.OutputSize))
@@ -207,7 +212,20 @@ public static class Checkpoint
             if (FirstNonFinite(t.Span) is int at)
                 throw Error($"tensor '{tn}' holds a non-finite value ({t.Span[at]} at element {at}); a model with NaN or infinite weights cannot be used");
 
-        return new CheckpointContents(config, tensors, ReadTraining(meta, Error), meta);
+        return new CheckpointContents(config, tensors, ReadTraining(meta, Error), meta) { UnusedTensors = unused };
+    }
+
+    /// <summary>
+    /// The file's tensors the model does not read, by name (PyTorch's load_state_dict reports them as unexpected keys):
+    /// a caller can tell the user that part of the file was left out. Optimizer state (optim.*) and tensors outside
+    /// <paramref name="prefix"/> are not the model's and are not listed. Missing tensors are errors (see Read).
+    /// </summary>
+    private static string[] Unused(SafeTensorsFile file, string prefix, IReadOnlyCollection<string> used)
+    {
+        var known = new HashSet<string>(used, StringComparer.Ordinal);
+        return file.Tensors.Select(t => t.Name)
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !known.Contains(n))
+            .Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>A network built from checkpoint contents on <paramref name="backend"/>.</summary>
@@ -267,6 +285,7 @@ public static class Checkpoint
         var tensors = new Dictionary<string, Tensor> { ["head.weight"] = headW, ["head.bias"] = headB };
         var rnn = file.LoadRnnParameters(config.RnnDesc, rnnPrefix);
         for (int i = 0; i < rnn.Ids.Count; i++) tensors["rnn." + rnn.Ids[i].TorchName] = rnn.Tensors[i];
+        var unused = Unused(file, p, [p + "head.weight", p + "head.bias", .. rnn.Ids.Select(id => rnnPrefix + id.TorchName)]);
         if (!headW.HasShape(config.OutputSize, config.RnnDesc.OutputSize))
             throw error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected {Tensor.FormatShape([config.OutputSize, config.RnnDesc.OutputSize])}", null);
         if (!headB.HasShape(config.OutputSize))
@@ -277,7 +296,7 @@ public static class Checkpoint
         foreach (var (tn, t) in tensors)
             if (FirstNonFinite(t.Span) is int at)
                 throw error($"tensor '{tn}' holds a non-finite value ({t.Span[at]} at element {at}); a model with NaN or infinite weights cannot be used", null);
-        return new CheckpointContents(config, tensors, ReadTraining(meta, error), meta);
+        return new CheckpointContents(config, tensors, ReadTraining(meta, error), meta) { UnusedTensors = unused };
     }
 
     /// <summary>Copies saved optimizer state into <paramref name="optimizer"/>; every state tensor must be present.</summary>

@@ -42,7 +42,10 @@ public sealed class RnnModel : IDisposable
         var contents = Checkpoint.Read(path, vocab);
         var b = BackendRegistry.Get(backend);
         var rnn = RnnParameters.FromNamed(contents.Config.RnnDesc, n => contents.Tensors.GetValueOrDefault(n), "rnn.", Path.GetFileName(path));
-        return new RnnModel(contents.Config, b, contents.Tensors.GetValueOrDefault("embedding.weight"), rnn, contents.Tensors["head.weight"], contents.Tensors["head.bias"]);
+        return new RnnModel(contents.Config, b, contents.Tensors.GetValueOrDefault("embedding.weight"), rnn, contents.Tensors["head.weight"], contents.Tensors["head.bias"])
+        {
+            UnusedTensors = contents.UnusedTensors,
+        };
     }
 
     /// <summary>A snapshot of a network being trained (its weights are copied).</summary>
@@ -52,6 +55,9 @@ public sealed class RnnModel : IDisposable
         return new RnnModel(network.Config, network.Backend, network.Embedding?.Weight.Value, network.Rnn.Plan.Parameters,
             network.Head.Weight.Value, network.Head.Bias?.Value ?? Tensor.Zeros(network.Config.OutputSize));
     }
+
+    /// <summary>Tensors of the loaded file this model does not read (e.g. a PyTorch state_dict's extra modules), by name.</summary>
+    public IReadOnlyList<string> UnusedTensors { get; private init; } = [];
 
     /// <summary>The backend batch inference runs on.</summary>
     public Backend Backend { get; }
