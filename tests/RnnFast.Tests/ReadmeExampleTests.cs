@@ -1,7 +1,10 @@
 // The README's C# examples, run as written (only the model path differs), plus a check that every code line of the
 // README's csharp blocks appears in this file, so the documented API cannot drift from the real one.
 using System.Text.RegularExpressions;
+using RnnFast.Autograd;
 using RnnFast.Backends;
+using RnnFast.Nn;
+using RnnFast.Optim;
 using RnnFast.Data;
 using RnnFast.Models;
 using RnnFast.Training;
@@ -103,6 +106,24 @@ public sealed class ReadmeExampleTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Readme_module_example_runs()
+    {
+        var x = Tensor.Zeros(10, 4, 64);                                   // (T,N,I)
+        using var lstm = new Lstm(64, 128, numLayers: 2, seed: 0);         // PyTorch init; RNNFAST_BACKEND, else auto
+        var (y, state) = lstm.Forward(x);                                  // y (T,N,H); state.H, state.C (L*D,N,H)
+        var (y2, state2) = lstm.Forward(x, state);                         // carry the state on
+        lstm.LoadStateDict(lstm.StateDict());                              // PyTorch names: weight_ih_l0, ...
+        var adam = new Adam(lstm.Parameters().ToList(), lr: 1e-3);
+        var tape = new Tape();
+        var loss = tape.MseLoss(lstm.Forward(tape, Variable.Constant(x)).Output, Tensor.Zeros(10, 4, 128));
+        adam.ZeroGrad(); tape.Backward(loss); adam.Step();
+        Assert.Equal([10, 4, 128], y.Shape);
+        Assert.Equal([2, 4, 128], state2.H.Shape);
+        Assert.NotEqual(y.ToArray(), y2.ToArray()); // the carried state changes the second half's output
+        Assert.True(float.IsFinite(loss.Value.Span[0]));
     }
 
     [Fact]
