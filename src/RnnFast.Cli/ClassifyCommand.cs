@@ -69,6 +69,7 @@ internal static class ClassifyCommand
                 var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
                 var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
                 progress.ClearBar();
+                if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
                 Print(test, writer);
                 return CliErrors.Ok;
             }
