@@ -50,7 +50,7 @@ public sealed unsafe class CpuBf16Tests(ITestOutputHelper output)
         var rounded = panel.Select(v => Bf16.ToSingle(Bf16.FromSingle(v))).ToArray();
         var bf = panel.Select(Bf16.FromSingle).ToArray();
         var bias = RandomArray(r, Sgemm.NR);
-        foreach (int init in new[] { Sgemm.InitZero, Sgemm.InitLoad, Sgemm.InitBias })
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
         {
             var start = RandomArray(r, Sgemm.NR);
             var got = (float[])start.Clone();
@@ -64,7 +64,7 @@ public sealed unsafe class CpuBf16Tests(ITestOutputHelper output)
                     Assert.Equal(start[j], got[j]); // columns past cols are never written
                     continue;
                 }
-                double want = init == Sgemm.InitLoad ? start[j] : init == Sgemm.InitBias ? bias[j] : 0;
+                double want = init == GemmInit.Load ? start[j] : init == GemmInit.Bias ? bias[j] : 0;
                 for (int k = 0; k < K; k++) want += (double)a[k] * rounded[k * Sgemm.NR + j];
                 Assert.True(Math.Abs(got[j] - want) <= 1e-5 * Math.Max(1, Math.Sqrt(K)), $"init {init} col {j}: {got[j]} vs {want}");
             }

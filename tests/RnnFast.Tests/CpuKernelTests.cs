@@ -31,12 +31,12 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         var a = RandomArray(r, K);
         var b = RandomArray(r, panels * K * Sgemm.NR);
         var bias = RandomArray(r, panels * Sgemm.NR);
-        foreach (int init in new[] { Sgemm.InitZero, Sgemm.InitLoad, Sgemm.InitBias })
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
         {
             var start = RandomArray(r, panels * Sgemm.NR);
             var got = (float[])start.Clone();
             fixed (float* pa = a, pb = b, pg = got, pbias = bias)
-                Sgemm.GemvPanels(K, pa, pb, panels, pg, init, pbias, cols);
+                Sgemm.GemvPanels(pa, new PackedB(new FloatBuf(pb, b.Length), K), 0, panels, pg, init, pbias, cols);
             for (int g = 0; g < panels; g++)
             for (int j = 0; j < Sgemm.NR; j++)
             {
@@ -46,7 +46,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
                     Assert.Equal(start[at], got[at]);
                     continue;
                 }
-                double want = init == Sgemm.InitLoad ? start[at] : init == Sgemm.InitBias ? bias[at] : 0;
+                double want = init == GemmInit.Load ? start[at] : init == GemmInit.Bias ? bias[at] : 0;
                 for (int k = 0; k < K; k++) want += (double)a[k] * b[(long)g * K * Sgemm.NR + k * Sgemm.NR + j];
                 Assert.True(Math.Abs(got[at] - want) <= 1e-5 * Math.Max(1, Math.Sqrt(K)), $"panel {g} col {j} init {init}: {got[at]} vs {want}");
             }
@@ -101,17 +101,19 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
             var packed = new float[Sgemm.PackedBSize(K, N)];
             fixed (float* pa = a, pb = b, pbias = bias, pc = c, pp = packed)
             {
-                nint rsA = transA ? 1 : K, csA = transA ? M : 1;
+                var shape = new GemmShape(M, N, K);
+                var ga = new GemmA(new FloatBuf(pa, a.Length), transA ? M : K, transA);
+                var gc = new GemmC(new FloatBuf(pc, c.Length), ldc);
+                var init = accumulate ? GemmInit.Load : useBias ? GemmInit.Bias : GemmInit.Zero;
+                var gbias = useBias ? new FloatBuf(pbias, bias.Length) : default;
+                var raw = new GemmB(new FloatBuf(pb, b.Length), bForm == 1 ? K : N, transposed: bForm == 1);
                 if (bForm == 2)
                 {
-                    Sgemm.PackB(pb, N, 1, K, N, null, null, pp, 0, Sgemm.Panels(N));
-                    Sgemm.Gemm(M, N, K, pa, rsA, csA, pp, null, 0, 0, pc, ldc, accumulate, useBias ? pbias : null, parallel);
+                    var panels = new PackedB(new FloatBuf(pp, packed.Length), K);
+                    Sgemm.PackB(raw, N, null, null, panels, 0, Sgemm.Panels(N));
+                    Sgemm.Gemm(shape, ga, GemmB.FromPacked(panels), gc, init, gbias, parallel);
                 }
-                else
-                {
-                    nint rsB = bForm == 1 ? 1 : N, csB = bForm == 1 ? K : 1;
-                    Sgemm.Gemm(M, N, K, pa, rsA, csA, null, pb, rsB, csB, pc, ldc, accumulate, useBias ? pbias : null, parallel);
-                }
+                else Sgemm.Gemm(shape, ga, raw, gc, init, gbias, parallel);
             }
             for (int i = 0; i < expected.Length; i++)
             {
@@ -128,7 +130,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         var r = new Random(77);
         foreach (int M in new[] { 1, 2, 5, 9, 17 })
         foreach (int K in new[] { 1, 3, 16, 31, 257, 300 })
-        foreach (int init in new[] { Sgemm.InitZero, Sgemm.InitLoad, Sgemm.InitBias })
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
         {
             int cols = 1 + r.Next(Sgemm.NR);
             var a = RandomArray(r, M * K);
@@ -140,7 +142,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
             fixed (float* pa = a, pbp = bp, pbias = bias, pc = c)
             {
                 var ap = Sgemm.PrepareA(M, K, pa, K);
-                Sgemm.PanelProduct(M, K, ap, pbp, pc, ldc, init, pbias, cols);
+                Sgemm.PanelProduct(ap, new PackedB(new FloatBuf(pbp, bp.Length), K), 0, new GemmC(new FloatBuf(pc, c.Length), ldc), init, pbias, cols);
             }
             for (int m = 0; m < M; m++)
             for (int j = 0; j < ldc; j++)
@@ -149,7 +151,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
                 if (j >= cols) e = before[m * ldc + j];
                 else
                 {
-                    e = init == Sgemm.InitLoad ? before[m * ldc + j] : init == Sgemm.InitBias ? bias[j] : 0;
+                    e = init == GemmInit.Load ? before[m * ldc + j] : init == GemmInit.Bias ? bias[j] : 0;
                     for (int k = 0; k < K; k++) e += (double)a[m * K + k] * bp[k * Sgemm.NR + j];
                 }
                 Assert.True(Math.Abs(c[m * ldc + j] - e) <= 1e-5 * (Math.Sqrt(K) + 1), $"M={M} K={K} init={init} [{m},{j}] {c[m * ldc + j]} vs {e}");

@@ -18,14 +18,12 @@ internal static unsafe class TapeGemm
     private struct GemmJob
     {
         public int M, N, K, Panels, ColParts, RowParts, RowTiles;
-        public float* A;
-        public nint RsA, CsA;
-        public float* B;           // raw B
-        public nint RsB, CsB;
-        public float* Bp;          // packed B (Panels x K x 32)
-        public float* C;
-        public bool Accumulate;
-        public float* Bias;        // padded to whole panels, or null
+        public GemmA A;            // op(A) (M, K)
+        public GemmB B;            // raw op(B) (K, N)
+        public PackedB Bp;         // B packed (Panels x K x 32)
+        public GemmC C;            // (M, N)
+        public GemmInit Init;
+        public FloatBuf Bias;      // padded to whole panels, or null
     }
 
     /// <summary>
@@ -80,9 +78,11 @@ internal static unsafe class TapeGemm
                 var job = new GemmJob
                 {
                     M = M, N = N, K = K, Panels = panels, ColParts = colParts, RowParts = rowParts, RowTiles = rowTiles,
-                    A = pa, RsA = transA ? 1 : K, CsA = transA ? M : 1,
-                    B = pb, RsB = transB ? 1 : N, CsB = transB ? K : 1,
-                    Bp = pbp, C = pc, Accumulate = accumulate, Bias = pbias,
+                    A = new GemmA(new FloatBuf(pa, a.Length), transA ? M : K, transA),
+                    B = new GemmB(new FloatBuf(pb, b.Length), transB ? K : N, transB),
+                    Bp = new PackedB(new FloatBuf(pbp, packed.Length), K), C = new GemmC(new FloatBuf(pc, c.Length), N),
+                    Init = accumulate ? GemmInit.Load : biasPadded != null ? GemmInit.Bias : GemmInit.Zero,
+                    Bias = biasPadded == null ? default : new FloatBuf(pbias, panels * Sgemm.NR),
                 };
                 pool.Run(&PackWorker, &job, colParts);
                 pool.Run(&BlockWorker, &job, colParts * rowParts);
@@ -99,7 +99,7 @@ internal static unsafe class TapeGemm
     {
         ref GemmJob j = ref *(GemmJob*)ctx;
         WorkerPool.Split(j.Panels, index, count, out int p0, out int p1);
-        if (p0 < p1) Sgemm.PackB(j.B, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
+        if (p0 < p1) Sgemm.PackB(j.B, j.N, null, null, j.Bp, p0, p1);
     }
 
     private static void BlockWorker(void* ctx, int index, int count)
@@ -111,9 +111,8 @@ internal static unsafe class TapeGemm
         int m0 = t0 * mr, m1 = Math.Min(j.M, t1 * mr);
         int n0 = p0 * Sgemm.NR, n1 = Math.Min(j.N, p1 * Sgemm.NR);
         if (m0 >= m1 || n0 >= n1) return;
-        Sgemm.Gemm(m1 - m0, n1 - n0, j.K, j.A + m0 * j.RsA, j.RsA, j.CsA,
-            j.Bp + (nint)p0 * j.K * Sgemm.NR, null, 0, 0,
-            j.C + (nint)m0 * j.N + n0, j.N, j.Accumulate, j.Bias == null ? null : j.Bias + n0, parallel: false);
+        Sgemm.Gemm(new GemmShape(m1 - m0, n1 - n0, j.K), j.A.FromRow(m0), GemmB.FromPacked(j.Bp.From(p0)), j.C.From(m0, n0),
+            j.Init, j.Bias.IsNull ? default : j.Bias.From(n0), parallel: false);
     }
 
     private struct RangeJob

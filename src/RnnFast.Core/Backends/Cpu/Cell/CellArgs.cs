@@ -21,9 +21,9 @@ internal unsafe struct DirFwd
     public FloatBuf HhN;   // training GRU: (T, N, H) W_hn h + b_hn for backward
     public FloatBuf Y;     // (T, N, Ldy) from this direction's first column: the layer's output
     public nint Ldy;
-    public FloatBuf WhhT;  // packed B of W_hh^T (K = H_out, GP columns)
+    public PackedB WhhT;   // W_hh^T (K = H_out, GP columns)
     public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
-    public FloatBuf WhrT;  // packed B of W_hr^T (K = H, P columns), or null
+    public PackedB WhrT;   // W_hr^T (K = H, P columns), or null
     public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights (same panels as WhhT / WhrT), else null
 
     /// <summary>
@@ -36,7 +36,7 @@ internal unsafe struct DirFwd
         {
             Mode = mode, T = T, N = N, Ho = dw.Ho, P = dw.P, Dir = dir, Layout = dw.Layout,
             Training = training, SplitSteps = splitSteps,
-            WhhT = FloatBuf.Of(dw.WhhT), HBias = FloatBuf.Of(dw.HBias), WhrT = FloatBuf.Of(dw.WhrT),
+            WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels,
         };
         if (bf16Batch1 && N == 1 && dw.WhhBf16 != null)
         {
@@ -81,8 +81,8 @@ internal unsafe struct DirBwd
     public FloatBuf Dc;     // (N, H): LSTM dc, carried across steps in place
     public FloatBuf DTot;   // (T, N, P): LSTM projection's dH_t = dh + dy, or null
     public FloatBuf DhRaw;  // (N, H): LSTM projection's dh_raw = dH_t . W_hr, or null
-    public FloatBuf WhhB;   // packed B of W_hh (K = GP, H_out columns)
-    public FloatBuf WhrB;   // packed B of W_hr (K = P, H columns), or null
+    public PackedB WhhB;    // W_hh (K = GP, H_out columns)
+    public PackedB WhrB;    // W_hr (K = P, H columns), or null
 }
 
 /// <summary>One backward step t of a direction: the step's slices of its DirBwd's buffers.</summary>

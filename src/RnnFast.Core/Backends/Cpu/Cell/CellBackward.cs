@@ -47,14 +47,9 @@ internal static unsafe class CellBackward
         if (P > 0)
         {
             // W_hr's packed panels run over H: panel q is chunk q's units
-            long panel = (long)P * U;
             var ap = Sgemm.PrepareA(N, P, st.DTot.At(0, (long)N * P), P);
             for (int q = q0; q < q1; q++)
-            {
-                int w = L.Units(q);
-                Sgemm.PanelProduct(N, P, ap, b.WhrB.At(q * panel, panel), b.DhRaw.At(L.FirstUnit(q), (long)(N - 1) * H + w), H,
-                    Sgemm.InitZero, null, w);
-            }
+                Sgemm.PanelProduct(ap, b.WhrB, q, new GemmC(b.DhRaw.From(L.FirstUnit(q)), H), GemmInit.Zero, null, L.Units(q));
         }
         for (int q = q0; q < q1; q++)
         {
@@ -118,13 +113,11 @@ internal static unsafe class CellBackward
         WorkerPool.Split(Sgemm.Panels(Ho), index, count, out int p0, out int p1);
         if (p0 >= p1) return;
         bool gru = b.Mode == RnnMode.Gru;
-        long panel = (long)GP * U; // floats per packed panel of W_hh
         var ap = Sgemm.PrepareA(N, GP, st.DGht.At(0, L.Row(N)), GP);
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, Ho - j0);
-            Sgemm.PanelProduct(N, GP, ap, b.WhhB.At(p * panel, panel), st.DhNext.At(j0, (long)(N - 1) * Ho + cols), Ho,
-                Sgemm.InitZero, null, cols);
+            Sgemm.PanelProduct(ap, b.WhhB, p, new GemmC(st.DhNext.From(j0), Ho), GemmInit.Zero, null, cols);
             for (int n = 0; n < N; n++)
             {
                 float* dn = st.DhNext.At((long)n * Ho + j0, cols), dcur = st.DhCur.At((long)n * Ho + j0, cols);

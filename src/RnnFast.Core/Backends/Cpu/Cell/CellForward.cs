@@ -27,8 +27,8 @@ internal static unsafe class CellForward
         FloatBuf hPrev, FloatBuf hNext, FloatBuf c, FloatBuf y)
     {
         var L = dw.Layout;
-        Sgemm.Gemm(N, L.GP, dw.I, x.At(0, (long)N * dw.I), dw.I, 1, Sgemm.Addr(dw.WihT), null, 0, 0, gates.At(0, L.Row(N)), L.GP, false,
-            dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
+        Sgemm.Gemm(new GemmShape(N, L.GP, dw.I), new GemmA(x, dw.I), GemmB.FromPacked(dw.WihTPanels), new GemmC(gates, L.GP),
+            dw.XInit, FloatBuf.Of(dw.XBias));
         var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), bf16Batch1: true);
         f.XW = gates;
         f.HH = hh;
@@ -60,10 +60,9 @@ internal static unsafe class CellForward
         int N = d.N, K = d.Ho, G = L.G, H = L.H;
         var mode = d.Mode;
         bool gru = mode == RnnMode.Gru;
-        long panel = (long)K * U; // floats per packed panel of W_hh^T
         var ap = Sgemm.PrepareA(N, K, st.HPrev.At(0, (long)N * K), K);
         FloatBuf C = gru ? d.HH : st.Gates; // (N, GP): where the recurrent product goes
-        int init = gru ? (d.HBias.IsNull ? Sgemm.InitZero : Sgemm.InitBias) : Sgemm.InitLoad;
+        GemmInit init = gru ? (d.HBias.IsNull ? GemmInit.Zero : GemmInit.Bias) : GemmInit.Load;
         // batch 1 on AVX-512: all G gate panels of a chunk in one pass (G memory streams at once; GRU N=1 at H 2560/2816
         // measured 18-27% faster than one panel after another, in 6 of 6 alternating runs)
         bool multi = N == 1 && G > 1 && d.WhhBf16 == null && Vector512.IsHardwareAccelerated;
@@ -72,7 +71,7 @@ internal static unsafe class CellForward
             if (multi)
             {
                 int c0 = L.ChunkOffset(q);
-                Sgemm.GemvPanels(K, st.HPrev.At(0, K), d.WhhT.At(L.Panel(q, 0) * panel, G * panel), G, C.At(c0, L.ChunkColumns), init,
+                Sgemm.GemvPanels(st.HPrev.At(0, K), d.WhhT, L.Panel(q, 0), G, C.At(c0, L.ChunkColumns), init,
                     gru ? d.HBias.AtOrNull(c0, L.ChunkColumns) : null, U);
             }
             else
@@ -80,10 +79,10 @@ internal static unsafe class CellForward
             {
                 int p = L.Panel(q, g), c0 = L.GateOffset(q, g);
                 float* bias = gru ? d.HBias.AtOrNull(c0, U) : null;
-                if (d.WhhBf16 != null)
-                    Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * panel, C.At(c0, U), init, bias, U);
+                if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
+                    Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * d.WhhT.PanelSize, C.At(c0, U), init, bias, U);
                 else
-                    Sgemm.PanelProduct(N, K, ap, d.WhhT.At(p * panel, panel), C.At(c0, L.Row(N - 1) + U), L.GP, init, bias, U);
+                    Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U);
             }
             int j0 = L.FirstUnit(q), w = L.Units(q);
             for (int n = 0; n < N; n++)
@@ -162,16 +161,14 @@ internal static unsafe class CellForward
         int P = d.P, N = d.N, H = d.Layout.H;
         WorkerPool.Split(Sgemm.Panels(P), index, count, out int p0, out int p1);
         if (p0 >= p1) return;
-        long panel = (long)H * U; // floats per packed panel of W_hr^T
         var ap = Sgemm.PrepareA(N, H, st.HRaw.At(0, (long)N * H), H);
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, P - j0);
-            if (d.WhrBf16 != null)
-                Bf16.Gemv(H, st.HRaw.At(0, H), d.WhrBf16 + p * panel, st.HNext.At(j0, cols), Sgemm.InitZero, null, cols);
+            if (d.WhrBf16 != null) // the bf16 copy has W_hr^T's panel layout
+                Bf16.Gemv(H, st.HRaw.At(0, H), d.WhrBf16 + p * d.WhrT.PanelSize, st.HNext.At(j0, cols), GemmInit.Zero, null, cols);
             else
-                Sgemm.PanelProduct(N, H, ap, d.WhrT.At(p * panel, panel), st.HNext.At(j0, (long)(N - 1) * P + cols), P,
-                    Sgemm.InitZero, null, cols);
+                Sgemm.PanelProduct(ap, d.WhrT, p, new GemmC(st.HNext.From(j0), P), GemmInit.Zero, null, cols);
             for (int n = 0; n < N; n++)
             {
                 bool active = d.Len == null || st.T < d.Len[n];

@@ -36,9 +36,9 @@ internal static unsafe class Bf16
     /// <summary>
     /// c[0..cols) = init + a (K) . Bpanel (K x 32 bf16): <see cref="Sgemm.Gemv"/> over bf16 weights, fp32 accumulation.
     /// </summary>
-    public static void Gemv(int K, float* a, ushort* b, float* c, int init, float* bias, int cols)
+    public static void Gemv(int K, float* a, ushort* b, float* c, GemmInit init, float* bias, int cols)
     {
-        Debug.Assert(K >= 1 && cols >= 1 && cols <= Sgemm.NR && (init != Sgemm.InitBias || bias != null));
+        Debug.Assert(K >= 1 && cols >= 1 && cols <= Sgemm.NR && (init != GemmInit.Bias || bias != null));
         float* res = stackalloc float[Sgemm.NR];
         nint k = 0, kn = K;
         if (Vector512.IsHardwareAccelerated)
@@ -92,8 +92,8 @@ internal static unsafe class Bf16
                 for (int j = 0; j < Sgemm.NR; j++) res[j] = MathF.FusedMultiplyAdd(x, ToSingle(bk[j]), res[j]);
             }
         }
-        if (init == Sgemm.InitLoad) for (int j = 0; j < cols; j++) c[j] += res[j];
-        else if (init == Sgemm.InitBias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
+        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j];
+        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
         else for (int j = 0; j < cols; j++) c[j] = res[j];
     }
 

@@ -1,8 +1,9 @@
 // Blocked float32 GEMM for the managed CPU backend (the gemm level under cell and grid): the shared constants, sizes and
 // per-thread scratch. The rest of the partial class, one concern per file: SgemmPacking (A and B panels), SgemmKernels
 // (micro-kernels), SgemmGemv (batch-1 panel products), SgemmPanels (the per-step panel product), SgemmGeneral (the
-// threaded general GEMM). Conventions: B packed into column panels of NR = 32 floats, A into row panels of MR;
-// C (M x N) = or += op(A) (M x K) . op(B) (K x N) [+ bias row].
+// threaded general GEMM); the operands are described by GemmDescriptors (GemmShape, GemmA, GemmB, PackedB, GemmC,
+// GemmInit). Conventions: B packed into column panels of NR = 32 floats, A into row panels of MR;
+// C (M x N) = init (zero, C itself, or a bias row) + op(A) (M x K) . op(B) (K x N).
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -15,7 +16,6 @@ internal static unsafe partial class Sgemm
     public const int KC = 256;
     public const int MC = 96; // a multiple of every MR
     public const int NCPanels = 8; // column block of the general GEMM: KC x 256 floats of packed B (256 KB)
-    public const int InitZero = 0, InitLoad = 1, InitBias = 2;
     public const int GemmMaxKC = 512; // the general GEMM's K block: C (often far bigger than the caches) is written once per block
 
     /// <summary>The general GEMM's K block for depth <paramref name="k"/>: K split evenly into blocks of at most <see cref="GemmMaxKC"/>.</summary>

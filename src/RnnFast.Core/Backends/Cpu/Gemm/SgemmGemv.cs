@@ -11,9 +11,9 @@ internal static unsafe partial class Sgemm
     /// One row times one B panel: c[0..cols) = init + a (K) . Bpanel (K x 32), for batch-1 recurrences (GEMV).
     /// Four independent accumulator sets hide the FMA latency; the panel streams once.
     /// </summary>
-    public static void Gemv(int K, float* a, float* b, float* c, int init, float* bias, int cols)
+    public static void Gemv(int K, float* a, float* b, float* c, GemmInit init, float* bias, int cols)
     {
-        Debug.Assert(K >= 1 && cols >= 1 && cols <= NR && (init != InitBias || bias != null));
+        Debug.Assert(K >= 1 && cols >= 1 && cols <= NR && (init != GemmInit.Bias || bias != null));
         float* res = stackalloc float[NR];
         nint k = 0, kn = K;
         if (Vector512.IsHardwareAccelerated)
@@ -68,23 +68,26 @@ internal static unsafe partial class Sgemm
                 for (int j = 0; j < NR; j++) res[j] += x * bk[j];
             }
         }
-        if (init == InitLoad) for (int j = 0; j < cols; j++) c[j] += res[j];
-        else if (init == InitBias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
+        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j];
+        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
         else for (int j = 0; j < cols; j++) c[j] = res[j];
     }
 
     /// <summary>
-    /// <paramref name="panels"/> (2-4) consecutive B panels (each K x 32, one after another) times one row at once:
-    /// c[g*32 + j] = init + a . Bpanel_g[:, j], the batch-1 step of every gate of one chunk of hidden units. Reading the
-    /// gates' panels side by side keeps several memory streams in flight (the step is bound by memory bandwidth).
-    /// AVX-512 only; <paramref name="cols"/> valid columns in each panel.
+    /// <paramref name="panels"/> (2-4) consecutive panels of <paramref name="b"/> from <paramref name="p0"/> on times one
+    /// row a (K = b.K) at once: c[g*32 + j] = init + a . Bpanel_(p0+g)[:, j], the batch-1 step of every gate of one chunk of
+    /// hidden units. Reading the gates' panels side by side keeps several memory streams in flight (the step is bound
+    /// by memory bandwidth). AVX-512 only; <paramref name="cols"/> valid columns in each panel (c and a bias hold
+    /// panels * 32 floats).
     /// </summary>
-    public static void GemvPanels(int K, float* a, float* b, int panels, float* c, int init, float* bias, int cols)
+    public static void GemvPanels(float* a, in PackedB b, int p0, int panels, float* c, GemmInit init, float* bias, int cols)
     {
-        Debug.Assert(K >= 1 && panels >= 2 && panels <= 4 && cols >= 1 && cols <= NR && (init != InitBias || bias != null));
+        int K = b.K;
+        Debug.Assert(K >= 1 && panels >= 2 && panels <= 4 && cols >= 1 && cols <= NR && (init != GemmInit.Bias || bias != null));
         float* res = stackalloc float[4 * NR];
+        float* bp = b.Panels(p0, panels);
         nint stride = (nint)K * NR;
-        float* b0 = b, b1 = b + stride, b2 = panels > 2 ? b + 2 * stride : b, b3 = panels > 3 ? b + 3 * stride : b;
+        float* b0 = bp, b1 = bp + stride, b2 = panels > 2 ? bp + 2 * stride : bp, b3 = panels > 3 ? bp + 3 * stride : bp;
         Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
         for (nint k = 0, o = 0; k < K; k++, o += NR)
         {
@@ -101,8 +104,8 @@ internal static unsafe partial class Sgemm
         for (int g = 0; g < panels; g++)
         {
             float* cg = c + g * NR, rg = res + g * NR, bg = bias == null ? null : bias + g * NR;
-            if (init == InitLoad) for (int j = 0; j < cols; j++) cg[j] += rg[j];
-            else if (init == InitBias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
+            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cg[j] += rg[j];
+            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
             else for (int j = 0; j < cols; j++) cg[j] = rg[j];
         }
     }

@@ -1,8 +1,9 @@
-// Sgemm's general product: C (M x N) = or += op(A) (M x K) . op(B) (K x N) [+ bias row], B pre-packed or packed here.
+// Sgemm's general product: C (M x N) = init + op(A) (M x K) . op(B) (K x N), B pre-packed or packed here (see GemmDescriptors).
 // Loops: for column blocks of NCPanels panels, for K blocks, for M blocks of MC: pack A (or read it in place on
 // AVX-512); for the block's panels: for MR tiles: micro-kernel. Threads split the N panels (the gate rows of a
 // weight matrix) into parts the shared pool's threads take; tiny products run on the calling thread.
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 
 namespace RnnFast.Backends.Cpu;
@@ -19,33 +20,39 @@ internal static unsafe partial class Sgemm
         public nint RsB, CsB;
         public float* C;
         public nint Ldc;
-        public int Init;           // for the first K block
+        public GemmInit Init;      // for the first K block
         public float* Bias;
     }
 
     /// <summary>
-    /// C (M x N, row stride ldc) (+)= A . B where A[m, k] = a[m * rsA + k * csA] and B is either pre-packed
-    /// (<paramref name="bPacked"/>, K x N) or B[k, n] = bRaw[k * rsB + n * csB] (packed here, each thread its own panels).
-    /// Without <paramref name="accumulate"/> C is overwritten (plus <paramref name="bias"/>[n] when given; bias must
-    /// hold whole panels). Runs on the shared pool when <paramref name="parallel"/> and the product is not tiny.
+    /// C = init + op(A) . B for the sizes in <paramref name="s"/>: A row-major or stored transposed; B packed, or raw
+    /// (row-major or stored transposed; packed here, each thread its own panels); C row-major. <paramref name="bias"/>
+    /// (for <see cref="GemmInit.Bias"/>) holds whole panels of columns (Panels(N) * 32 floats). Runs on the shared pool
+    /// when <paramref name="parallel"/> and the product is not tiny. In Debug builds every operand's extent is asserted
+    /// against its buffer.
     /// </summary>
-    public static void Gemm(int M, int N, int K, float* a, nint rsA, nint csA,
-        float* bPacked, float* bRaw, nint rsB, nint csB,
-        float* c, nint ldc, bool accumulate, float* bias, bool parallel)
+    public static void Gemm(in GemmShape s, in GemmA a, in GemmB b, in GemmC c, GemmInit init, FloatBuf bias = default,
+        bool parallel = true)
     {
+        int M = s.M, N = s.N, K = s.K;
         if (M <= 0 || N <= 0) return;
+        Debug.Assert(c.Fits(M, N), $"Gemm {s}: C of {c.Buf.Length} (ld {c.Ld})");
+        Debug.Assert(init != GemmInit.Bias || bias.Length >= (long)Panels(N) * NR, $"Gemm {s}: bias of {bias.Length}");
+        float* pc = c.Buf.Ptr, pbias = init == GemmInit.Bias ? bias.Ptr : null;
         if (K <= 0)
         {
-            if (!accumulate)
+            if (init != GemmInit.Load)
                 for (int m = 0; m < M; m++)
-                    for (int n = 0; n < N; n++) c[m * ldc + n] = bias != null ? bias[n] : 0f;
+                    for (int n = 0; n < N; n++) pc[m * c.Ld + n] = pbias != null ? pbias[n] : 0f;
             return;
         }
+        Debug.Assert(a.Fits(M, K), $"Gemm {s}: A of {a.Buf.Length} (ld {a.Ld}, transposed {a.Transposed})");
+        Debug.Assert(b.Fits(K, N), $"Gemm {s}: B of {b.Buf.Length} (ld {b.Ld}, transposed {b.Transposed}, packed {b.Packed})");
         var job = new GemmJob
         {
-            M = M, N = N, K = K, Panels = Panels(N), A = a, RsA = rsA, CsA = csA, Bp = bPacked, BRaw = bPacked == null ? bRaw : null,
-            RsB = rsB, CsB = csB, C = c, Ldc = ldc,
-            Init = accumulate ? InitLoad : bias != null ? InitBias : InitZero, Bias = bias,
+            M = M, N = N, K = K, Panels = Panels(N), A = a.Buf.Ptr, RsA = a.RowStride, CsA = a.ColStride,
+            Bp = b.Packed ? b.Buf.Ptr : null, BRaw = b.Packed ? null : b.Buf.Ptr, RsB = b.RowStride, CsB = b.ColStride,
+            C = pc, Ldc = c.Ld, Init = init, Bias = pbias,
         };
         var pool = WorkerPool.Shared;
         // parts of about NCPanels panels each; the pool's threads take them (and take over each other's)
@@ -54,7 +61,7 @@ internal static unsafe partial class Sgemm
         float[]? rented = null;
         try
         {
-            if (bPacked == null)
+            if (!b.Packed)
             {
                 rented = ArrayPool<float>.Shared.Rent((int)PackedBSize(K, N));
                 fixed (float* bp = rented)
@@ -76,7 +83,7 @@ internal static unsafe partial class Sgemm
         ref GemmJob j = ref *(GemmJob*)ctx;
         WorkerPool.Split(j.Panels, index, count, out int p0, out int p1);
         if (p0 >= p1) return;
-        if (j.BRaw != null) PackB(j.BRaw, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
+        if (j.BRaw != null) PackPanels(j.BRaw, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
         int mr = MR;
         int KCg = GemmKBlock(j.K);
         float* ap = ThreadScratch((long)MC * KCg);
@@ -90,7 +97,7 @@ internal static unsafe partial class Sgemm
             for (int pc = 0; pc < j.K; pc += KCg)
             {
                 int kc = Math.Min(KCg, j.K - pc);
-                int init = pc == 0 ? j.Init : InitLoad;
+                GemmInit init = pc == 0 ? j.Init : GemmInit.Load;
                 for (int ic = 0; ic < j.M; ic += MC)
                 {
                     int mc = Math.Min(MC, j.M - ic);

@@ -12,7 +12,7 @@ internal static unsafe partial class Sgemm
 {
     /// <summary>C (MR x 32, row stride ldc) = init + Ap (kc x MR) . Bp (kc x 32); init: zero, C itself, or the bias row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Kernel(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias)
+    public static void Kernel(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
     {
         if (Vector512.IsHardwareAccelerated) Kernel512(kc, a, b, c, ldc, init, bias);
         else if (Vector256.IsHardwareAccelerated) Kernel256(kc, a, b, c, ldc, init, bias);
@@ -27,10 +27,10 @@ internal static unsafe partial class Sgemm
     private static Vector256<float> F256(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : a * b + c;
 
-    private static void Kernel512(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias)
+    private static void Kernel512(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
     {
         Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b, c6a, c6b, c7a, c7b;
-        if (init == InitLoad)
+        if (init == GemmInit.Load)
         {
             c0a = Vector512.Load(c); c0b = Vector512.Load(c + 16);
             c1a = Vector512.Load(c + ldc); c1b = Vector512.Load(c + ldc + 16);
@@ -43,8 +43,8 @@ internal static unsafe partial class Sgemm
         }
         else
         {
-            var za = init == InitBias ? Vector512.Load(bias) : Vector512<float>.Zero;
-            var zb = init == InitBias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+            var za = init == GemmInit.Bias ? Vector512.Load(bias) : Vector512<float>.Zero;
+            var zb = init == GemmInit.Bias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
             c4a = za; c4b = zb; c5a = za; c5b = zb; c6a = za; c6b = zb; c7a = za; c7b = zb;
         }
@@ -73,10 +73,10 @@ internal static unsafe partial class Sgemm
         Vector512.Store(c7a, c + 7 * ldc); Vector512.Store(c7b, c + 7 * ldc + 16);
     }
 
-    private static void Kernel256(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias)
+    private static void Kernel256(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
     {
         Vector256<float> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
-        if (init == InitLoad)
+        if (init == GemmInit.Load)
         {
             c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8); c02 = Vector256.Load(c + 16); c03 = Vector256.Load(c + 24);
             float* r1 = c + ldc, r2 = c + 2 * ldc;
@@ -85,7 +85,7 @@ internal static unsafe partial class Sgemm
         }
         else
         {
-            bool hb = init == InitBias;
+            bool hb = init == GemmInit.Bias;
             var z0 = hb ? Vector256.Load(bias) : Vector256<float>.Zero;
             var z1 = hb ? Vector256.Load(bias + 8) : Vector256<float>.Zero;
             var z2 = hb ? Vector256.Load(bias + 16) : Vector256<float>.Zero;
@@ -114,13 +114,13 @@ internal static unsafe partial class Sgemm
         Vector256.Store(c20, w2); Vector256.Store(c21, w2 + 8); Vector256.Store(c22, w2 + 16); Vector256.Store(c23, w2 + 24);
     }
 
-    private static void KernelScalar(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias)
+    private static void KernelScalar(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
     {
         const int mr = 4;
         float* acc = stackalloc float[mr * NR];
         for (int r = 0; r < mr; r++)
             for (int j = 0; j < NR; j++)
-                acc[r * NR + j] = init == InitLoad ? c[r * ldc + j] : init == InitBias ? bias[j] : 0f;
+                acc[r * NR + j] = init == GemmInit.Load ? c[r * ldc + j] : init == GemmInit.Bias ? bias[j] : 0f;
         for (nint k = 0; k < kc; k++)
         {
             for (int r = 0; r < mr; r++)
@@ -138,7 +138,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>A micro-kernel tile with only <paramref name="rows"/> x <paramref name="cols"/> of C valid (edges go through a local tile).</summary>
-    public static void Tile(nint kc, float* a, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols)
+    public static void Tile(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols)
     {
         Debug.Assert(kc >= 1 && rows >= 1 && rows <= MR && cols >= 1 && cols <= NR && ldc >= cols);
         if (rows == MR && cols == NR)
@@ -147,12 +147,12 @@ internal static unsafe partial class Sgemm
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        Kernel(kc, a, b, tile, NR, InitZero, null);
+        Kernel(kc, a, b, tile, NR, GemmInit.Zero, null);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
-            if (init == InitLoad) for (int j = 0; j < cols; j++) cr[j] += tr[j];
-            else if (init == InitBias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
+            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cr[j] += tr[j];
+            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
             else for (int j = 0; j < cols; j++) cr[j] = tr[j];
         }
     }
@@ -161,12 +161,12 @@ internal static unsafe partial class Sgemm
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
     /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows).
     /// </summary>
-    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, int init, float* bias, float* pf)
+    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf)
     {
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
         float* a4 = rows > 4 ? a + 4 * lda : a, a5 = rows > 5 ? a + 5 * lda : a, a6 = rows > 6 ? a + 6 * lda : a, a7 = rows > 7 ? a + 7 * lda : a;
         Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b, c6a, c6b, c7a, c7b;
-        if (init == InitLoad)
+        if (init == GemmInit.Load)
         {
             c0a = Vector512.Load(c); c0b = Vector512.Load(c + 16);
             c1a = Vector512.Load(c + ldc); c1b = Vector512.Load(c + ldc + 16);
@@ -179,8 +179,8 @@ internal static unsafe partial class Sgemm
         }
         else
         {
-            var za = init == InitBias ? Vector512.Load(bias) : Vector512<float>.Zero;
-            var zb = init == InitBias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+            var za = init == GemmInit.Bias ? Vector512.Load(bias) : Vector512<float>.Zero;
+            var zb = init == GemmInit.Bias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
             c4a = za; c4b = zb; c5a = za; c5b = zb; c6a = za; c6b = zb; c7a = za; c7b = zb;
         }
@@ -213,11 +213,11 @@ internal static unsafe partial class Sgemm
     /// C (4 x 32) = init + A (4 rows, unpacked) . Bp (kc x 32): the small-batch kernel (N = 2..4 and M tails), 8
     /// accumulators, so a batch of 2-4 does not pay for the 8-row kernel's duplicated rows (4x the FMAs at N = 2).
     /// </summary>
-    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, int init, float* bias, float* pf)
+    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf)
     {
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
         Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b;
-        if (init == InitLoad)
+        if (init == GemmInit.Load)
         {
             c0a = Vector512.Load(c); c0b = Vector512.Load(c + 16);
             c1a = Vector512.Load(c + ldc); c1b = Vector512.Load(c + ldc + 16);
@@ -226,8 +226,8 @@ internal static unsafe partial class Sgemm
         }
         else
         {
-            var za = init == InitBias ? Vector512.Load(bias) : Vector512<float>.Zero;
-            var zb = init == InitBias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
+            var za = init == GemmInit.Bias ? Vector512.Load(bias) : Vector512<float>.Zero;
+            var zb = init == GemmInit.Bias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
         }
         for (nint k = 0; k < kc; k++)
@@ -248,7 +248,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
-    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, int init, float* bias, int rows, int cols, float* pf)
+    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf)
     {
         Debug.Assert(kc >= 1 && rows >= 1 && rows <= 8 && cols >= 1 && cols <= NR && ldc >= cols && (rows == 1 || lda >= kc));
         bool small = rows <= 4;
@@ -259,13 +259,13 @@ internal static unsafe partial class Sgemm
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
-        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, InitZero, null, pf);
+        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf);
+        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
-            if (init == InitLoad) for (int j = 0; j < cols; j++) cr[j] += tr[j];
-            else if (init == InitBias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
+            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cr[j] += tr[j];
+            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
             else for (int j = 0; j < cols; j++) cr[j] = tr[j];
         }
     }

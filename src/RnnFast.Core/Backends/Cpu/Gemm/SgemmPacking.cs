@@ -9,10 +9,20 @@ namespace RnnFast.Backends.Cpu;
 internal static unsafe partial class Sgemm
 {
     /// <summary>
-    /// Packs panels [p0, p1) of B (K x N) with B[k, n] = src[kMap(k) * rsK + nMap(n) * csN] into <paramref name="dst"/>.
-    /// A null map is the identity; a map entry &lt; 0 (and n &gt;= N) gives zeros.
+    /// Packs panels [p0, p1) of the raw <paramref name="src"/> (K x N, K = dst.K) into <paramref name="dst"/>, reading
+    /// B[k, n] at row kMap(k) and column nMap(n) of src: a null map is the identity; a map entry &lt; 0 (and n &gt;= N)
+    /// gives zeros (the packed weights' gate permutation and padding).
     /// </summary>
-    public static void PackB(float* src, nint rsK, nint csN, int K, int N, int* kMap, int* nMap, float* dst, int p0, int p1)
+    public static void PackB(in GemmB src, int N, int* kMap, int* nMap, in PackedB dst, int p0, int p1)
+    {
+        Debug.Assert(!src.Packed && p0 >= 0 && p1 <= Panels(N));
+        Debug.Assert(p0 >= p1 || dst.Buf.Length >= p1 * dst.PanelSize, $"PackB: {p1} panels of {dst.PanelSize} in {dst.Buf.Length}");
+        Debug.Assert(kMap != null || nMap != null || src.Fits(dst.K, N), $"PackB: K={dst.K} N={N} from {src.Buf.Length} (ld {src.Ld})");
+        PackPanels(src.Buf.Ptr, src.RowStride, src.ColStride, dst.K, N, kMap, nMap, dst.Buf.Ptr, p0, p1);
+    }
+
+    /// <summary>PackB on raw pointers: B[k, n] = src[kMap(k) * rsK + nMap(n) * csN].</summary>
+    private static void PackPanels(float* src, nint rsK, nint csN, int K, int N, int* kMap, int* nMap, float* dst, int p0, int p1)
     {
         Debug.Assert(K >= 0 && N >= 0 && p0 >= 0 && p1 <= Panels(N));
         for (int p = p0; p < p1; p++)

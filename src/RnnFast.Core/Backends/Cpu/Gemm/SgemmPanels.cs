@@ -8,16 +8,22 @@ namespace RnnFast.Backends.Cpu;
 
 internal static unsafe partial class Sgemm
 {
-    /// <summary>The A operand of a small (per time step) product: read in place on the AVX-512 path, else packed.</summary>
+    /// <summary>
+    /// The A operand (M x K) of a small (per time step) product, prepared by <see cref="PrepareA"/>: read in place
+    /// (row stride Ld) on the AVX-512 path and at M == 1, else packed into this thread's scratch.
+    /// </summary>
     public readonly struct SmallA
     {
-        public SmallA(float* ptr, nint ld, bool packed)
+        public SmallA(int m, int k, float* ptr, nint ld, bool packed)
         {
+            M = m;
+            K = k;
             Ptr = ptr;
             Ld = ld;
             Packed = packed;
         }
 
+        public readonly int M, K;
         public readonly float* Ptr;
         public readonly nint Ld;
         public readonly bool Packed;
@@ -29,33 +35,38 @@ internal static unsafe partial class Sgemm
     /// </summary>
     public static SmallA PrepareA(int M, int K, float* a, nint lda)
     {
-        if (Vector512.IsHardwareAccelerated || M == 1) return new SmallA(a, lda, false);
+        Debug.Assert(M >= 1 && K >= 1 && (M == 1 || lda >= K));
+        if (Vector512.IsHardwareAccelerated || M == 1) return new SmallA(M, K, a, lda, false);
         float* ap = ThreadScratch(PackedASize(M, K));
         PackA(a, lda, 1, 0, M, 0, K, ap);
-        return new SmallA(ap, 0, true);
+        return new SmallA(M, K, ap, 0, true);
     }
 
     /// <summary>
-    /// C rows [0, M) x one B panel (32 columns, <paramref name="cols"/> valid) = init + A . Bpanel, K-blocked;
-    /// M == 1 takes the GEMV path.
+    /// C rows [0, M) x panel <paramref name="panel"/> of <paramref name="b"/> (32 columns, <paramref name="cols"/> valid)
+    /// = init + A . Bpanel, K-blocked; M == 1 takes the GEMV path. C points at the panel's first column; a bias (for
+    /// <see cref="GemmInit.Bias"/>) holds the panel's 32 columns.
     /// </summary>
-    public static void PanelProduct(int M, int K, in SmallA a, float* bPanel, float* c, nint ldc, int init, float* bias, int cols)
+    public static void PanelProduct(in SmallA a, in PackedB b, int panel, in GemmC c, GemmInit init, float* bias, int cols)
     {
-        Debug.Assert(M >= 1 && K >= 1 && cols >= 1 && cols <= NR && (M == 1 || ldc >= cols) && (init != InitBias || bias != null));
+        int M = a.M, K = a.K;
+        Debug.Assert(K == b.K && cols >= 1 && cols <= NR && c.Fits(M, cols) && (init != GemmInit.Bias || bias != null));
+        float* bPanel = b.Panel(panel), cp0 = c.Buf.Ptr;
+        nint ldc = c.Ld;
         if (M == 1)
         {
-            Gemv(K, a.Ptr, bPanel, c, init, bias, cols);
+            Gemv(K, a.Ptr, bPanel, cp0, init, bias, cols);
             return;
         }
         int mr = MR;
         for (int pc = 0; pc < K; pc += KC)
         {
             int kc = Math.Min(KC, K - pc);
-            int ini = pc == 0 ? init : InitLoad;
+            GemmInit ini = pc == 0 ? init : GemmInit.Load;
             for (int ir = 0; ir * mr < M; ir++)
             {
                 int rows = Math.Min(mr, M - ir * mr);
-                float* cp = c + (nint)ir * mr * ldc;
+                float* cp = cp0 + (nint)ir * mr * ldc;
                 if (a.Packed)
                     Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
                 else

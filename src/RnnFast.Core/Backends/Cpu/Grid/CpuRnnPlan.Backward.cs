@@ -88,7 +88,7 @@ internal sealed unsafe partial class CpuRnnPlan
                         DY = dYl.From(d * Ho), Ldy = D * Ho,
                         DG = FloatBuf.Of(dG[d]), DGh = FloatBuf.Of(dGh[d]), Dh2 = FloatBuf.Of(dh2[d]), Dc = FloatBuf.Of(dc[d]),
                         DTot = FloatBuf.Of(dTot[d]), DhRaw = FloatBuf.Of(dhRaw[d]),
-                        WhhB = FloatBuf.Of(dw.WhhB!), WhrB = FloatBuf.Of(dw.WhrB),
+                        WhhB = dw.WhhBPanels, WhrB = dw.WhrBPanels,
                     };
                     // dh_T (and dc_T) into the first dh slot
                     float* dhFirst = b.Dh2.At(0, hState);
@@ -116,13 +116,15 @@ internal sealed unsafe partial class CpuRnnPlan
 
                     int TN = T * N;
                     long gAll = TN * (long)GP; // dG (T*N, GP)
-                    float* ptmp = Sgemm.Addr(tmpW);
+                    var tmp = FloatBuf.Of(tmpW);
+                    float* ptmp = tmp.Ptr;
                     // dW_ih (GP x I) = dG^T . X
-                    Sgemm.Gemm(GP, I, TN, b.DG.At(0, gAll), 1, GP, null, xin.At(0, (long)TN * I), I, 1, ptmp, I, false, null, true);
+                    Sgemm.Gemm(new GemmShape(GP, I, TN), new GemmA(b.DG, GP, transposed: true), new GemmB(xin, I), new GemmC(tmp, I), GemmInit.Zero);
                     Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh));
                     // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
-                    float* hPrev = b.HBuf.At(d == 0 ? 0 : hState, T * hState);
-                    Sgemm.Gemm(GP, Ho, TN, b.DGh.At(0, gAll), 1, GP, null, hPrev, Ho, 1, ptmp, Ho, false, null, true);
+                    var hPrev = b.HBuf.From(d == 0 ? 0 : hState);
+                    Sgemm.Gemm(new GemmShape(GP, Ho, TN), new GemmA(b.DGh, GP, transposed: true), new GemmB(hPrev, Ho), new GemmC(tmp, Ho),
+                        GemmInit.Zero);
                     Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh));
                     if (desc.Bias)
                     {
@@ -134,13 +136,14 @@ internal sealed unsafe partial class CpuRnnPlan
                     if (P > 0)
                     {
                         // dW_hr (P x H) = dH^T . H_raw
-                        fixed (float* pwr = dParams.Get(l, d, RnnParamKind.WeightHr).HostArray)
-                            Sgemm.Gemm(P, H, TN, b.DTot.At(0, (long)TN * P), 1, P, null, b.HRaw.At(0, (long)TN * H), H, 1, pwr, H,
-                                false, null, true);
+                        var dWhr = dParams.Get(l, d, RnnParamKind.WeightHr).HostArray;
+                        fixed (float* pwr = dWhr)
+                            Sgemm.Gemm(new GemmShape(P, H, TN), new GemmA(b.DTot, P, transposed: true), new GemmB(b.HRaw, H),
+                                new GemmC(new FloatBuf(pwr, dWhr.Length), H), GemmInit.Zero);
                     }
                     // dX (T*N x I) (+)= dG . W_ih
-                    Sgemm.Gemm(TN, I, GP, b.DG.At(0, gAll), GP, 1, Sgemm.Addr(dw.WihB!), null, 0, 0, dX.At(0, (long)TN * I), I, d > 0,
-                        null, true);
+                    Sgemm.Gemm(new GemmShape(TN, I, GP), new GemmA(b.DG, GP), GemmB.FromPacked(dw.WihBPanels), new GemmC(dX, I),
+                        d > 0 ? GemmInit.Load : GemmInit.Zero);
                 }
                 GC.KeepAlive(dYHold); // the layer above's dX (dYl) was read until here
                 dYHold = dXl;

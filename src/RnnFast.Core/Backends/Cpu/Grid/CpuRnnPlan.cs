@@ -173,8 +173,8 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         }
 
                         // (1) the input projection of every step at once: XW (T*N, GP) = x (T*N, I_l) . W_ih^T + bias
-                        Sgemm.Gemm(T * N, GP, I, xin.At(0, (long)T * N * I), I, 1, Sgemm.Addr(dw.WihT), null, 0, 0,
-                            f.XW.At(0, T * layout.Row(N)), GP, false, dw.XBias == null ? null : Sgemm.Addr(dw.XBias), true);
+                        Sgemm.Gemm(new GemmShape(T * N, GP, I), new GemmA(xin, I), GemmB.FromPacked(dw.WihTPanels), new GemmC(f.XW, GP),
+                            dw.XInit, FloatBuf.Of(dw.XBias));
                     }
 
                     // (2)-(4) the time loops, per step the cell: recurrent panels, gate kernel, projection

@@ -31,6 +31,19 @@ internal sealed unsafe class DirWeights
 
     /// <summary>Backward: packed B of W_ih (K = GP, N = I), W_hh (K = GP, N = H_out), W_hr (K = P, N = H).</summary>
     public float[]? WihB, WhhB, WhrB;
+
+    /// <summary>The forward forms as Sgemm's PackedB (the null PackedB for an absent W_hr).</summary>
+    public PackedB WihTPanels => new(FloatBuf.Of(WihT), I);
+    public PackedB WhhTPanels => new(FloatBuf.Of(WhhT), Ho);
+    public PackedB WhrTPanels => new(FloatBuf.Of(WhrT), H);
+
+    /// <summary>The backward forms as Sgemm's PackedB (after CpuWeights.EnsureBackward).</summary>
+    public PackedB WihBPanels => new(FloatBuf.Of(WihB), Layout.GP);
+    public PackedB WhhBPanels => new(FloatBuf.Of(WhhB), Layout.GP);
+    public PackedB WhrBPanels => new(FloatBuf.Of(WhrB), P);
+
+    /// <summary>How the input projection's C starts: from the bias (XBias) when there is one, else zero.</summary>
+    public GemmInit XInit => XBias == null ? GemmInit.Zero : GemmInit.Bias;
 }
 
 internal sealed unsafe class CpuWeights
@@ -73,9 +86,10 @@ internal sealed unsafe class CpuWeights
             var dw = new DirWeights
             {
                 I = I, H = H, Ho = Ho, P = P, Layout = layout, PhysToRow = map,
-                WihT = PackB(wih, 1, I, I, GP, null, map),
-                WhhT = PackB(whh, 1, Ho, Ho, GP, null, map),
-                WhrT = whr == null ? null : PackB(whr, 1, H, H, P, null, null),
+                // W^T: the weights (rows x inputs, row-major) read transposed, their rows permuted into gate columns
+                WihT = PackB(wih, I, transposed: true, I, GP, null, map),
+                WhhT = PackB(whh, Ho, transposed: true, Ho, GP, null, map),
+                WhrT = whr == null ? null : PackB(whr, H, transposed: true, H, P, null, null),
             };
             if (bf16)
             {
@@ -113,9 +127,11 @@ internal sealed unsafe class CpuWeights
                 int l = s / D, d = s % D, GP = dw.Layout.GP;
                 var wih = Host(_source.Get(l, d, RnnParamKind.WeightIh));
                 var whh = Host(_source.Get(l, d, RnnParamKind.WeightHh));
-                dw.WihB = PackB(wih, dw.I, 1, GP, dw.I, dw.PhysToRow, null);
-                dw.WhhB = PackB(whh, dw.Ho, 1, GP, dw.Ho, dw.PhysToRow, null);
-                if (dw.P > 0) dw.WhrB = PackB(Host(_source.Get(l, d, RnnParamKind.WeightHr)), dw.H, 1, dw.P, dw.H, null, null);
+                // the weights as they are (rows x inputs), the gate rows taken in physical order
+                dw.WihB = PackB(wih, dw.I, transposed: false, GP, dw.I, dw.PhysToRow, null);
+                dw.WhhB = PackB(whh, dw.Ho, transposed: false, GP, dw.Ho, dw.PhysToRow, null);
+                if (dw.P > 0)
+                    dw.WhrB = PackB(Host(_source.Get(l, d, RnnParamKind.WeightHr)), dw.H, transposed: false, dw.P, dw.H, null, null);
             }
             _backwardReady = true;
         }
@@ -125,13 +141,17 @@ internal sealed unsafe class CpuWeights
 
     public static float[] Pinned(long n) => GC.AllocateArray<float>((int)Math.Max(n, 1), pinned: true);
 
-    private static float[] PackB(float[] src, nint rsK, nint csN, int K, int N, int[]? kMap, int[]? nMap)
+    /// <summary>
+    /// B (K x N) packed into a new pinned array: B is <paramref name="src"/> (leading dimension <paramref name="ld"/>,
+    /// row-major or read transposed), its rows / columns taken through kMap / nMap (see Sgemm.PackB).
+    /// </summary>
+    private static float[] PackB(float[] src, nint ld, bool transposed, int K, int N, int[]? kMap, int[]? nMap)
     {
         var dst = GC.AllocateUninitializedArray<float>((int)Math.Max(Sgemm.PackedBSize(K, N), 1), pinned: true);
         HugePages.Advise(dst); // before the first write, so the pages are faulted in as 2 MB pages
         fixed (float* s = src)
         fixed (int* km = kMap, nm = nMap)
-            Sgemm.PackB(s, rsK, csN, K, N, km, nm, Sgemm.Addr(dst), 0, Sgemm.Panels(N));
+            Sgemm.PackB(new GemmB(new FloatBuf(s, src.Length), ld, transposed), N, km, nm, new PackedB(FloatBuf.Of(dst), K), 0, Sgemm.Panels(N));
         return dst;
     }
 }
