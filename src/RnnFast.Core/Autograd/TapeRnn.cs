@@ -42,7 +42,7 @@ public sealed partial class Tape
         all.AddRange(ps);
         bool needsGrad = AnyRequiresGrad(all);
 
-        var fwd = plan.Forward(inputs, training: needsGrad);
+        var fwd = RnnRunner.Run(plan, inputs, input.Value.Shape, training: needsGrad); // a refused input is named as the caller passed it (h0, not inputs.H0)
         var outTm = Host(fwd.Output);                               // (T,N,D*H_out)
         var output = Result(desc.BatchFirst ? RnnRunner.SwapFirstTwo(outTm) : outTm, all.ToArray());
         var hn = Result(Host(fwd.HN), all.ToArray());              // (L*D,N,H_out)
