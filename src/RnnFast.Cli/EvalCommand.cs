@@ -1,6 +1,7 @@
 // `rnnfast eval --model M --data FILE`: scores a trained model on a file. A language model: cross-entropy per character
 // (nats and bits) and perplexity of a text; a classifier: accuracy, per-class precision/recall/F1 and the confusion
-// matrix on a LABEL<TAB>TEXT file; a forecaster: RMSE and MAE of its forecasts over a CSV series beside the
+// matrix on a LABEL<TAB>TEXT file; a tagger: per-character accuracy on a TAGS<TAB>TEXT file (last line
+// `accuracy=<x>`); a forecaster: RMSE and MAE of its forecasts over a CSV series beside the
 // persistence forecast's, ending with `val_rmse=<x> naive_rmse=<y>`.
 using System.CommandLine;
 using System.Globalization;
@@ -25,13 +26,14 @@ internal static class EvalCommand
         {
             Description = "language model: a text file (characters outside its vocabulary are skipped and counted); " +
                           "classifier: LABEL<TAB>TEXT rows (characters it never saw are dropped, as predict does); " +
+                          "tagger: TAGS<TAB>TEXT rows, one space-separated tag per character (unseen characters dropped with their tags); " +
                           "forecaster: a CSV with its input and target columns",
             Required = true,
         };
         var backend = BackendOption.Create();
         var cmd = new Command("eval",
             "Score a model on a file: cross-entropy, bits per character and perplexity (language model), accuracy, " +
-            "precision/recall/F1 and confusion matrix (classifier), RMSE/MAE against persistence (forecaster)")
+            "precision/recall/F1 and confusion matrix (classifier), per-character accuracy (tagger), RMSE/MAE against persistence (forecaster)")
         {
             model, data, backend,
         };
@@ -51,6 +53,7 @@ internal static class EvalCommand
             {
                 case NetworkKind.LanguageModel: LanguageModel(m, dataPath, report); break;
                 case NetworkKind.Classifier: Classifier(m, dataPath, report); break;
+                case NetworkKind.Tagger: Tagger(m, dataPath, report); break;
                 default: Forecaster(m, dataPath, report); break;
             }
             o.Write(report.ToString());
@@ -164,6 +167,34 @@ internal static class EvalCommand
         }
         o.WriteLine($"macro_f1={macroF1.ToString("F4", Inv)}");
         o.WriteLine($"accuracy={(correct / (double)examples.Count).ToString("F4", Inv)}");
+    }
+
+    /// <summary>Per-character accuracy and cross-entropy of a tagger, with predict's handling of unseen characters.</summary>
+    private static void Tagger(RnnModel m, string path, TextWriter o)
+    {
+        IReadOnlyList<RnnFast.Training.TaggedText> examples;
+        try
+        {
+            examples = RnnFast.Training.TaggerTrainer.Read(path);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--data: {e.Message}", e);
+        }
+        if (examples.Count == 0) throw new ArgumentException($"--data: {path} has no TAGS<TAB>TEXT rows");
+        RnnFast.Training.TaggerEvaluation ev;
+        try
+        {
+            ev = RnnFast.Training.TaggerTrainer.Evaluate(m, examples);
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelInput.ForFlag("--data", e);
+        }
+        if (ev.Characters == 0) throw new ArgumentException($"--data: {path} has no character the model knows; nothing to score");
+        o.WriteLine($"{ev.Sequences} examples, {ev.Characters} characters scored, {ev.Labels.Count} tags; {ev.Dropped} character(s) the model never saw dropped");
+        o.WriteLine($"loss={ev.Loss.ToString("F4", Inv)}");
+        o.WriteLine($"accuracy={ev.Accuracy.ToString("F4", Inv)}");
     }
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)

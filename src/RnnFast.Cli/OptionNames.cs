@@ -72,6 +72,28 @@ internal sealed partial class OptionNames
 
     private static string F(string property) => ForecastOptions.NameOf(property);
 
+    /// <summary>`rnnfast train --task tag`: the <see cref="TrainOptions"/> it sets and TaggerTrainer's parameters.</summary>
+    public static OptionNames Tag { get; } = new(new Dictionary<string, string>
+    {
+        [T(nameof(TrainOptions.Mode))] = "--model",
+        [T(nameof(TrainOptions.Layers))] = "--layers",
+        [T(nameof(TrainOptions.Hidden))] = "--hidden",
+        [T(nameof(TrainOptions.Embed))] = "--embed",
+        [T(nameof(TrainOptions.Bidirectional))] = "--bidirectional",
+        [T(nameof(TrainOptions.Batch))] = "--batch",
+        [T(nameof(TrainOptions.Steps))] = "--steps",
+        [T(nameof(TrainOptions.LearningRate))] = "--lr",
+        [T(nameof(TrainOptions.Optimizer))] = "--optimizer",
+        [T(nameof(TrainOptions.Momentum))] = "--momentum",
+        [T(nameof(TrainOptions.Clip))] = "--clip",
+        [T(nameof(TrainOptions.Dropout))] = "--dropout",
+        [T(nameof(TrainOptions.Seed))] = "--seed",
+        [T(nameof(TrainOptions.Backend))] = "--backend",
+        [T(nameof(TrainOptions.Out))] = "--out",
+        ["testFraction"] = "--val-fraction", // TaggerTrainer.Train(examples, testFraction, ...)
+        ["examples"] = "--data",
+    });
+
     /// <summary>`rnnfast classify`: the <see cref="TrainOptions"/> it sets, ClassifierTrainer's parameters and the generated task's.</summary>
     public static OptionNames Classify { get; } = new(new Dictionary<string, string>
     {

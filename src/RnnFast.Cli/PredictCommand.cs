@@ -1,5 +1,6 @@
 // `rnnfast predict --model M --data FILE`: applies a trained model to new data. A classifier labels each line of a
-// text file (`LABEL<TAB>PROBABILITY`, one output line per input line, in order); a forecaster writes the CSV
+// text file (`LABEL<TAB>PROBABILITY`, one output line per input line, in order); a tagger writes, per input line, one
+// line of space-separated tags, one per character it kept (unseen characters are dropped); a forecaster writes the CSV
 // `time,actual,forecast` for a series (and optionally an SVG chart of it). A language model is refused (`rnnfast
 // sample` generates text). Also the helpers `rnnfast eval` shares: how texts with characters the model never saw are
 // classified, how a forecaster's columns are read, and how --out is written (a temporary file, then renamed).
@@ -16,11 +17,16 @@ internal static class PredictCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "a classifier or forecaster written by `rnnfast classify` / `rnnfast train --task forecast`", Required = true };
+        var model = new Option<string>("--model")
+        {
+            Description = "a classifier, tagger or forecaster written by `rnnfast classify` / `rnnfast train --task tag` / `rnnfast train --task forecast`",
+            Required = true,
+        };
         var data = new Option<string>("--data")
         {
             Description = "classifier: a text file, one input per line, taken literally (characters the model never saw are dropped; " +
                           "a line left with no known character, an empty line included, gets the model's uninformed guess); " +
+                          "tagger: a text file, one input per line (unseen characters dropped: one tag per kept character); " +
                           "forecaster: a CSV with the model's input and target columns",
             Required = true,
         };
@@ -29,7 +35,8 @@ internal static class PredictCommand
         var plot = new Option<string?>("--plot") { Description = "forecaster: also draw the actual series and the forecasts as an SVG chart" };
         var backend = BackendOption.Create();
         var cmd = new Command("predict",
-            "Label each line of a text file with a classifier (LABEL<TAB>PROBABILITY, one line per input line), " +
+            "Label each line of a text file with a classifier (LABEL<TAB>PROBABILITY, one line per input line) or a tagger " +
+            "(space-separated tags, one per character), " +
             "or forecast a CSV series with a forecaster (time,actual,forecast)")
         {
             model, data, output, timeColumn, plot, backend,
@@ -59,6 +66,18 @@ internal static class PredictCommand
                     {
                         foreach (var p in predictions)
                             w.Write($"{m.Labels[p.ClassId]}\t{p.Probability.ToString("F4", CultureInfo.InvariantCulture)}\n");
+                    });
+                    return CliErrors.Ok;
+                case NetworkKind.Tagger:
+                    if (timeColumn != null) throw new ArgumentException($"--time-column: only for a forecaster; {modelPath} is a tagger");
+                    if (plotPath != null) throw new ArgumentException($"--plot: only for a forecaster; {modelPath} is a tagger");
+                    var texts = ModelInput.ReadLines(dataPath);
+                    var tagged = new List<IReadOnlyList<TagPrediction>>(texts.Count);
+                    for (int b = 0; b < texts.Count; b += 64)
+                        tagged.AddRange(m.Tag(texts.GetRange(b, Math.Min(64, texts.Count - b)), skipUnknown: true));
+                    ModelInput.WriteOutput(outPath, o, w =>
+                    {
+                        foreach (var line in tagged) w.Write(string.Join(' ', line.Select(t => t.Label)) + "\n");
                     });
                     return CliErrors.Ok;
                 case NetworkKind.Forecaster:

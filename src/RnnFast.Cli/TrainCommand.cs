@@ -1,7 +1,8 @@
 // `rnnfast train`: trains a character language model on a text file (char-rnn), with progress, validation samples,
 // atomic checkpoints, --resume and Ctrl-C (saves, then exits). The last line printed is `val_loss=<nats per char>`.
 // `--task forecast` trains a forecaster on a CSV series instead (ForecastTrainer); its last line is
-// `val_rmse=<x> naive_rmse=<y>` in the target's units.
+// `val_rmse=<x> naive_rmse=<y>` in the target's units. `--task tag` trains a character tagger on a TAGS<TAB>TEXT file
+// (TaggerTrainer, one space-separated tag per character); its last line is `accuracy=<x>` per character, held out.
 using System.CommandLine;
 using System.Globalization;
 using RnnFast.Training;
@@ -40,22 +41,50 @@ internal static class TrainCommand
         };
         var maxSkips = new Option<int>("--max-skips") { Description = "with --on-nonfinite skip: stop after this many skipped steps in a row", DefaultValueFactory = _ => 10 };
 
-        var task = new Option<string>("--task") { Description = "lm (character language model on a text file) or forecast (a CSV series)", DefaultValueFactory = _ => "lm" };
+        var task = new Option<string>("--task")
+        {
+            Description = "lm (character language model on a text file), forecast (a CSV series) or tag (a tagger on TAGS<TAB>TEXT rows)",
+            DefaultValueFactory = _ => "lm",
+        };
+        var bidir = new Option<bool>("--bidirectional") { Description = "tag: read each text both ways" };
         var target = new Option<string?>("--target") { Description = "forecast: the CSV column to forecast" };
         var features = new Option<string?>("--features") { Description = "forecast: input columns, comma-separated (default: the target alone)" };
         var horizon = new Option<int>("--horizon") { Description = "forecast: steps ahead", DefaultValueFactory = _ => 1 };
         var difference = new Option<bool>("--difference") { Description = "forecast: model changes instead of levels (trending series)" };
 
-        var cmd = new Command("train", "Train a character language model on a text file, or (--task forecast) a forecaster on a CSV series")
+        var cmd = new Command("train",
+            "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference,
+            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir,
         };
         cmd.SetAction(r =>
         {
             string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
-            if (taskName is not ("lm" or "forecast"))
-                return CliErrors.Report(new ArgumentException($"--task: must be lm or forecast, got '{r.GetValue(task)}'"), r.InvocationConfiguration.Error, OptionNames.Train);
+            if (taskName is not ("lm" or "forecast" or "tag"))
+                return CliErrors.Report(new ArgumentException($"--task: must be lm or forecast (or tag, a character tagger), got '{r.GetValue(task)}'"), r.InvocationConfiguration.Error, OptionNames.Train);
+            if (taskName == "tag")
+            {
+                // The tagger's own defaults (those of `rnnfast classify`) where a flag was not given.
+                T Pick<T>(Option<T> option, T recipe) => r.GetResult(option) is { Implicit: false } ? r.GetValue(option)! : recipe;
+                try
+                {
+                    var to = new TrainOptions
+                    {
+                        Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 64), Embed = Pick(embed, 16),
+                        Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
+                        Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
+                        Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Out = r.GetValue(output), EvalEvery = 0,
+                    };
+                    return RunTag(r.GetValue(data)!, Pick(valFraction, 0.2), to, r.InvocationConfiguration.Output);
+                }
+                catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
+                {
+                    return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Tag);
+                }
+            }
+            if (r.GetValue(bidir))
+                return CliErrors.Report(new ArgumentException("--bidirectional: only with --task tag"), r.InvocationConfiguration.Error, OptionNames.Train);
             if (taskName == "forecast")
             {
                 // The forecasting recipe's own defaults (../shared/tools/torch_forecast.py) where a flag was not given.
@@ -121,6 +150,26 @@ internal static class TrainCommand
                     (options.Out != null ? $"; model saved to {options.Out}" : ""));
         o.WriteLine($"val_mae={e.Mae.ToString("G6", inv)} naive_mae={e.NaiveMae.ToString("G6", inv)} ratio_rmse={e.Ratio.ToString("F3", inv)}");
         o.WriteLine($"val_rmse={e.Rmse.ToString("G6", inv)} naive_rmse={e.NaiveRmse.ToString("G6", inv)}");
+        return CliErrors.Ok;
+    }
+
+    /// <summary>
+    /// Trains a tagger on the TAGS&lt;TAB&gt;TEXT rows in <paramref name="dataPath"/>, holding out
+    /// <paramref name="testFraction"/> of them; the last line is `accuracy=...` per held-out character.
+    /// </summary>
+    public static int RunTag(string dataPath, double testFraction, TrainOptions options, TextWriter o)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
+        var examples = TaggerTrainer.Read(dataPath);
+        var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
+        var (test, run) = new TaggerTrainer().Train(examples, testFraction, options, progress);
+        progress.ClearBar();
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine($"trained {run.Steps} steps on {run.BackendName}: {test.Sequences} held-out examples, {test.Characters} characters" +
+                    (options.Out != null ? $"; model saved to {options.Out}" : ""));
+        o.WriteLine($"test_loss={test.Loss.ToString("F4", inv)}");
+        o.WriteLine($"accuracy={test.Accuracy.ToString("F4", inv)}");
         return CliErrors.Ok;
     }
 

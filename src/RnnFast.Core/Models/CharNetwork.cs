@@ -1,6 +1,8 @@
 // A sequence network's modules and its training-time forward passes on the autograd tape:
 //   language model: tokens (T,N) -> Embedding (T,N,E) -> RNN (T,N,H) -> Linear (T,N,V) -> mean cross-entropy
 //   classifier:     tokens (T,N) + lengths -> Embedding -> RNN -> last valid step (N,D*H) -> Linear (N,C) -> cross-entropy
+//   tagger:         tokens (T,N) + lengths -> Embedding -> RNN (uni- or bidirectional) -> Linear (T,N,C) on every step
+//                   -> cross-entropy over every valid step (padded steps carry the ignore index -100)
 //   forecaster:     features (T,N,F) -> RNN (T,N,H) -> Linear (T,N,O) on every step -> mean squared error
 // Parameter names follow a PyTorch module with attributes `embedding`, `rnn` and `head`.
 using RnnFast.Autograd;
@@ -90,6 +92,42 @@ public sealed class CharNetwork : IDisposable
         var last = LastStep(tape, y, lengths);                             // (N,D*H)
         last = MaybeDropout(tape, last, training, rng);
         return Head.Forward(tape, last);                                   // (N,C)
+    }
+
+    /// <summary>The tag that marks a padded step in <see cref="TaggerLoss"/>'s tags (PyTorch's ignore_index default).</summary>
+    public const int IgnoreIndex = -100;
+
+    /// <summary>
+    /// Tagger loss on a batch: <paramref name="tokens"/> and <paramref name="tags"/> are (T,N) time-major, padded past each
+    /// sequence's length in <paramref name="lengths"/> (N); a padded step's tag must be <see cref="IgnoreIndex"/>. The mean
+    /// cross-entropy over every valid step (a valid step may also carry <see cref="IgnoreIndex"/> to leave it out).
+    /// </summary>
+    public Variable TaggerLoss(Tape tape, int[] tokens, int[] tags, int[] lengths, int T, int N, bool training, Random? rng)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(tags);
+        ArgumentNullException.ThrowIfNull(lengths);
+        if (Config.Kind != NetworkKind.Tagger) throw new InvalidOperationException($"TaggerLoss: this network is a {Config.Kind}, not a Tagger");
+        if (T <= 0) throw new ArgumentException($"T: must be positive, got {T}", nameof(T));
+        if (N <= 0) throw new ArgumentException($"N: must be positive, got {N}", nameof(N));
+        if (tokens.Length != T * N) throw new ArgumentException($"tokens: expected (T={T}, N={N}) = {T * N} ids, found {tokens.Length}", nameof(tokens));
+        if (tags.Length != T * N) throw new ArgumentException($"tags: expected (T={T}, N={N}) = {T * N} tags, found {tags.Length}", nameof(tags));
+        if (lengths.Length != N) throw new ArgumentException($"lengths: expected {N} (one per sequence), found {lengths.Length}", nameof(lengths));
+        for (int n = 0; n < N; n++)
+        {
+            if (lengths[n] < 1 || lengths[n] > T) throw new ArgumentException($"lengths: entry {n} is {lengths[n]}, expected 1..{T}", nameof(lengths));
+            for (int t = lengths[n]; t < T; t++)
+                if (tags[t * N + n] != IgnoreIndex)
+                    throw new ArgumentException($"tags: step {t} of sequence {n} is padding (its length is {lengths[n]}) but holds {tags[t * N + n]}, not {IgnoreIndex}", nameof(tags));
+        }
+        int C = Config.OutputSize;
+        var x = TokenEmbedding.Forward(tape, tokens, T, N);               // (T,N,E)
+        x = MaybeDropout(tape, x, training, rng);
+        var y = Rnn.Forward(tape, x, lengths: lengths).Output;             // (T,N,D*H)
+        y = MaybeDropout(tape, y, training, rng);
+        var logits = Head.Forward(tape, y);                                // (T,N,C)
+        return tape.CrossEntropy(tape.Reshape(logits, T * N, C), tags, IgnoreIndex);
     }
 
     /// <summary>

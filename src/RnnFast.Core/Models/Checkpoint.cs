@@ -1,6 +1,6 @@
 // One safetensors file holds a whole model and, for training, everything needed to continue exactly:
 //   tensors   embedding.weight (V,E), rnn.<PyTorch RNN names>, head.weight (V|C, D*H), head.bias, optim.<state name>
-//   metadata  format, the NetworkConfig (kind, mode, sizes, vocab, labels) and the TrainingState (step, optimizer and
+//   metadata  format, the NetworkConfig (kind: char_lm, char_classifier, char_tagger or forecaster; mode, sizes, vocab, labels) and the TrainingState (step, optimizer and
 //             its hyperparameters, recipe, data fingerprint, loss history)
 // Writes go to a temporary file that is renamed over the target, so an interrupted run never leaves a broken model.
 using System.Globalization;
@@ -166,10 +166,12 @@ public static class Checkpoint
             catch (System.Text.Json.JsonException e) { throw Error($"metadata 'labels' is not a JSON list of strings ({e.Message})", e); }
             if (labels.Any(l => l == null)) throw Error("metadata 'labels' holds null entries");
         }
-        var kind = meta.TryGetValue("kind", out var k) && k == "char_classifier" ? NetworkKind.Classifier
+        meta.TryGetValue("kind", out var k);
+        var kind = k == "char_classifier" ? NetworkKind.Classifier
+            : k == "char_tagger" ? NetworkKind.Tagger
             : headW.Shape[0] == V && labels.Length == 0 ? NetworkKind.LanguageModel
             : NetworkKind.Classifier;
-        if (kind == NetworkKind.Classifier && labels.Length == 0)
+        if (kind is NetworkKind.Classifier or NetworkKind.Tagger && labels.Length == 0)
             labels = Enumerable.Range(0, headW.Shape[0]).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
         float dropout = 0;

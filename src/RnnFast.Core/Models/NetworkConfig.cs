@@ -1,5 +1,5 @@
-// The hyperparameters of a sequence network, stored in a checkpoint's metadata: a character language model or
-// classifier (token ids in, through an embedding), or a forecaster (real-valued feature vectors in, z-scored with
+// The hyperparameters of a sequence network, stored in a checkpoint's metadata: a character language model,
+// classifier or tagger (token ids in, through an embedding), or a forecaster (real-valued feature vectors in, z-scored with
 // the statistics stored here, a regression head on every step).
 using System.Globalization;
 using System.Text.Json;
@@ -17,6 +17,9 @@ public enum NetworkKind
 
     /// <summary>Feature vectors (F) -> RNN -> Linear(O) on every step: real-valued targets (e.g. the next value of a series).</summary>
     Forecaster,
+
+    /// <summary>Embedding -> RNN (uni- or bidirectional) -> Linear(C) on every step: one label per character.</summary>
+    Tagger,
 }
 
 /// <summary>
@@ -60,10 +63,10 @@ public sealed record NetworkConfig
     /// <summary>Dropout applied to the embedding output and the RNN output during training (0 = none).</summary>
     public float Dropout { get; init; }
     public required CharVocab Vocab { get; init; }
-    /// <summary>Class names (classifier only), index = class id.</summary>
+    /// <summary>Class names (classifier) or tag names (tagger), index = class id.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
-    /// <summary>Number of outputs of the head: V for a language model, C for a classifier, O for a forecaster.</summary>
+    /// <summary>Number of outputs of the head: V for a language model, C for a classifier or tagger, O for a forecaster.</summary>
     public int OutputSize => Kind switch
     {
         NetworkKind.LanguageModel => Vocab.Count,
@@ -112,6 +115,7 @@ public sealed record NetworkConfig
         if (Kind == NetworkKind.LanguageModel && Bidirectional) Fail(nameof(Bidirectional), "a language model predicts forward only");
         if (Labels == null) Fail(nameof(Labels), "is null");
         if (Kind == NetworkKind.Classifier && Labels.Count < 2) Fail(nameof(Labels), $"a classifier needs at least 2 classes, got {Labels.Count}");
+        if (Kind == NetworkKind.Tagger && Labels.Count < 2) Fail(nameof(Labels), $"a tagger needs at least 2 tags, got {Labels.Count}");
         _ = RnnDesc;
     }
 
@@ -143,7 +147,10 @@ public sealed record NetworkConfig
     /// <summary>The metadata every kind writes.</summary>
     private Dictionary<string, string> CommonMetadata() => new()
     {
-        ["kind"] = Kind switch { NetworkKind.LanguageModel => "char_lm", NetworkKind.Forecaster => "forecaster", _ => "char_classifier" },
+        ["kind"] = Kind switch
+        {
+            NetworkKind.LanguageModel => "char_lm", NetworkKind.Forecaster => "forecaster", NetworkKind.Tagger => "char_tagger", _ => "char_classifier",
+        },
         ["mode"] = RnnDesc.TorchModeName(Mode),
         ["num_layers"] = Layers.ToString(CultureInfo.InvariantCulture),
         ["hidden_size"] = Hidden.ToString(CultureInfo.InvariantCulture),

@@ -1,8 +1,9 @@
-// The embedding API: a trained character model (language model or classifier) loaded for inference.
+// The embedding API: a trained character model (language model, classifier, tagger or forecaster) loaded for inference.
 //   var model = RnnModel.Load("model.safetensors");          // backend: RNNFAST_BACKEND, else auto; model.Backend says which
 //   var s = model.NewState(); var logits = model.Step(s, id); // streaming on the model's backend, one token at a time
 //   model.StepMany(states, tokens, logits)                   // many streams advanced together: one GEMM per layer
 //   model.Forward(sequences) / model.Classify(texts)          // batch inference over variable-length sequences
+//   model.Tag(text)                                           // a tagger: one tag per character, over the whole text
 // A loaded model is immutable: any number of threads may use it at once, each with its own RnnState.
 using System.Numerics.Tensors;
 using RnnFast.Backends;
@@ -11,6 +12,12 @@ namespace RnnFast.Models;
 
 /// <summary>A class and its probability, as returned by <see cref="RnnModel.Classify(string)"/>.</summary>
 public sealed record ClassPrediction(int ClassId, string Label, float Probability, float[] Probabilities);
+
+/// <summary>
+/// One character's tag, as returned by <see cref="RnnModel.Tag(string, bool)"/>: the character (a Unicode scalar, as the
+/// vocabulary counts them), the most likely tag and its probability, and every tag's probability.
+/// </summary>
+public sealed record TagPrediction(string Symbol, int TagId, string Label, float Probability, float[] Probabilities);
 
 /// <summary>A character model ready for inference on one backend.</summary>
 public sealed class RnnModel : IDisposable
@@ -304,7 +311,8 @@ public sealed class RnnModel : IDisposable
     /// <summary>
     /// Batch inference over variable-length token sequences on <see cref="Backend"/>. Returns, for a language model,
     /// logits (T,N,V) time-major with T the longest sequence (rows past a sequence's end are the head's bias);
-    /// for a classifier, class logits (N,C) read at each sequence's last token.
+    /// for a classifier, class logits (N,C) read at each sequence's last token; for a tagger, tag logits (T,N,C) at
+    /// every step (rows past a sequence's end are the head's bias; a bidirectional tagger reads each sequence whole).
     /// </summary>
     public Tensor Forward(IReadOnlyList<int[]> sequences)
     {
@@ -331,7 +339,7 @@ public sealed class RnnModel : IDisposable
         var r = _plan.Forward(RnnRunner.Prepare(Config.RnnDesc, Tensor.FromArray(x, T, N, E), lengths: lengths), training: false);
         var y = r.Output.IsHost ? r.Output.HostArray : r.Output.ToArray();  // (T,N,D*H)
         int F = Config.RnnDesc.OutputSize, O = OutputSize;
-        if (Kind == NetworkKind.LanguageModel)
+        if (Kind is NetworkKind.LanguageModel or NetworkKind.Tagger)
         {
             var logits = new float[T * N * O];
             for (int row = 0; row < T * N; row++) Head(y.AsSpan(row * F, F), logits.AsSpan(row * O, O));
@@ -361,7 +369,7 @@ public sealed class RnnModel : IDisposable
     public IReadOnlyList<ClassPrediction> Classify(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        if (Kind != NetworkKind.Classifier) throw new InvalidOperationException("this model is a language model, not a classifier");
+        if (Kind != NetworkKind.Classifier) throw new InvalidOperationException($"this model is a {Kind}, not a classifier");
         if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
         var ids = new int[texts.Count][];
         for (int n = 0; n < texts.Count; n++)
@@ -385,6 +393,62 @@ public sealed class RnnModel : IDisposable
     }
 
     /// <summary>
+    /// Tags every character of <paramref name="text"/> (a tagger): one <see cref="TagPrediction"/> per character, in
+    /// order, read from the whole text (a bidirectional tagger sees the characters after each one too). An empty text
+    /// gives an empty list. A character outside the vocabulary is an <see cref="ArgumentException"/> naming it, unless
+    /// <paramref name="skipUnknown"/>: then it is dropped (it gets no tag, and the model reads the text without it).
+    /// </summary>
+    public IReadOnlyList<TagPrediction> Tag(string text, bool skipUnknown = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Tag([text], skipUnknown)[0];
+    }
+
+    /// <summary>Tags a batch of texts of any lengths in one pass (see <see cref="Tag(string, bool)"/>).</summary>
+    public IReadOnlyList<IReadOnlyList<TagPrediction>> Tag(IReadOnlyList<string> texts, bool skipUnknown = false)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (Kind != NetworkKind.Tagger) throw new InvalidOperationException($"this model is a {Kind}, not a tagger");
+        var ids = new int[texts.Count][];
+        for (int n = 0; n < texts.Count; n++)
+        {
+            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
+            if (skipUnknown)
+            {
+                var kept = new List<int>(text.Length);
+                foreach (var r in text.EnumerateRunes())
+                    if (Vocab.TryGetId(r, out int id)) kept.Add(id);
+                ids[n] = kept.ToArray();
+            }
+            else
+            {
+                try { ids[n] = Vocab.Encode(text); }
+                catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
+            }
+        }
+        var result = new IReadOnlyList<TagPrediction>[texts.Count];
+        var nonEmpty = Enumerable.Range(0, ids.Length).Where(i => ids[i].Length > 0).ToArray();
+        for (int i = 0; i < ids.Length; i++) if (ids[i].Length == 0) result[i] = [];
+        if (nonEmpty.Length == 0) return result;
+        var logits = Forward(nonEmpty.Select(i => ids[i]).ToArray()).ToArray(); // (T,N,C)
+        int N = nonEmpty.Length, C = OutputSize;
+        for (int n = 0; n < N; n++)
+        {
+            var seq = ids[nonEmpty[n]];
+            var tags = new TagPrediction[seq.Length];
+            for (int t = 0; t < seq.Length; t++)
+            {
+                var p = new float[C];
+                TensorPrimitives.SoftMax(logits.AsSpan((t * N + n) * C, C), p);
+                int best = TensorPrimitives.IndexOfMax(p);
+                tags[t] = new TagPrediction(Vocab[seq[t]], best, Labels[best], p[best], p);
+            }
+            result[nonEmpty[n]] = tags;
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Feeds <paramref name="prime"/> then samples <paramref name="length"/> characters, calling
     /// <paramref name="onText"/> with each one as it is produced. Returns the generated text (without the prime).
     /// </summary>
@@ -392,7 +456,7 @@ public sealed class RnnModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (Kind != NetworkKind.LanguageModel) throw new InvalidOperationException("this model is a classifier; only a language model generates text");
+        if (Kind != NetworkKind.LanguageModel) throw new InvalidOperationException($"this model is a {Kind}; only a language model generates text");
         if (length < 0) throw new ArgumentException($"length: must be >= 0, got {length}", nameof(length));
         var state = NewState();
         var rng = new Random(options.Seed);
