@@ -40,7 +40,7 @@ internal static class SampleCommand
         try
         {
             using var m = RnnModel.Load(modelPath, backend);
-            if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a classifier, not a language model");
+            if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a {m.Kind.ToString().ToLowerInvariant()}, not a language model (use rnnfast predict)");
             var primeText = prime ?? "";
             bool primeWritten = false;
             void WritePrime()
