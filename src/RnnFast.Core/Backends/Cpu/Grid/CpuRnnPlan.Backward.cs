@@ -41,8 +41,8 @@ internal sealed unsafe partial class CpuRnnPlan
         var dhRaw = new float[D][];
         for (int d = 0; d < D; d++)
         {
-            dG[d] = CpuWeights.Pinned((long)T * N * GP);
-            dGh[d] = gru ? CpuWeights.Pinned((long)T * N * GP) : dG[d];
+            dG[d] = CpuWeights.Pinned(T * layout.Row(N));
+            dGh[d] = gru ? CpuWeights.Pinned(T * layout.Row(N)) : dG[d];
             dh2[d] = CpuWeights.Pinned(2L * N * Ho);
             dc[d] = CpuWeights.Pinned((long)N * H);
             if (P > 0)

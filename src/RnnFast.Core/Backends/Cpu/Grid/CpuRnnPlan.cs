@@ -141,7 +141,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         f.Ldy = D * Ho;
                         if (ws != null)
                         {
-                            f.XW = FloatBuf.Of(ws.Gates[s] = GC.AllocateUninitializedArray<float>(T * N * GP, pinned: true));
+                            f.XW = FloatBuf.Of(ws.Gates[s] = GC.AllocateUninitializedArray<float>((int)(T * layout.Row(N)), pinned: true));
                             f.HBuf = FloatBuf.Of(ws.H[s] = CpuWeights.Pinned((T + 1) * hState));
                             if (desc.HasCellState) f.CBuf = FloatBuf.Of(ws.C[s] = CpuWeights.Pinned((T + 1) * cState));
                             if (P > 0) f.HRaw = FloatBuf.Of(ws.HRaw[s] = CpuWeights.Pinned(T * cState));
