@@ -1,5 +1,5 @@
 // The oneDNN backend ("onednn"): RNN, LSTM (with projection) and GRU through oneDNN 2.x's RNN primitives on the CPU.
-// Probe sets OMP_WAIT_POLICY=PASSIVE in the native environment (unless the user set it) before anything loads libgomp,
+// Probe sets GOMP_SPINCOUNT=10000 in the native environment (unless the user set it or OMP_WAIT_POLICY) before anything loads libgomp,
 // loads libdnnl.so.2 through the one loader (its trace is the reason when that fails), checks the 2.x ABI and creates
 // the CPU engine. The thread count is OpenMP's (Debian's build): per backend, applied on the executing thread.
 using RnnFast.Bindings.OneDnn;
@@ -36,9 +36,9 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
     /// <summary>
     /// Below the managed `cpu` backend (10): `auto` prefers `cpu`, which runs variable-length batches natively (oneDNN
     /// runs one primitive per distinct length) and keeps to the .NET thread pool. OpenMP's workers are kept from
-    /// spinning (OMP_WAIT_POLICY=PASSIVE, see <see cref="Threads"/>): on a shared 2-core machine that took an LSTM
-    /// training step (T=25, N=64, 512) from 0.7-1.7 s to 0.3-0.4 s, and with one core kept busy from 1.4-2.8 s to
-    /// 0.26-0.57 s. Ask for `onednn` by name.
+    /// spinning long (GOMP_SPINCOUNT=10000, about 0.1 ms, see <see cref="Threads"/>): on a shared 2-core machine an LSTM
+    /// training step (T=25, N=64, 512) with one core kept busy elsewhere took 1.4-1.8x its quiet time, where OpenMP's
+    /// default spinning took it several times slower. Ask for `onednn` by name.
     /// </summary>
     public override int Score => 5;
 
@@ -66,8 +66,9 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
     /// executes the primitive, just before executing; a change takes effect at the next call on every thread.
     /// </para>
     /// <para>
-    /// Idle workers sleep rather than spin: the probe sets OMP_WAIT_POLICY=PASSIVE before libgomp loads (unless the
-    /// user set OMP_WAIT_POLICY), so a busy machine is not slowed further by waiting threads.
+    /// Idle workers spin only briefly before they sleep: the probe sets GOMP_SPINCOUNT=10000 (about 0.1 ms) before
+    /// libgomp loads, unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, so a busy machine is not slowed further by
+    /// waiting threads while a quiet one keeps batch-1 steps fast (PASSIVE, no spinning at all, made them 3-8x slower).
     /// </para>
     /// </summary>
     public int Threads
@@ -100,17 +101,17 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
 
     protected override BackendAvailability Probe()
     {
-        // Before anything loads libgomp: it reads OMP_WAIT_POLICY once, at load (a user's own value is kept). Failing to
+        // Before anything loads libgomp: it reads GOMP_SPINCOUNT once, at load (a user's own settings are kept). Failing to
         // set it costs speed on a busy machine, not correctness: the backend stays usable and its description says so.
         _openMpProblem = null;
         try
         {
-            _openMp = OpenMpEnvironment.ApplyPassiveWaiting();
+            _openMp = OpenMpEnvironment.ApplyShortSpin();
         }
         catch (Exception e) when (e is InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
         {
             _openMp = [];
-            _openMpProblem = $"{OpenMpEnvironment.WaitPolicy} not set, idle OpenMP threads may spin: {e.Message}";
+            _openMpProblem = $"{OpenMpEnvironment.SpinCount} not set, idle OpenMP threads may spin: {e.Message}";
         }
         var load = _useOverride ? NativeLibraryLoader.TryLoad(DnnlLibrary.Spec, _libraryOverride) : DnnlLibrary.Load();
         if (!load.Succeeded) return BackendAvailability.No(load.Describe());

@@ -2,7 +2,7 @@
 // (the backend instance's test seam) becomes a NotSupportedException naming the problem, phase, layer and call; the
 // bench records such a row as not run; oneDNN 2.6 really answers "unimplemented" for some requests (f16 RNNs on the
 // CPU, int8 training); and every cell / direction / projection / bias / length combination RnnFast asks of it runs.
-// Also OpenMP's environment: OMP_WAIT_POLICY set natively (a user's value kept) and the default thread count.
+// Also OpenMP's environment: GOMP_SPINCOUNT set natively (a user's OMP_WAIT_POLICY or GOMP_SPINCOUNT kept) and the default thread count.
 using System.Reflection;
 using System.Text.Json;
 using RnnFast.Backends;
@@ -179,21 +179,28 @@ public sealed class OneDnnRefusalTests
 
     [BackendTheory]
     [InlineData("onednn")]
-    public void The_probe_left_openmp_waiting_passively_unless_the_user_chose(string backend)
+    public void The_probe_left_openmp_spinning_briefly_unless_the_user_chose(string backend)
     {
         var b = BackendRegistry.Get(backend);
         Assert.True(b.IsAvailable);
-        string? users = Environment.GetEnvironmentVariable(OpenMpEnvironment.WaitPolicy); // the environment the process started with
-        string? native = OpenMpEnvironment.Get(OpenMpEnvironment.WaitPolicy);
-        if (users == null)
+        // the environment the process started with
+        string? policy = Environment.GetEnvironmentVariable(OpenMpEnvironment.WaitPolicy);
+        string? spin = Environment.GetEnvironmentVariable(OpenMpEnvironment.SpinCount);
+        string? native = OpenMpEnvironment.Get(OpenMpEnvironment.SpinCount);
+        if (policy != null)
         {
-            Assert.Equal("PASSIVE", native);
-            Assert.Contains("OMP_WAIT_POLICY=PASSIVE (set by rnnfast)", b.Description);
+            Assert.Equal(spin, native);                                  // the user's policy decides: nothing set
+            Assert.Contains($"OMP_WAIT_POLICY={policy} (the user's)", b.Description);
+        }
+        else if (spin == null)
+        {
+            Assert.Equal(OpenMpEnvironment.ShortSpinCount, native);
+            Assert.Contains($"GOMP_SPINCOUNT={OpenMpEnvironment.ShortSpinCount} (set by rnnfast)", b.Description);
         }
         else
         {
-            Assert.Equal(users, native);
-            Assert.Contains($"OMP_WAIT_POLICY={users} (the user's)", b.Description);
+            Assert.Equal(spin, native);
+            Assert.Contains($"GOMP_SPINCOUNT={spin} (the user's)", b.Description);
         }
         Assert.DoesNotContain("cpu backend instead", b.Description);
         Assert.Contains("refused with a NotSupportedException", b.Description);
