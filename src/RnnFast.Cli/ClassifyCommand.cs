@@ -17,6 +17,7 @@ internal static class ClassifyCommand
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 64 };
         var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 16 };
         var bidir = new Option<bool>("--bidirectional") { Description = "read each sequence both ways" };
+        var pooling = new Option<string>("--pooling") { Description = "what the head reads: last (the last step) or mean (the mean over every step)", DefaultValueFactory = _ => "last" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 600 };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
@@ -34,13 +35,14 @@ internal static class ClassifyCommand
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
-            dataFile, model, layers, hidden, embed, bidir, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
+            dataFile, model, layers, hidden, embed, bidir, pooling, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
             examples, minLength, maxLength, classes, forgetBias,
         };
         cmd.SetAction(r =>
         {
             try
             {
+                var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 var path = r.GetValue(dataFile);
                 if (path != null)
@@ -59,7 +61,7 @@ internal static class ClassifyCommand
                 var o = new TrainOptions
                 {
                     Mode = mode, Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
-                    Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
+                    Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Pooling = pool, Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),

@@ -102,6 +102,7 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.Hidden))] = "--hidden",
         [T(nameof(TrainOptions.Embed))] = "--embed",
         [T(nameof(TrainOptions.Bidirectional))] = "--bidirectional",
+        [T(nameof(TrainOptions.Pooling))] = "--pooling",
         [T(nameof(TrainOptions.Batch))] = "--batch",
         [T(nameof(TrainOptions.Steps))] = "--steps",
         [T(nameof(TrainOptions.LearningRate))] = "--lr",

@@ -1,6 +1,7 @@
 // A sequence network's modules and its training-time forward passes on the autograd tape:
 //   language model: tokens (T,N) -> Embedding (T,N,E) -> RNN (T,N,H) -> Linear (T,N,V) -> mean cross-entropy
-//   classifier:     tokens (T,N) + lengths -> Embedding -> RNN -> last valid step (N,D*H) -> Linear (N,C) -> cross-entropy
+//   classifier:     tokens (T,N) + lengths -> Embedding -> RNN -> last valid step or mean over the valid steps (N,D*H)
+//                   -> Linear (N,C) -> cross-entropy
 //   tagger:         tokens (T,N) + lengths -> Embedding -> RNN (uni- or bidirectional) -> Linear (T,N,C) on every step
 //                   -> cross-entropy over every valid step (padded steps carry the ignore index -100)
 //   forecaster:     features (T,N,F) -> RNN (T,N,H) -> Linear (T,N,O) on every step -> mean squared error
@@ -89,9 +90,11 @@ public sealed class CharNetwork : IDisposable
         var x = TokenEmbedding.Forward(tape, tokens, T, N);               // (T,N,E)
         x = MaybeDropout(tape, x, training, rng);
         var y = Rnn.Forward(tape, x, lengths: lengths).Output;             // (T,N,D*H)
-        var last = LastStep(tape, y, lengths);                             // (N,D*H)
-        last = MaybeDropout(tape, last, training, rng);
-        return Head.Forward(tape, last);                                   // (N,C)
+        var pooled = Config.Pooling == SequencePooling.Mean
+            ? tape.MeanValidSteps(y, lengths)                              // (N,D*H) mean over the valid steps
+            : LastStep(tape, y, lengths);                                  // (N,D*H)
+        pooled = MaybeDropout(tape, pooled, training, rng);
+        return Head.Forward(tape, pooled);                                 // (N,C)
     }
 
     /// <summary>The tag that marks a padded step in <see cref="TaggerLoss"/>'s tags (PyTorch's ignore_index default).</summary>

@@ -1,6 +1,6 @@
 // One safetensors file holds a whole model and, for training, everything needed to continue exactly:
 //   tensors   embedding.weight (V,E), rnn.<PyTorch RNN names>, head.weight (V|C, D*H), head.bias, optim.<state name>
-//   metadata  format, the NetworkConfig (kind: char_lm, char_classifier, char_tagger or forecaster; mode, sizes, vocab, labels) and the TrainingState (step, optimizer and
+//   metadata  format, the NetworkConfig (kind: char_lm, char_classifier, char_tagger or forecaster; mode, sizes, vocab, labels, a classifier's pooling) and the TrainingState (step, optimizer and
 //             its hyperparameters, recipe, data fingerprint, loss history)
 // Writes go to a temporary file that is renamed over the target, so an interrupted run never leaves a broken model.
 using System.Globalization;
@@ -174,6 +174,13 @@ public static class Checkpoint
         if (kind is NetworkKind.Classifier or NetworkKind.Tagger && labels.Length == 0)
             labels = Enumerable.Range(0, headW.Shape[0]).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
+        var pooling = SequencePooling.Last; // absent: files written before pooling was a choice read their last step
+        if (meta.TryGetValue("pooling", out var ps))
+        {
+            try { pooling = NetworkConfig.ParsePooling(ps); }
+            catch (ArgumentException) { throw Error($"metadata 'pooling' = '{ps}': expected last or mean"); }
+        }
+
         float dropout = 0;
         if (meta.TryGetValue("dropout", out var ds) && !float.TryParse(ds, NumberStyles.Float, CultureInfo.InvariantCulture, out dropout))
             throw Error($"metadata 'dropout' = '{ds}' is not a number");
@@ -187,7 +194,7 @@ public static class Checkpoint
         var config = new NetworkConfig
         {
             Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir,
-            Dropout = dropout, Vocab = v, Labels = labels,
+            Dropout = dropout, Vocab = v, Labels = labels, Pooling = pooling,
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw Error($"describes no valid model: {e.Message}", e); }

@@ -22,6 +22,16 @@ public enum NetworkKind
     Tagger,
 }
 
+/// <summary>How a classifier turns the RNN's outputs over a sequence into one feature vector.</summary>
+public enum SequencePooling
+{
+    /// <summary>The output at the sequence's last valid step (a bidirectional stack: the reverse half at step 0).</summary>
+    Last,
+
+    /// <summary>The mean of the outputs over the sequence's valid steps.</summary>
+    Mean,
+}
+
 /// <summary>
 /// How a forecaster's real-valued inputs and targets are scaled: z-scores with the training part's statistics, and
 /// optionally differenced (the model sees and predicts changes; a forecast adds the change to the last level).
@@ -63,6 +73,8 @@ public sealed record NetworkConfig
     /// <summary>Dropout applied to the embedding output and the RNN output during training (0 = none).</summary>
     public float Dropout { get; init; }
     public required CharVocab Vocab { get; init; }
+    /// <summary>How a classifier pools the RNN's outputs over a sequence (other kinds: <see cref="SequencePooling.Last"/> only).</summary>
+    public SequencePooling Pooling { get; init; } = SequencePooling.Last;
     /// <summary>Class names (classifier) or tag names (tagger), index = class id.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
@@ -72,6 +84,20 @@ public sealed record NetworkConfig
         NetworkKind.LanguageModel => Vocab.Count,
         NetworkKind.Forecaster => TargetNames.Count,
         _ => Labels.Count,
+    };
+
+    /// <summary>True for a kind that reads one feature vector per sequence (a classifier), pooled as <see cref="Pooling"/> says.</summary>
+    public bool PoolsSequences => Kind == NetworkKind.Classifier;
+
+    /// <summary>The metadata spelling of a pooling: <c>last</c> or <c>mean</c>.</summary>
+    public static string PoolingName(SequencePooling pooling) => pooling == SequencePooling.Mean ? "mean" : "last";
+
+    /// <summary>Reads <c>last</c> or <c>mean</c> (any case); anything else is an ArgumentException naming <paramref name="text"/>.</summary>
+    public static SequencePooling ParsePooling(string text) => text?.Trim().ToLowerInvariant() switch
+    {
+        "last" => SequencePooling.Last,
+        "mean" => SequencePooling.Mean,
+        _ => throw new ArgumentException($"text: expected last or mean, got '{text}'", nameof(text)),
     };
 
     /// <summary>True when the inputs are real-valued vectors (no embedding).</summary>
@@ -110,6 +136,8 @@ public sealed record NetworkConfig
             }
         }
         else if (HasFeatureInput) Fail(nameof(Features), $"only a forecaster reads real-valued vectors; a {Kind} reads tokens");
+        if (!Enum.IsDefined(Pooling)) Fail(nameof(Pooling), $"must be a SequencePooling, got {(int)Pooling}");
+        if (Pooling != SequencePooling.Last && !PoolsSequences) Fail(nameof(Pooling), $"only a classifier pools a sequence; a {Kind} must use Last, got {Pooling}");
         if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) Fail(nameof(Dropout), $"must be in [0, 1), got {Dropout}");
         if (Vocab == null) Fail(nameof(Vocab), "is null");
         if (Kind == NetworkKind.LanguageModel && Bidirectional) Fail(nameof(Bidirectional), "a language model predicts forward only");
@@ -126,6 +154,7 @@ public sealed record NetworkConfig
     public Dictionary<string, string> ToMetadata()
     {
         var meta = CommonMetadata();
+        if (PoolsSequences) meta["pooling"] = PoolingName(Pooling);
         if (Kind != NetworkKind.Forecaster) return meta;
         var inv = CultureInfo.InvariantCulture;
         meta["input_size"] = Features.ToString(inv);

@@ -311,7 +311,8 @@ public sealed class RnnModel : IDisposable
     /// <summary>
     /// Batch inference over variable-length token sequences on <see cref="Backend"/>. Returns, for a language model,
     /// logits (T,N,V) time-major with T the longest sequence (rows past a sequence's end are the head's bias);
-    /// for a classifier, class logits (N,C) read at each sequence's last token; for a tagger, tag logits (T,N,C) at
+    /// for a classifier, class logits (N,C) read at each sequence's last token (or, with <see cref="SequencePooling.Mean"/>,
+    /// from the mean of the RNN's outputs over its tokens); for a tagger, tag logits (T,N,C) at
     /// every step (rows past a sequence's end are the head's bias; a bidirectional tagger reads each sequence whole).
     /// </summary>
     public Tensor Forward(IReadOnlyList<int[]> sequences)
@@ -349,6 +350,14 @@ public sealed class RnnModel : IDisposable
         var feature = new float[F];
         for (int n = 0; n < N; n++)
         {
+            if (Config.Pooling == SequencePooling.Mean)
+            {
+                feature.AsSpan().Clear();
+                for (int t = 0; t < lengths[n]; t++) TensorPrimitives.Add(feature, y.AsSpan((t * N + n) * F, F), feature);
+                TensorPrimitives.Multiply(feature, 1f / lengths[n], feature);
+                Head(feature, cls.AsSpan(n * O, O));
+                continue;
+            }
             int last = lengths[n] - 1;
             y.AsSpan((last * N + n) * F, F).CopyTo(feature);
             if (Config.Bidirectional) // reverse half: its output at t = 0 has seen the whole sequence

@@ -1,5 +1,5 @@
 // Trains and evaluates a many-to-one sequence classifier: characters -> Embedding -> RNN over each sequence's own
-// length (variable-length batches) -> last valid step -> Linear -> softmax cross-entropy. Examples are shuffled with
+// length (variable-length batches) -> last valid step or mean over the valid steps (TrainOptions.Pooling) -> Linear -> softmax cross-entropy. Examples are shuffled with
 // the seed and split into train / test; every step draws a batch depending only on (seed, step).
 using System.Diagnostics;
 using RnnFast.Autograd;
@@ -48,7 +48,7 @@ public sealed class ClassifierTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.Classifier, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels,
+            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
         };
         using var net = new CharNetwork(config, backend, new Random(o.Seed));
         if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);

@@ -9,6 +9,8 @@ public sealed record TrainOptions
     public int Hidden { get; init; } = 128;
     public int Embed { get; init; } = 64;
     public bool Bidirectional { get; init; }
+    /// <summary>Classifier only: read each sequence's last step (default) or the mean over its steps.</summary>
+    public RnnFast.Models.SequencePooling Pooling { get; init; } = RnnFast.Models.SequencePooling.Last;
     public int SeqLen { get; init; } = 64;
     public int Batch { get; init; } = 32;
     /// <summary>Total optimizer steps (including those before a resume). Null: derived from <see cref="Epochs"/>.</summary>
@@ -58,6 +60,7 @@ public sealed record TrainOptions
         Positive(SeqLen, nameof(SeqLen));
         Positive(Batch, nameof(Batch));
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
+        if (!Enum.IsDefined(Pooling)) Fail(nameof(Pooling), $"must be Last or Mean, got {(int)Pooling}");
         if (Steps is <= 0) Fail(nameof(Steps), $"must be positive, got {Steps}");
         if (Epochs is { } e && (!(e > 0) || double.IsInfinity(e))) Fail(nameof(Epochs), $"must be a positive number, got {e}");
         if (Steps != null && Epochs != null)
