@@ -1,5 +1,6 @@
 // `rnnfast classify`: trains and evaluates a many-to-one sequence classifier from a TSV/CSV of `label<TAB>text`
-// (or, without --data, on a generated task that needs memory), then prints accuracy and the confusion matrix.
+// (or, without --data, on a generated task that needs memory), then prints accuracy and the confusion matrix. With
+// --multi-label the rows are `LABEL1,LABEL2<TAB>TEXT` (a label set; - for none) and it prints per-label scores.
 using System.CommandLine;
 using System.Globalization;
 using RnnFast.Data;
@@ -17,6 +18,7 @@ internal static class ClassifyCommand
         var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 64 };
         var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 16 };
         var bidir = new Option<bool>("--bidirectional") { Description = "read each sequence both ways" };
+        var multiLabel = new Option<bool>("--multi-label") { Description = "several labels per text: --data rows are LABEL1,LABEL2<TAB>TEXT (- for none); a sigmoid per label" };
         var pooling = new Option<string>("--pooling") { Description = "what the head reads: last (the last step) or mean (the mean over every step)", DefaultValueFactory = _ => "last" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 600 };
@@ -35,7 +37,7 @@ internal static class ClassifyCommand
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
-            dataFile, model, layers, hidden, embed, bidir, pooling, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
+            dataFile, model, layers, hidden, embed, bidir, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
             examples, minLength, maxLength, classes, forgetBias,
         };
         cmd.SetAction(r =>
@@ -45,6 +47,8 @@ internal static class ClassifyCommand
                 var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 var path = r.GetValue(dataFile);
+                bool multi = r.GetValue(multiLabel);
+                if (multi && path == null) throw new ArgumentException("--multi-label: needs --data, a file of LABEL1,LABEL2<TAB>TEXT rows");
                 if (path != null)
                 {
                     if (!File.Exists(path)) throw new FileNotFoundException($"--data: {path} not found", path);
@@ -69,6 +73,15 @@ internal static class ClassifyCommand
                 };
                 var writer = r.InvocationConfiguration.Output;
                 var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                if (multi)
+                {
+                    var (mtest, _) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, progress);
+                    progress.ClearBar();
+                    if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                    writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
+                    EvalCommand.PrintMultiLabel(mtest, writer);
+                    return CliErrors.Ok;
+                }
                 var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
                 progress.ClearBar();
                 if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");

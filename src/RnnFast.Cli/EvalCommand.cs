@@ -1,6 +1,7 @@
 // `rnnfast eval --model M --data FILE`: scores a trained model on a file. A language model: cross-entropy per character
 // (nats and bits) and perplexity of a text; a classifier: accuracy, per-class precision/recall/F1 and the confusion
-// matrix on a LABEL<TAB>TEXT file; a tagger: per-character accuracy on a TAGS<TAB>TEXT file (last line
+// matrix on a LABEL<TAB>TEXT file; a multi-label classifier: per-label precision/recall/F1 and subset accuracy on a
+// LABEL1,LABEL2<TAB>TEXT file (last line `accuracy=<x>`); a tagger: per-character accuracy on a TAGS<TAB>TEXT file (last line
 // `accuracy=<x>`); a forecaster: RMSE and MAE of its forecasts over a CSV series beside the
 // persistence forecast's, ending with `val_rmse=<x> naive_rmse=<y>`.
 using System.CommandLine;
@@ -26,6 +27,7 @@ internal static class EvalCommand
         {
             Description = "language model: a text file (characters outside its vocabulary are skipped and counted); " +
                           "classifier: LABEL<TAB>TEXT rows (characters it never saw are dropped, as predict does); " +
+                          "multi-label classifier: LABEL1,LABEL2<TAB>TEXT rows (- for no label); " +
                           "tagger: TAGS<TAB>TEXT rows, one space-separated tag per character (unseen characters dropped with their tags); " +
                           "forecaster: a CSV with its input and target columns",
             Required = true,
@@ -54,6 +56,7 @@ internal static class EvalCommand
                 case NetworkKind.LanguageModel: LanguageModel(m, dataPath, report); break;
                 case NetworkKind.Classifier: Classifier(m, dataPath, report); break;
                 case NetworkKind.Tagger: Tagger(m, dataPath, report); break;
+                case NetworkKind.MultiLabel: MultiLabel(m, dataPath, report); break;
                 default: Forecaster(m, dataPath, report); break;
             }
             o.Write(report.ToString());
@@ -195,6 +198,45 @@ internal static class EvalCommand
         o.WriteLine($"{ev.Sequences} examples, {ev.Characters} characters scored, {ev.Labels.Count} tags; {ev.Dropped} character(s) the model never saw dropped");
         o.WriteLine($"loss={ev.Loss.ToString("F4", Inv)}");
         o.WriteLine($"accuracy={ev.Accuracy.ToString("F4", Inv)}");
+    }
+
+    /// <summary>Per-label precision/recall/F1 and subset accuracy of a multi-label classifier on LABEL1,LABEL2&lt;TAB&gt;TEXT rows.</summary>
+    private static void MultiLabel(RnnModel m, string path, TextWriter o)
+    {
+        IReadOnlyList<(string Label, string Text)> examples;
+        try
+        {
+            examples = LabeledText.Read(path);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--data: {e.Message}", e);
+        }
+        if (examples.Count == 0) throw new ArgumentException($"--data: {path} has no LABELS<TAB>TEXT rows");
+        RnnFast.Training.MultiLabelEvaluation ev;
+        try
+        {
+            ev = RnnFast.Training.MultiLabelTrainer.Evaluate(m, examples);
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelInput.ForFlag("--data", e);
+        }
+        o.WriteLine($"{ev.Count} examples, {m.Labels.Count} labels (a label is predicted when its probability is above 0.5)");
+        PrintMultiLabel(ev, o);
+    }
+
+    /// <summary>The per-label table, micro F1, loss and subset accuracy (last line `accuracy=`), shared with `rnnfast classify --multi-label`.</summary>
+    public static void PrintMultiLabel(RnnFast.Training.MultiLabelEvaluation ev, TextWriter o)
+    {
+        int w = Math.Max(10, ev.PerLabel.Select(l => l.Label.Length).DefaultIfEmpty(0).Max() + 1);
+        o.WriteLine($"{"label".PadLeft(w)}{"precision".PadLeft(w)}{"recall".PadLeft(w)}{"f1".PadLeft(w)}{"support".PadLeft(w)}");
+        foreach (var l in ev.PerLabel)
+            o.WriteLine($"{l.Label.PadLeft(w)}{l.Precision.ToString("F4", Inv).PadLeft(w)}{l.Recall.ToString("F4", Inv).PadLeft(w)}" +
+                        $"{l.F1.ToString("F4", Inv).PadLeft(w)}{l.Support.ToString(Inv).PadLeft(w)}");
+        o.WriteLine($"micro_f1={ev.MicroF1.ToString("F4", Inv)}");
+        o.WriteLine($"loss={ev.Loss.ToString("F4", Inv)}");
+        o.WriteLine($"accuracy={ev.SubsetAccuracy.ToString("F4", Inv)}");
     }
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)

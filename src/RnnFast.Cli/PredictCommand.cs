@@ -1,5 +1,6 @@
 // `rnnfast predict --model M --data FILE`: applies a trained model to new data. A classifier labels each line of a
-// text file (`LABEL<TAB>PROBABILITY`, one output line per input line, in order); a tagger writes, per input line, one
+// text file (`LABEL<TAB>PROBABILITY`, one output line per input line, in order); a multi-label classifier writes, per
+// input line, the comma-separated labels whose probability is above 0.5 (an empty line when none); a tagger writes, per input line, one
 // line of space-separated tags, one per character it kept (unseen characters are dropped); a forecaster writes the CSV
 // `time,actual,forecast` for a series (and optionally an SVG chart of it). A language model is refused (`rnnfast
 // sample` generates text). Also the helpers `rnnfast eval` shares: how texts with characters the model never saw are
@@ -66,6 +67,17 @@ internal static class PredictCommand
                     {
                         foreach (var p in predictions)
                             w.Write($"{m.Labels[p.ClassId]}\t{p.Probability.ToString("F4", CultureInfo.InvariantCulture)}\n");
+                    });
+                    return CliErrors.Ok;
+                case NetworkKind.MultiLabel:
+                    if (timeColumn != null) throw new ArgumentException($"--time-column: only for a forecaster; {modelPath} is a multi-label classifier");
+                    if (plotPath != null) throw new ArgumentException($"--plot: only for a forecaster; {modelPath} is a multi-label classifier");
+                    var inputs = ModelInput.ReadLines(dataPath);
+                    var probs = RnnFast.Training.MultiLabelTrainer.Predict(m, inputs);
+                    ModelInput.WriteOutput(outPath, o, w =>
+                    {
+                        foreach (var p in probs)
+                            w.Write(string.Join(',', Enumerable.Range(0, p.Length).Where(c => p[c] > 0.5f).Select(c => m.Labels[c])) + "\n");
                     });
                     return CliErrors.Ok;
                 case NetworkKind.Tagger:

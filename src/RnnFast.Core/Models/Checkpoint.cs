@@ -1,6 +1,6 @@
 // One safetensors file holds a whole model and, for training, everything needed to continue exactly:
 //   tensors   embedding.weight (V,E), rnn.<PyTorch RNN names>, head.weight (V|C, D*H), head.bias, optim.<state name>
-//   metadata  format, the NetworkConfig (kind: char_lm, char_classifier, char_tagger or forecaster; mode, sizes, vocab, labels, a classifier's pooling) and the TrainingState (step, optimizer and
+//   metadata  format, the NetworkConfig (kind: char_lm, char_classifier, char_tagger, char_multilabel or forecaster; mode, sizes, vocab, labels, a classifier's pooling) and the TrainingState (step, optimizer and
 //             its hyperparameters, recipe, data fingerprint, loss history)
 // Writes go to a temporary file that is renamed over the target, so an interrupted run never leaves a broken model.
 using System.Globalization;
@@ -169,9 +169,10 @@ public static class Checkpoint
         meta.TryGetValue("kind", out var k);
         var kind = k == "char_classifier" ? NetworkKind.Classifier
             : k == "char_tagger" ? NetworkKind.Tagger
+            : k == "char_multilabel" ? NetworkKind.MultiLabel
             : headW.Shape[0] == V && labels.Length == 0 ? NetworkKind.LanguageModel
             : NetworkKind.Classifier;
-        if (kind is NetworkKind.Classifier or NetworkKind.Tagger && labels.Length == 0)
+        if (kind is NetworkKind.Classifier or NetworkKind.Tagger or NetworkKind.MultiLabel && labels.Length == 0)
             labels = Enumerable.Range(0, headW.Shape[0]).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
         var pooling = SequencePooling.Last; // absent: files written before pooling was a choice read their last step

@@ -20,6 +20,9 @@ public enum NetworkKind
 
     /// <summary>Embedding -> RNN (uni- or bidirectional) -> Linear(C) on every step: one label per character.</summary>
     Tagger,
+
+    /// <summary>Embedding -> RNN -> pooled sequence -> Linear(C): an independent yes/no (sigmoid) per label, several labels per text.</summary>
+    MultiLabel,
 }
 
 /// <summary>How a classifier turns the RNN's outputs over a sequence into one feature vector.</summary>
@@ -75,7 +78,7 @@ public sealed record NetworkConfig
     public required CharVocab Vocab { get; init; }
     /// <summary>How a classifier pools the RNN's outputs over a sequence (other kinds: <see cref="SequencePooling.Last"/> only).</summary>
     public SequencePooling Pooling { get; init; } = SequencePooling.Last;
-    /// <summary>Class names (classifier) or tag names (tagger), index = class id.</summary>
+    /// <summary>Class names (classifier), tag names (tagger) or label names (multi-label), index = class id.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
     /// <summary>Number of outputs of the head: V for a language model, C for a classifier or tagger, O for a forecaster.</summary>
@@ -87,7 +90,7 @@ public sealed record NetworkConfig
     };
 
     /// <summary>True for a kind that reads one feature vector per sequence (a classifier), pooled as <see cref="Pooling"/> says.</summary>
-    public bool PoolsSequences => Kind == NetworkKind.Classifier;
+    public bool PoolsSequences => Kind is NetworkKind.Classifier or NetworkKind.MultiLabel;
 
     /// <summary>The metadata spelling of a pooling: <c>last</c> or <c>mean</c>.</summary>
     public static string PoolingName(SequencePooling pooling) => pooling == SequencePooling.Mean ? "mean" : "last";
@@ -143,6 +146,7 @@ public sealed record NetworkConfig
         if (Kind == NetworkKind.LanguageModel && Bidirectional) Fail(nameof(Bidirectional), "a language model predicts forward only");
         if (Labels == null) Fail(nameof(Labels), "is null");
         if (Kind == NetworkKind.Classifier && Labels.Count < 2) Fail(nameof(Labels), $"a classifier needs at least 2 classes, got {Labels.Count}");
+        if (Kind == NetworkKind.MultiLabel && Labels.Count < 1) Fail(nameof(Labels), "a multi-label classifier needs at least 1 label, got 0");
         if (Kind == NetworkKind.Tagger && Labels.Count < 2) Fail(nameof(Labels), $"a tagger needs at least 2 tags, got {Labels.Count}");
         _ = RnnDesc;
     }
@@ -178,7 +182,8 @@ public sealed record NetworkConfig
     {
         ["kind"] = Kind switch
         {
-            NetworkKind.LanguageModel => "char_lm", NetworkKind.Forecaster => "forecaster", NetworkKind.Tagger => "char_tagger", _ => "char_classifier",
+            NetworkKind.LanguageModel => "char_lm", NetworkKind.Forecaster => "forecaster", NetworkKind.Tagger => "char_tagger",
+            NetworkKind.MultiLabel => "char_multilabel", _ => "char_classifier",
         },
         ["mode"] = RnnDesc.TorchModeName(Mode),
         ["num_layers"] = Layers.ToString(CultureInfo.InvariantCulture),

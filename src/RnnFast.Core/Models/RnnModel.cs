@@ -4,6 +4,7 @@
 //   model.StepMany(states, tokens, logits)                   // many streams advanced together: one GEMM per layer
 //   model.Forward(sequences) / model.Classify(texts)          // batch inference over variable-length sequences
 //   model.Tag(text)                                           // a tagger: one tag per character, over the whole text
+//   model.ClassifyMultiLabel(text)                            // a multi-label classifier: a probability per label, the set above 0.5
 // A loaded model is immutable: any number of threads may use it at once, each with its own RnnState.
 using System.Numerics.Tensors;
 using RnnFast.Backends;
@@ -12,6 +13,12 @@ namespace RnnFast.Models;
 
 /// <summary>A class and its probability, as returned by <see cref="RnnModel.Classify(string)"/>.</summary>
 public sealed record ClassPrediction(int ClassId, string Label, float Probability, float[] Probabilities);
+
+/// <summary>
+/// A multi-label prediction, as returned by <see cref="RnnModel.ClassifyMultiLabel(string)"/>: every label's probability
+/// (an independent sigmoid each) and the labels whose probability is above 0.5, in label order.
+/// </summary>
+public sealed record MultiLabelPrediction(float[] Probabilities, IReadOnlyList<int> LabelIds, IReadOnlyList<string> Labels);
 
 /// <summary>
 /// One character's tag, as returned by <see cref="RnnModel.Tag(string, bool)"/>: the character (a Unicode scalar, as the
@@ -397,6 +404,47 @@ public sealed class RnnModel : IDisposable
             TensorPrimitives.SoftMax(logits.Span.Slice(n * C, C), p);
             int best = TensorPrimitives.IndexOfMax(p);
             result[n] = new ClassPrediction(best, Labels[best], p[best], p);
+        }
+        return result;
+    }
+
+    /// <summary>A multi-label classifier's per-label probabilities (sigmoid) for <paramref name="text"/> and the labels above 0.5.</summary>
+    public MultiLabelPrediction ClassifyMultiLabel(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return ClassifyMultiLabel([text])[0];
+    }
+
+    /// <summary>Multi-label predictions for a batch of non-empty texts of any lengths in one pass.</summary>
+    public IReadOnlyList<MultiLabelPrediction> ClassifyMultiLabel(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (Kind != NetworkKind.MultiLabel) throw new InvalidOperationException($"this model is a {Kind}, not a multi-label classifier");
+        if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
+        var ids = new int[texts.Count][];
+        for (int n = 0; n < texts.Count; n++)
+        {
+            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
+            if (text.Length == 0) throw new ArgumentException($"texts: entry {n} is empty", nameof(texts));
+            try { ids[n] = Vocab.Encode(text); }
+            catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
+        }
+        return MultiLabelFromIds(ids);
+    }
+
+    /// <summary>Multi-label predictions for non-empty id sequences (see <see cref="ClassifyMultiLabel(string)"/>).</summary>
+    public IReadOnlyList<MultiLabelPrediction> MultiLabelFromIds(IReadOnlyList<int[]> sequences)
+    {
+        if (Kind != NetworkKind.MultiLabel) throw new InvalidOperationException($"this model is a {Kind}, not a multi-label classifier");
+        var logits = Forward(sequences);
+        int C = OutputSize;
+        var result = new MultiLabelPrediction[sequences.Count];
+        for (int n = 0; n < result.Length; n++)
+        {
+            var p = new float[C];
+            TensorPrimitives.Sigmoid(logits.Span.Slice(n * C, C), p);
+            var on = Enumerable.Range(0, C).Where(c => p[c] > 0.5f).ToArray();
+            result[n] = new MultiLabelPrediction(p, on, on.Select(c => Labels[c]).ToArray());
         }
         return result;
     }
