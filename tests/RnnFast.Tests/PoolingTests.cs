@@ -88,6 +88,8 @@ public sealed class PoolingTests
         var hostLogits = model.Forward(seqs).ToArray();
         Assert.Equal(tapeLogits.Length, hostLogits.Length);
         for (int i = 0; i < tapeLogits.Length; i++) Assert.Equal(tapeLogits[i], hostLogits[i], 4);
+        var e = Assert.Throws<InvalidOperationException>(() => model.NewState()); // streaming cannot give a mean's logits
+        Assert.Contains(bidirectional ? "bidirectional" : "mean", e.Message);
     }
 
     private static (int[] Tokens, int[] Lengths, int T) ClassifierTrainerPad(int[][] seqs)

@@ -84,12 +84,14 @@ public sealed class RnnModel : IDisposable
 
     /// <summary>
     /// A fresh (zero) state for streaming with <see cref="Step(RnnState, int)"/>, kept where the model's backend keeps it (device
-    /// memory on a GPU backend). Unidirectional models only. Dispose it to free that memory at once.
+    /// memory on a GPU backend). Unidirectional models that read each step (not a mean-pooled classifier) only. Dispose it to free that memory at once.
     /// </summary>
     public RnnState NewState()
     {
         if (Config.Bidirectional)
             throw new InvalidOperationException("streaming needs a unidirectional model; a bidirectional one must see the whole sequence (use Forward or Classify)");
+        if (Config.Pooling == SequencePooling.Mean)
+            throw new InvalidOperationException("streaming gives the head's output at each step; a mean-pooled classifier reads the mean over every step (use Forward or Classify)");
         return new RnnState(this, _plan.CreateStepper(1), OutputSize);
     }
 
