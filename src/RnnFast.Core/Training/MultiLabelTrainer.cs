@@ -102,13 +102,7 @@ public sealed class MultiLabelTrainer
             var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
             var loss = tape.BceWithLogitsLoss(logits, Tensor.FromArray(targets, N, C));
             var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
-            step++;
-            if (updated) losses.Add(l);
-            else observer.OnMessage($"step {step}: loss {l} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
-            tokensSeen += lengths.Sum();
-            var elapsed = clock.Elapsed;
-            observer.OnStep(new StepReport(step, totalSteps, l, norm, tokensSeen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
-                TimeSpan.FromSeconds(elapsed.TotalSeconds / step * (totalSteps - step))));
+            TrainingSetup.CountStep(ref step, totalSteps, l, norm, updated, losses, ref tokensSeen, lengths.Sum(), clock, guard, observer);
             if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
             {
                 using var snapshot = RnnModel.FromNetwork(net);
@@ -120,15 +114,7 @@ public sealed class MultiLabelTrainer
         using var model = RnnModel.FromNetwork(net);
         var final = Evaluate(model, test);
         observer.OnEval(new EvalReport(step, final.Loss, null, final.SubsetAccuracy));
-        if (o.Out != null)
-        {
-            Checkpoint.Save(o.Out, net, optimizer, new TrainingState
-            {
-                Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, Batch = N, Seed = o.Seed,
-                SeqLen = 0, ValFraction = testFraction, TrainLossHistory = losses,
-            });
-            observer.OnCheckpoint(o.Out, step);
-        }
+        TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
         return (final, new TrainResult(step, final.Loss, losses, [(step, final.Loss)], cancelled, backend.Name, guard.Skipped));
     }
 

@@ -38,6 +38,35 @@ internal static class TrainingSetup
         return (l, norm, true);
     }
 
+    /// <summary>
+    /// The bookkeeping after one guarded optimizer step of the sequence trainers (classifier, multi-label, tagger): counts
+    /// the step, keeps its loss or reports it skipped, and reports progress (tokens a second, time left).
+    /// </summary>
+    public static void CountStep(ref int step, int totalSteps, float loss, double norm, bool updated, List<float> losses,
+        ref long tokensSeen, long tokens, System.Diagnostics.Stopwatch clock, NonFiniteGuard guard, ITrainObserver observer)
+    {
+        step++;
+        if (updated) losses.Add(loss);
+        else observer.OnMessage($"step {step}: loss {loss} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
+        tokensSeen += tokens;
+        var elapsed = clock.Elapsed;
+        observer.OnStep(new StepReport(step, totalSteps, loss, norm, tokensSeen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
+            TimeSpan.FromSeconds(elapsed.TotalSeconds / step * (totalSteps - step))));
+    }
+
+    /// <summary>Saves a sequence trainer's model with its optimizer and training state when <see cref="TrainOptions.Out"/> is set (atomically).</summary>
+    public static void SaveSequenceModel(TrainOptions o, Models.CharNetwork net, Optimizer optimizer, int step, int batch, double testFraction,
+        List<float> losses, ITrainObserver observer)
+    {
+        if (o.Out == null) return;
+        Models.Checkpoint.Save(o.Out, net, optimizer, new Models.TrainingState
+        {
+            Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, Batch = batch, Seed = o.Seed,
+            SeqLen = 0, ValFraction = testFraction, TrainLossHistory = losses,
+        });
+        observer.OnCheckpoint(o.Out, step);
+    }
+
     /// <summary>A random stream that depends only on (seed, step, purpose): batches, dropout, samples.</summary>
     public static Random StepRandom(int seed, int step, int purpose)
     {
