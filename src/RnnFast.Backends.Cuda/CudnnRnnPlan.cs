@@ -319,6 +319,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs); // one set of shape checks and messages for every backend
         CheckShape("input", inputs.Input, inputs.SeqLen, inputs.Batch, Desc.InputSize);
         int N = inputs.Batch, S = Desc.NumLayers * Desc.Directions;
@@ -427,10 +428,15 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     // ------------------------------------------------------------------ backward
 
     /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _b, maxStreams);
+    public RnnStepper CreateStepper(int maxStreams = 1)
+    {
+        ThrowIfDisposed();
+        return new PlanStepper(this, _b, maxStreams);
+    }
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no cuDNN workspace of this plan; run Forward(training: true) on this plan first", nameof(forward));
@@ -540,7 +546,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
         lock (_b.Gate)
         {
             if (_disposed) return;
-            _disposed = true;
+            Volatile.Write(ref _disposed, true);
             foreach (var p in _prepared.Values) p.Dispose();
             _prepared.Clear();
             foreach (var s in _shapes.Values) s.Dispose();
@@ -548,4 +554,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
             _work?.Dispose();
         }
     }
+
+    /// <summary>Throws ObjectDisposedException (naming this plan) once Dispose ran: Forward, Backward and CreateStepper (so its steppers' Step) refuse.</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
 }

@@ -58,11 +58,14 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     {
         lock (_gate)
         {
-            _disposed = true;
+            Volatile.Write(ref _disposed, true);
             Volatile.Write(ref _last, null);
             _entries.Clear();
         }
     }
+
+    /// <summary>Throws ObjectDisposedException (naming this plan) once Dispose ran: Forward, Backward and CreateStepper (so its steppers' Step) refuse.</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
 
     // ------------------------------------------------------------------ weights in our layout, per parameter version
 
@@ -471,6 +474,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs); // oneDNN reads the buffers natively: shapes are checked before any call
         int T = inputs.SeqLen, N = inputs.Batch, I = Desc.InputSize, F = D * Ho;
         var w = CurrentWeights();
@@ -647,10 +651,15 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     // ------------------------------------------------------------------ backward
 
     /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _backend, maxStreams);
+    public RnnStepper CreateStepper(int maxStreams = 1)
+    {
+        ThrowIfDisposed();
+        return new PlanStepper(this, _backend, maxStreams);
+    }
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no oneDNN workspace; run Forward(training: true) on this plan first", nameof(forward));

@@ -25,6 +25,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
     private readonly int L, D, H, Ho, G, GH, P;
     private readonly RnnMode _mode;
     private DeviceWeights _weights;
+    private bool _disposed;
 
     public OpenCLRnnPlan(OpenCLBackend backend, OpenCLDevice device, RnnParameters parameters)
     {
@@ -52,10 +53,15 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
     {
         lock (_weightsGate)
         {
+            if (Volatile.Read(ref _disposed)) return; // idempotent
+            Volatile.Write(ref _disposed, true);
             _weights.Arena.Dispose();
             _weights.Transposed.Dispose();
         }
     }
+
+    /// <summary>Throws ObjectDisposedException (naming this plan) once Dispose ran: Forward, Backward and CreateStepper (so its steppers' Step) refuse.</summary>
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
 
     /// <summary>The device copy of the parameters' current version (uploaded again when an optimizer changed them).</summary>
     private DeviceWeights CurrentWeights()
@@ -143,6 +149,7 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs); // one set of shape checks and messages for every backend
         int T = inputs.SeqLen, N = inputs.Batch;
         CheckShapes(inputs);
@@ -279,10 +286,15 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
     // ------------------------------------------------------------------ backward
 
     /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, _backend, maxStreams);
+    public RnnStepper CreateStepper(int maxStreams = 1)
+    {
+        ThrowIfDisposed();
+        return new PlanStepper(this, _backend, maxStreams);
+    }
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws || !ReferenceEquals(ws.Plan, this))
             throw new ArgumentException("forward: no workspace of this OpenCL plan; run Forward(training: true) on this plan first", nameof(forward));

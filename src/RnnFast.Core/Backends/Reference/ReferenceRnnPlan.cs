@@ -20,7 +20,12 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
     public RnnDesc Desc { get; }
     public RnnParameters Parameters { get; }
 
-    public void Dispose() { }
+    private int _disposed;
+
+    /// <summary>Marks the plan disposed (idempotent, thread-safe): Forward, Backward and CreateStepper refuse after it.</summary>
+    public void Dispose() => Interlocked.Exchange(ref _disposed, 1);
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>What one layer and direction recorded during a training forward, per step t.</summary>
     private sealed class DirRecord
@@ -41,6 +46,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs);
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, D = desc.Directions, L = desc.NumLayers;
@@ -186,10 +192,15 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
     }
 
     /// <summary>Streaming on this backend: each step is this plan's own T=1 forward (see <see cref="PlanStepper"/>).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new PlanStepper(this, Backends.Reference.ReferenceBackend.Instance, maxStreams);
+    public RnnStepper CreateStepper(int maxStreams = 1)
+    {
+        ThrowIfDisposed();
+        return new PlanStepper(this, Backends.Reference.ReferenceBackend.Instance, maxStreams);
+    }
 
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no reference workspace; run Forward(training: true) on this plan first", nameof(forward));

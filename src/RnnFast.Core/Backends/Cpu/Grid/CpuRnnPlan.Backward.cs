@@ -8,6 +8,7 @@ internal sealed unsafe partial class CpuRnnPlan
 {
     public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no CPU workspace; run Forward(training: true) on this plan first", nameof(forward));

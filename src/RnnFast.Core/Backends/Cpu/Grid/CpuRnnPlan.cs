@@ -39,10 +39,17 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
     /// <summary>The backend that made this plan ("cpu" or "cpu:bf16"; its steppers report it as ExecutedBy).</summary>
     internal Backend Backend => _backend;
 
+    private int _disposed;
+
+    /// <summary>Frees the inference scratch (idempotent, thread-safe): Forward, Backward, CreateStepper and its steppers' Step refuse after it.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         lock (_scratch) _scratch.Clear();
     }
+
+    /// <summary>Throws ObjectDisposedException (naming this plan) once <see cref="Dispose"/> ran.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     /// <summary>The packed weights for the parameters' current version (re-packed when an optimizer changed them).</summary>
     internal CpuWeights CurrentWeights()
@@ -77,6 +84,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
+        ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs); // the kernels read through pointers: shapes are checked before any of them
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
@@ -202,5 +210,9 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
     }
 
     /// <summary>Streaming on this backend: the allocation-free <see cref="CpuRnnStepper"/> (this plan's kernels at T=1, state in place).</summary>
-    public RnnStepper CreateStepper(int maxStreams = 1) => new CpuRnnStepper(this, maxStreams);
+    public RnnStepper CreateStepper(int maxStreams = 1)
+    {
+        ThrowIfDisposed();
+        return new CpuRnnStepper(this, maxStreams);
+    }
 }

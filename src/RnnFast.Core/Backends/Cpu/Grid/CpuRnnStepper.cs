@@ -39,6 +39,7 @@ internal sealed unsafe class CpuRnnStepper : RnnStepper
 
     public override void Step(RnnStepState state, ReadOnlySpan<float> x, Span<float> y)
     {
+        _plan.ThrowIfDisposed(); // a stepper made before its plan was disposed refuses too
         CheckStep(state, x, y);
         if (state is not HostRnnStepState hs)
             throw new ArgumentException($"state: a {state.GetType().Name} was not made by this stepper (use CreateState: the cpu backend steps a HostRnnStepState)", nameof(state));
