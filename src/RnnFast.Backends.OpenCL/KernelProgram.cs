@@ -1,7 +1,11 @@
 // The kernels' source (native/opencl/*.cl, embedded in this assembly) and its compilation for one device: once per
 // process and device, and across processes through a cache of program binaries on disk (keyed by the device, driver,
 // options and source; under $XDG_CACHE_HOME/rnnfast/opencl or ~/.cache/rnnfast/opencl; RNNFAST_OPENCL_CACHE=DIR
-// moves it, =off disables it). A binary the driver rejects is deleted and the source compiled again.
+// moves it, =off disables it). Each entry carries a header (magic, format version, payload length, SHA-256) that is checked
+// before any byte reaches the driver; an entry that fails the check (empty, truncated, altered, an older format) or that
+// the driver rejects is deleted and the source compiled again. Entries are written to a temporary file, flushed and
+// renamed into place.
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
@@ -34,26 +38,43 @@ internal static class KernelProgram
     {
         var watch = Stopwatch.StartNew();
         string? path = cacheDirectory == null ? null : CachePath(cacheDirectory, device, options);
+        string? discarded = null;
         if (path != null && File.Exists(path))
         {
+            // The entry is checked (magic, format version, length, SHA-256) before any byte reaches the driver: PoCL
+            // and others crash or assert on a truncated binary rather than returning an error.
+            byte[]? binary = null;
             try
             {
-                var binary = File.ReadAllBytes(path);
-                var fromBinary = cl.CreateProgramWithBinary(context, device.Device, binary);
+                binary = ReadEntry(File.ReadAllBytes(path), out discarded);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                discarded = e.Message;
+            }
+            if (binary == null)
+                TryDelete(path);
+            else
+            {
                 try
                 {
-                    cl.BuildProgram(fromBinary, device.Device, options);
-                    return new Built(fromBinary, $"binary cache {path}", watch.Elapsed);
+                    var fromBinary = cl.CreateProgramWithBinary(context, device.Device, binary);
+                    try
+                    {
+                        cl.BuildProgram(fromBinary, device.Device, options);
+                        return new Built(fromBinary, $"binary cache {path}", watch.Elapsed);
+                    }
+                    catch (CLException)
+                    {
+                        fromBinary.Dispose();
+                        throw;
+                    }
                 }
-                catch (CLException)
+                catch (CLException e)
                 {
-                    fromBinary.Dispose();
-                    throw;
+                    discarded = $"rejected by the driver: {e.Message}";
+                    TryDelete(path); // stale or foreign: compile from source below
                 }
-            }
-            catch (Exception e) when (e is CLException or IOException or UnauthorizedAccessException)
-            {
-                TryDelete(path); // stale or foreign: compile from source below
             }
         }
 
@@ -75,10 +96,7 @@ internal static class KernelProgram
                 var binary = cl.GetProgramBinary(program);
                 if (binary.Length > 0)
                 {
-                    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    var tmp = $"{path}.{Environment.ProcessId}.tmp";
-                    File.WriteAllBytes(tmp, binary);
-                    File.Move(tmp, path, overwrite: true);
+                    WriteEntry(path, binary);
                     origin += $", binary cached at {path}";
                 }
             }
@@ -87,12 +105,100 @@ internal static class KernelProgram
                 origin += $" (binary not cached: {e.Message})";
             }
         }
+        if (discarded != null) origin += $" (replaced a bad cache entry: {discarded})";
         return new Built(program, origin, watch.Elapsed);
     }
+
+    // ---- cache entry format: a header, then the driver's binary.
+    //   0  8  magic "RNFCLBIN"
+    //   8  4  format version (little endian)
+    //  12  4  reserved, 0
+    //  16  8  payload length (little endian)
+    //  24 32  SHA-256 of the payload
+    //  56  .. payload
+
+    private static readonly byte[] Magic = "RNFCLBIN"u8.ToArray();
+
+    /// <summary>The cache entry format written and accepted; an entry of any other version is discarded.</summary>
+    internal const int EntryVersion = 1;
+
+    /// <summary>Bytes before the payload of a cache entry.</summary>
+    internal const int EntryHeaderSize = 56;
+
+    /// <summary>A cache entry's bytes for <paramref name="payload"/>.</summary>
+    internal static byte[] EncodeEntry(ReadOnlySpan<byte> payload)
+    {
+        var entry = new byte[EntryHeaderSize + payload.Length];
+        Magic.CopyTo(entry, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(8), EntryVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(entry.AsSpan(16), payload.Length);
+        SHA256.HashData(payload, entry.AsSpan(24, 32));
+        payload.CopyTo(entry.AsSpan(EntryHeaderSize));
+        return entry;
+    }
+
+    /// <summary>
+    /// The payload of a cache entry, or null (with the reason) when it is not a whole, intact entry of this format.
+    /// </summary>
+    internal static byte[]? ReadEntry(byte[] entry, out string? problem)
+    {
+        problem = null;
+        if (entry.Length < EntryHeaderSize)
+            problem = $"{entry.Length} bytes, shorter than the {EntryHeaderSize}-byte header";
+        else if (!entry.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            problem = "no RnnFast cache header (an older format or another file)";
+        else if (BinaryPrimitives.ReadInt32LittleEndian(entry.AsSpan(8)) is var v && v != EntryVersion)
+            problem = $"format version {v}, expected {EntryVersion}";
+        else if (BinaryPrimitives.ReadInt64LittleEndian(entry.AsSpan(16)) is var n && n != entry.Length - EntryHeaderSize)
+            problem = $"payload of {entry.Length - EntryHeaderSize} bytes, header says {n}";
+        else if (n == 0)
+            problem = "empty payload";
+        else
+        {
+            var payload = entry.AsSpan(EntryHeaderSize);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(payload, hash);
+            if (!hash.SequenceEqual(entry.AsSpan(24, 32)))
+                problem = "checksum mismatch";
+            else
+                return payload.ToArray();
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Writes the entry for <paramref name="payload"/> to a temporary file in the same directory, flushes it to disk and
+    /// renames it over <paramref name="path"/>, so a reader sees the old entry, the new one or none: never a part.
+    /// </summary>
+    internal static void WriteEntry(string path, ReadOnlySpan<byte> payload)
+    {
+        var dir = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $"{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var entry = EncodeEntry(payload);
+            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(entry);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>For tests: when set on the calling flow, the cache directory used instead of the environment's.</summary>
+    internal static readonly AsyncLocal<string?> DirectoryOverride = new();
 
     /// <summary>The cache directory, or null when disabled or no home directory is known.</summary>
     public static string? CacheDirectory()
     {
+        if (DirectoryOverride.Value is { } overridden) return overridden;
         var setting = Environment.GetEnvironmentVariable(CacheVariable);
         if (!string.IsNullOrWhiteSpace(setting))
             return setting.Trim().Equals("off", StringComparison.OrdinalIgnoreCase) ? null : setting.Trim();
