@@ -48,6 +48,7 @@ internal static class CheckCommand
         {
             try
             {
+                if (File.Exists(path)) InputFiles.RequireRegular("check", path); // a FIFO would block the read forever
                 var report = ReferenceCaseRunner.Run(path, backend);
                 o.WriteLine($"{report.File} ({report.Kind}) on {report.Backend}:");
                 foreach (var c in report.Checks) o.WriteLine("  " + c);

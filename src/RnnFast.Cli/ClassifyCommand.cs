@@ -51,7 +51,8 @@ internal static class ClassifyCommand
                 if (multi && path == null) throw new ArgumentException("--multi-label: needs --data, a file of LABEL1,LABEL2<TAB>TEXT rows");
                 if (path != null)
                 {
-                    if (!File.Exists(path)) throw new FileNotFoundException($"--data: {path} not found", path);
+                    InputFiles.RequireRegular("--data", path);
+                    InputFiles.RequireDistinct("--out", r.GetValue(output), "--data", path);
                     data = RnnFast.Datasets.LabeledText.Read(path);
                 }
                 else

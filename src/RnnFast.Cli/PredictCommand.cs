@@ -156,8 +156,7 @@ internal static class ModelInput
     public static void RequireFile(string flag, string path)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{flag}: a file name is required");
-        if (Directory.Exists(path)) throw new ArgumentException($"{flag}: {path} is a directory, not a file");
-        if (!File.Exists(path)) throw new FileNotFoundException($"{flag}: {path} not found", path);
+        InputFiles.RequireRegular(flag, path);
     }
 
     /// <summary>An output file's folder must exist (checked before any work is done).</summary>

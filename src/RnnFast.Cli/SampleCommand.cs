@@ -39,6 +39,7 @@ internal static class SampleCommand
     {
         try
         {
+            InputFiles.RequireRegular("--model", modelPath);
             using var m = RnnModel.Load(modelPath, backend);
             if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a {m.Kind.ToString().ToLowerInvariant()}, not a language model (use rnnfast predict)");
             var primeText = prime ?? "";

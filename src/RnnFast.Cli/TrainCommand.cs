@@ -136,7 +136,8 @@ internal static class TrainCommand
     public static int RunForecast(string dataPath, ForecastOptions options, TextWriter o)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
+        InputFiles.RequireRegular("--data", dataPath);
+        InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         var columns = (options.Features ?? []).Append(options.Target).Distinct().ToArray();
         var series = RnnFast.Datasets.CsvSeries.Read(dataPath, columns);
         foreach (var (column, filled) in series.FilledCounts)
@@ -160,7 +161,8 @@ internal static class TrainCommand
     public static int RunTag(string dataPath, double testFraction, TrainOptions options, TextWriter o)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
+        InputFiles.RequireRegular("--data", dataPath);
+        InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         var examples = TaggerTrainer.Read(dataPath);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         var (test, run) = new TaggerTrainer().Train(examples, testFraction, options, progress);
@@ -180,7 +182,9 @@ internal static class TrainCommand
     public static int Run(string dataPath, TrainOptions options, TextWriter o)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!File.Exists(dataPath)) throw new FileNotFoundException($"--data: {dataPath} not found", dataPath);
+        InputFiles.RequireRegular("--data", dataPath);
+        InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
+        if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
         string text = File.ReadAllText(dataPath);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         using var cts = new CancellationTokenSource();
