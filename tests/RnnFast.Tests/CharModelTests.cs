@@ -119,9 +119,16 @@ public sealed class CharModelTests : IDisposable
 
         var state = model.NewState();
         for (int i = 0; i < 50; i++) model.Step(state, ids[i]); // warm up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < ids.Length; i++) model.Step(state, ids[i]);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // A step that allocates allocates in every window; the runtime's own tiered-compilation work may allocate once
+        // in an early window (seen about one run in five), so the last of up to three windows must be 0 B.
+        long allocated = -1;
+        for (int window = 0; window < 3 && allocated != 0; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < ids.Length; i++) model.Step(state, ids[i]);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.Equal(0, allocated);
 
         var saved = new float[state.Size];
         state.CopyTo(saved);
