@@ -73,49 +73,18 @@ public sealed class MultiLabelTrainer
             Kind = NetworkKind.MultiLabel, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
             Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
         };
-        using var net = new CharNetwork(config, backend, new Random(o.Seed));
-        if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);
-        var parameters = net.Parameters();
-        var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
-        int N = Math.Min(o.Batch, train.Length);
-        int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)N);
-        observer.OnMessage($"multi-label classifier {config.RnnDesc} on {backend.Name}: {C} labels, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps");
-
-        var losses = new List<float>();
-        var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
-        var names = net.NamedParameters().Select(p => p.Name).ToArray();
-        var clock = Stopwatch.StartNew();
-        int step = 0;
-        long tokensSeen = 0;
-        bool cancelled = false;
-        while (step < totalSteps)
-        {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
-            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
-            var rng = TrainingSetup.StepRandom(o.Seed, step, 0);
-            var batch = new (int[] Ids, float[] Target)[N];
-            for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
-            var (tokens, lengths, T) = ClassifierTrainer.Pad(batch.Select(b => b.Ids).ToArray());
-            var targets = new float[N * C];
-            for (int n = 0; n < N; n++) batch[n].Target.CopyTo(targets, n * C);
-            var tape = new Tape();
-            var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
-            var loss = tape.BceWithLogitsLoss(logits, Tensor.FromArray(targets, N, C));
-            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
-            TrainingSetup.CountStep(ref step, totalSteps, l, norm, updated, losses, ref tokensSeen, lengths.Sum(), clock, guard, observer);
-            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
+        return SequenceTrainingLoop.Run(config, backend, o, train, testFraction,
+            (N, totalSteps) => $"multi-label classifier {config.RnnDesc} on {backend.Name}: {C} labels, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps",
+            (tape, net, batch, dropout) =>
             {
-                using var snapshot = RnnModel.FromNetwork(net);
-                var ev = Evaluate(snapshot, test);
-                observer.OnEval(new EvalReport(step, ev.Loss, null, ev.SubsetAccuracy));
-            }
-        }
-
-        using var model = RnnModel.FromNetwork(net);
-        var final = Evaluate(model, test);
-        observer.OnEval(new EvalReport(step, final.Loss, null, final.SubsetAccuracy));
-        TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
-        return (final, new TrainResult(step, final.Loss, losses, [(step, final.Loss)], cancelled, backend.Name, guard.Skipped));
+                int N = batch.Length;
+                var (tokens, lengths, T) = ClassifierTrainer.Pad(batch.Select(b => b.Ids).ToArray());
+                var targets = new float[N * C];
+                for (int n = 0; n < N; n++) batch[n].Target.CopyTo(targets, n * C);
+                var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, dropout);
+                return (tape.BceWithLogitsLoss(logits, Tensor.FromArray(targets, N, C)), lengths.Sum());
+            },
+            model => Evaluate(model, test), ev => (ev.Loss, ev.SubsetAccuracy), observer, cancel);
     }
 
     /// <summary>

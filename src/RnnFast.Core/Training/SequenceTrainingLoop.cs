@@ -1,0 +1,70 @@
+// The training loop the sequence trainers share (classifier, multi-label classifier, tagger): a network from the
+// config, the optimizer, N random examples a step (the draw depends only on seed and step, so runs repeat exactly),
+// a guarded optimizer step, progress, periodic and final evaluation on the held-out examples, the atomic save. Each
+// trainer supplies only what differs: how a batch becomes a loss, and how a model is scored.
+using RnnFast.Autograd;
+using RnnFast.Backends;
+using RnnFast.Models;
+
+namespace RnnFast.Training;
+
+internal static class SequenceTrainingLoop
+{
+    /// <param name="config">The network to train (kind, sizes, labels).</param>
+    /// <param name="backend">Where the RNN runs.</param>
+    /// <param name="o">The recipe (validated by the caller).</param>
+    /// <param name="train">The training examples, drawn with replacement.</param>
+    /// <param name="testFraction">Recorded in the checkpoint.</param>
+    /// <param name="describe">The start message, given (batch, total steps).</param>
+    /// <param name="batchLoss">A batch's loss on the tape and its token count (tape, network, examples, dropout random).</param>
+    /// <param name="evaluate">Scores a snapshot of the network on the held-out examples.</param>
+    /// <param name="score">The evaluation's mean loss and accuracy, for the reports.</param>
+    /// <param name="observer">Progress.</param>
+    /// <param name="cancel">Stops after the current step (the model is still evaluated and saved).</param>
+    public static (TEval Final, TrainResult Result) Run<TExample, TEval>(NetworkConfig config, Backend backend, TrainOptions o,
+        TExample[] train, double testFraction, Func<int, int, string> describe,
+        Func<Tape, CharNetwork, TExample[], Random, (Variable Loss, long Tokens)> batchLoss,
+        Func<RnnModel, TEval> evaluate, Func<TEval, (double Loss, double Accuracy)> score, ITrainObserver observer, CancellationToken cancel)
+    {
+        using var net = new CharNetwork(config, backend, new Random(o.Seed));
+        if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);
+        var parameters = net.Parameters();
+        var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
+        int N = Math.Min(o.Batch, train.Length);
+        int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)N);
+        observer.OnMessage(describe(N, totalSteps));
+
+        var losses = new List<float>();
+        var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
+        var names = net.NamedParameters().Select(p => p.Name).ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int step = 0;
+        long tokensSeen = 0;
+        bool cancelled = false;
+        while (step < totalSteps)
+        {
+            if (cancel.IsCancellationRequested) { cancelled = true; break; }
+            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
+            var rng = TrainingSetup.StepRandom(o.Seed, step, 0);
+            var batch = new TExample[N];
+            for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
+            var tape = new Tape();
+            var (loss, tokens) = batchLoss(tape, net, batch, TrainingSetup.StepRandom(o.Seed, step, 1));
+            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
+            TrainingSetup.CountStep(ref step, totalSteps, l, norm, updated, losses, ref tokensSeen, tokens, clock, guard, observer);
+            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
+            {
+                using var snapshot = RnnModel.FromNetwork(net);
+                var (el, ea) = score(evaluate(snapshot));
+                observer.OnEval(new EvalReport(step, el, null, ea));
+            }
+        }
+
+        using var model = RnnModel.FromNetwork(net);
+        var final = evaluate(model);
+        var (fl, fa) = score(final);
+        observer.OnEval(new EvalReport(step, fl, null, fa));
+        TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
+        return (final, new TrainResult(step, fl, losses, [(step, fl)], cancelled, backend.Name, guard.Skipped));
+    }
+}
