@@ -28,7 +28,7 @@ internal static class DemoCommand
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
-                return CliErrors.Report(e, names: OptionNames.Demo);
+                return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Demo);
             }
         });
         return cmd;
@@ -37,6 +37,9 @@ internal static class DemoCommand
     /// <summary>Runs the demo; <paramref name="backendName"/> null means RNNFAST_BACKEND, else auto. The trainer validates the options.</summary>
     public static int Run(double seconds, string outDir, string? backendName, int seed, TextWriter o)
     {
+        // Before the corpus and the output folder: a time budget that is not a positive finite number is refused (--seconds).
+        if (!(seconds > 0) || double.IsInfinity(seconds))
+            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.MaxSeconds))}: must be a positive number of seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
         var backend = BackendRegistry.Get(backendName);
         o.WriteLine($"RnnFast demo: backend '{backend.Name}' ({backend.Description}); CPU SIMD: {InfoCommand.IsaSummary()}");
         string corpus = ProgramCorpus.Generate(200_000, seed);

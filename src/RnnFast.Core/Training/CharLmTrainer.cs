@@ -39,9 +39,22 @@ public sealed class CharLmTrainer
                     : throw new RnnFormatException(Path.GetFileName(options.Resume!), $"metadata 'train.x.momentum' = '{m}' is not a number"),
             };
         }
-        o.Validate();
-
         var vocab = resume?.Config.Vocab ?? CharVocab.FromText(text);
+        try
+        {
+            o.Validate();
+            // The products with the vocabulary: the logits (SeqLen x Batch x V), the embedding and the output layer.
+            string V = $"{vocab.Count} characters of vocabulary";
+            TrainOptions.CheckElements([(TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), o.SeqLen), (TrainOptions.NameOf(nameof(TrainOptions.Batch)), o.Batch), (V, vocab.Count)]);
+            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Embed)), o.Embed)]);
+            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Hidden)), o.Hidden)]);
+        }
+        catch (ArgumentException e) when (resume != null)
+        {
+            // The checkpoint's recipe is what failed: say which file (one line; the CLI maps the names to its flags).
+            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)}: {e.Message}", e);
+        }
+
         int[] ids = vocab.Encode(text);
         int split = (int)(ids.Length * (1 - o.ValFraction));
         int T = o.SeqLen, N = o.Batch;

@@ -75,9 +75,51 @@ public sealed record TrainOptions
         if (CheckpointEvery < 0) Fail(nameof(CheckpointEvery), $"must be >= 0 (0 = only at the end), got {CheckpointEvery}");
         if (EvalEvery < 0) Fail(nameof(EvalEvery), $"must be >= 0 (0 = only at the end), got {EvalEvery}");
         if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
-        if (MaxSeconds is { } s && !(s > 0)) Fail(nameof(MaxSeconds), $"must be positive, got {s}");
+        if (MaxSeconds is { } s && (!(s > 0) || double.IsInfinity(s))) Fail(nameof(MaxSeconds), $"must be a positive number of seconds, got {s}");
         if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");
         if (MaxConsecutiveSkips < 1) Fail(nameof(MaxConsecutiveSkips), $"must be positive, got {MaxConsecutiveSkips}");
+        CheckSizes();
+    }
+
+    /// <summary>
+    /// The arrays a run allocates hold at most <see cref="int.MaxValue"/> elements: every product of sizes the options
+    /// fix (the batch's tokens, its embeddings, its gate pre-activations and outputs, the recurrent and input weights) is
+    /// checked in long arithmetic, e.g. <c>TrainOptions.SeqLen x TrainOptions.Batch = 4294967360 elements is more than one array holds (2147483647)</c>.
+    /// Products with the vocabulary are checked by the trainers with <see cref="CheckElements"/>.
+    /// </summary>
+    private void CheckSizes()
+    {
+        long gates = RnnDesc.GateCountOf(Mode), dirs = Bidirectional ? 2 : 1;
+        string T = NameOf(nameof(SeqLen)), N = NameOf(nameof(Batch)), E = NameOf(nameof(Embed)), H = NameOf(nameof(Hidden));
+        string G = $"{gates} gates", D = "2 directions";
+        CheckElements([(T, SeqLen), (N, Batch)]);
+        CheckElements([(T, SeqLen), (N, Batch), (E, Embed)]);
+        CheckElements(Bidirectional ? [(T, SeqLen), (N, Batch), (H, Hidden), (D, dirs)] : [(T, SeqLen), (N, Batch), (H, Hidden)]);
+        CheckElements([(T, SeqLen), (N, Batch), (H, Hidden), (G, gates)]);
+        CheckElements([(H, Hidden), (H, Hidden), (G, gates)]);
+        CheckElements([(E, Embed), (H, Hidden), (G, gates)]);
+        if (Bidirectional) CheckElements([(H, Hidden), (D, dirs), (H, Hidden), (G, gates)]);
+    }
+
+    /// <summary>
+    /// Refuses a product of sizes past <see cref="int.MaxValue"/> elements with an <see cref="ArgumentException"/> naming
+    /// each factor and the product (computed in long arithmetic, saturating), e.g.
+    /// <c>TrainOptions.SeqLen x TrainOptions.Batch = 4294967360 elements is more than one array holds (2147483647)</c>.
+    /// </summary>
+    public static void CheckElements(IReadOnlyList<(string Name, long Value)> factors)
+    {
+        long product = 1;
+        bool over = false;
+        foreach (var (_, v) in factors)
+        {
+            if (v <= 0) return; // refused elsewhere as non-positive
+            if (product > long.MaxValue / v) { over = true; product = long.MaxValue; break; }
+            product *= v;
+        }
+        if (!over && product <= int.MaxValue) return;
+        string names = string.Join(" x ", factors.Select(f => f.Name));
+        string value = over ? $"more than {long.MaxValue}" : product.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        throw new ArgumentException($"{names} = {value} elements is more than one array holds ({int.MaxValue})");
     }
 
     /// <summary>How messages name an option: <c>TrainOptions.</c> and the property, e.g. <c>TrainOptions.SeqLen</c>.</summary>
