@@ -1,6 +1,10 @@
 // `rnnfast sample --model M`: streams characters from a trained language model as they are produced.
 // Exit 0 on success, 2 for an unusable model file, bad option values or an unavailable backend (one line on stderr).
+// --length is 0 to 1e9. The text is streamed, never kept whole, and flushed at every newline and every 64 characters.
+// When stdout is a pipe whose reader has gone (`rnnfast sample ... | head -c 10`: EPIPE on a write), sampling stops
+// and the command ends quietly with exit 0, nothing more printed, as `yes | head` does from the shell's view.
 using System.CommandLine;
+using Microsoft.Win32.SafeHandles;
 using RnnFast.Models;
 
 namespace RnnFast.Cli;
@@ -24,10 +28,40 @@ internal static class SampleCommand
             {
                 Temperature = r.GetValue(temperature), TopK = r.GetValue(topK), Argmax = r.GetValue(argmax), Seed = r.GetValue(seed),
             };
+            var output = r.InvocationConfiguration.Output;
+            // .NET's console stream drops writes that fail with EPIPE, so a closed pipe would never be noticed: the real
+            // stdout is written through a FileStream on fd 1, whose writes throw IOException on a broken pipe.
+            using var stdout = ReferenceEquals(output, Console.Out) ? OpenStdout() : null;
             return Run(r.GetValue(model)!, r.GetValue(length), options, r.GetValue(prime), r.GetValue(backend),
-                r.InvocationConfiguration.Output, r.InvocationConfiguration.Error);
+                stdout ?? output, r.InvocationConfiguration.Error);
         });
         return cmd;
+    }
+
+    /// <summary>The largest --length accepted.</summary>
+    public const int MaxLength = 1_000_000_000;
+
+    private sealed class QuietWriter(Stream stream) : StreamWriter(stream, new System.Text.UTF8Encoding(false), 4096)
+    {
+        // A broken pipe at disposal (the final flush) has already been reported by Run as a quiet stop.
+        protected override void Dispose(bool disposing)
+        {
+            try { base.Dispose(disposing); } catch (IOException) { }
+        }
+    }
+
+    private static TextWriter? OpenStdout()
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        try
+        {
+            var fs = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            return new QuietWriter(fs);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return null; // fd 1 closed or unusable: keep the console writer
+        }
     }
 
     /// <summary>
@@ -37,27 +71,51 @@ internal static class SampleCommand
     /// </summary>
     public static int Run(string modelPath, int length, SamplingOptions options, string? prime, string? backend, TextWriter o, TextWriter err)
     {
+        bool pipeClosed = false;
         try
         {
+            if (length < 0) throw new ArgumentException($"--length: must be >= 0, got {length}");
+            if (length > MaxLength) throw new ArgumentException($"--length: must be <= {MaxLength}, got {length}");
             InputFiles.RequireRegular("--model", modelPath);
             using var m = RnnModel.Load(modelPath, backend);
             if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a {m.Kind.ToString().ToLowerInvariant()}, not a language model (use rnnfast predict)");
             var primeText = prime ?? "";
             bool primeWritten = false;
+            int unflushed = 0;
+            using var stop = new CancellationTokenSource();
+            // Writes to stdout; an IOException there (EPIPE: the reader has gone) stops the sampling quietly.
+            void Emit(string s, bool flush)
+            {
+                if (pipeClosed) return;
+                try
+                {
+                    o.Write(s);
+                    unflushed += s.Length;
+                    if (flush || unflushed >= 64 || s.Contains('\n'))
+                    {
+                        o.Flush();
+                        unflushed = 0;
+                    }
+                }
+                catch (IOException)
+                {
+                    pipeClosed = true;
+                    stop.Cancel();
+                }
+            }
             void WritePrime()
             {
                 if (primeWritten) return;
-                o.Write(primeText);
                 primeWritten = true;
+                Emit(primeText, flush: false);
             }
             m.Generate(primeText, length, options, s =>
             {
                 WritePrime(); // only once Generate has accepted its arguments: a refused run prints nothing on stdout
-                o.Write(s);
-                o.Flush();
-            });
+                Emit(s, flush: false);
+            }, stop.Token, keepText: false);
             WritePrime();
-            o.WriteLine();
+            Emit(Environment.NewLine, flush: true);
             return CliErrors.Ok;
         }
         catch (Exception e) when (CliErrors.IsUserError(e))

@@ -510,8 +510,11 @@ public sealed class RnnModel : IDisposable
     /// <summary>
     /// Feeds <paramref name="prime"/> then samples <paramref name="length"/> characters, calling
     /// <paramref name="onText"/> with each one as it is produced. Returns the generated text (without the prime).
+    /// With <paramref name="keepText"/> false the characters only go to <paramref name="onText"/> and are not
+    /// accumulated (memory stays constant whatever <paramref name="length"/> is), and the result is "". Generation stops
+    /// early when <paramref name="cancel"/> is cancelled (e.g. by <paramref name="onText"/> when its reader has gone).
     /// </summary>
-    public string Generate(string prime, int length, SamplingOptions options, Action<string>? onText = null, CancellationToken cancel = default)
+    public string Generate(string prime, int length, SamplingOptions options, Action<string>? onText = null, CancellationToken cancel = default, bool keepText = true)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -525,16 +528,16 @@ public sealed class RnnModel : IDisposable
         try { ids = string.IsNullOrEmpty(prime) ? [rng.Next(Vocab.Count)] : Vocab.Encode(prime); }
         catch (ArgumentException e) { throw new ArgumentException("prime: " + e.Message, nameof(prime), e); }
         foreach (var id in ids) logits = Step(state, id);
-        var sb = new System.Text.StringBuilder();
+        var sb = keepText ? new System.Text.StringBuilder() : null;
         for (int i = 0; i < length && !cancel.IsCancellationRequested; i++)
         {
             int next = Sampler.Pick(logits, options, rng, scratch);
             var ch = Vocab[next];
-            sb.Append(ch);
+            sb?.Append(ch);
             onText?.Invoke(ch);
             logits = Step(state, next);
         }
-        return sb.ToString();
+        return sb?.ToString() ?? "";
     }
 
     /// <summary>output (O) = head.weight (O,F) · feature (F) + head.bias.</summary>
