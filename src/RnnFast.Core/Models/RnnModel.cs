@@ -376,6 +376,21 @@ public sealed class RnnModel : IDisposable
         return Tensor.FromArray(cls, N, O);
     }
 
+    /// <summary>Token ids of a non-empty batch of non-empty texts, every character in the vocabulary (errors name the entry).</summary>
+    private int[][] EncodeTexts(IReadOnlyList<string> texts)
+    {
+        if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
+        var ids = new int[texts.Count][];
+        for (int n = 0; n < texts.Count; n++)
+        {
+            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
+            if (text.Length == 0) throw new ArgumentException($"texts: entry {n} is empty", nameof(texts));
+            try { ids[n] = Vocab.Encode(text); }
+            catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
+        }
+        return ids;
+    }
+
     /// <summary>The most likely class of <paramref name="text"/> with every class's probability.</summary>
     public ClassPrediction Classify(string text)
     {
@@ -388,15 +403,7 @@ public sealed class RnnModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (Kind != NetworkKind.Classifier) throw new InvalidOperationException($"this model is a {Kind}, not a classifier");
-        if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
-        var ids = new int[texts.Count][];
-        for (int n = 0; n < texts.Count; n++)
-        {
-            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
-            if (text.Length == 0) throw new ArgumentException($"texts: entry {n} is empty", nameof(texts));
-            try { ids[n] = Vocab.Encode(text); }
-            catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
-        }
+        var ids = EncodeTexts(texts);
         var logits = Forward(ids);
         int C = OutputSize;
         var result = new ClassPrediction[texts.Count];
@@ -422,15 +429,7 @@ public sealed class RnnModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (Kind != NetworkKind.MultiLabel) throw new InvalidOperationException($"this model is a {Kind}, not a multi-label classifier");
-        if (texts.Count == 0) throw new ArgumentException("texts: empty batch", nameof(texts));
-        var ids = new int[texts.Count][];
-        for (int n = 0; n < texts.Count; n++)
-        {
-            var text = texts[n] ?? throw new ArgumentException($"texts: entry {n} is null", nameof(texts));
-            if (text.Length == 0) throw new ArgumentException($"texts: entry {n} is empty", nameof(texts));
-            try { ids[n] = Vocab.Encode(text); }
-            catch (ArgumentException e) { throw new ArgumentException($"texts: entry {n}: {e.Message}", nameof(texts), e); }
-        }
+        var ids = EncodeTexts(texts);
         return MultiLabelFromIds(ids);
     }
 

@@ -10,6 +10,23 @@ namespace RnnFast.Training;
 
 internal static class SequenceTrainingLoop
 {
+    /// <summary>Refuses a held-out fraction outside (0, 1) and fewer than 4 examples.</summary>
+    public static void CheckSplit(int examples, double testFraction)
+    {
+        if (testFraction is <= 0 or >= 1 || double.IsNaN(testFraction))
+            throw new ArgumentException($"testFraction: must be in (0, 1), got {testFraction}", nameof(testFraction));
+        if (examples < 4) throw new ArgumentException($"examples: needs at least 4 examples, got {examples}", nameof(examples));
+    }
+
+    /// <summary>The example indices shuffled by <paramref name="seed"/>: the first round(count x testFraction) (at least 1) held out, the rest for training.</summary>
+    public static (int[] Test, int[] Train) Split(int count, double testFraction, int seed)
+    {
+        var order = Enumerable.Range(0, count).ToArray();
+        new Random(seed).Shuffle(order);
+        int testCount = Math.Max(1, (int)Math.Round(count * testFraction));
+        return (order[..testCount], order[testCount..]);
+    }
+
     /// <param name="config">The network to train (kind, sizes, labels).</param>
     /// <param name="backend">Where the RNN runs.</param>
     /// <param name="o">The recipe (validated by the caller).</param>

@@ -57,9 +57,7 @@ public sealed class TaggerTrainer
         var o = options;
         o.Validate();
         observer ??= new NullObserver();
-        if (testFraction is <= 0 or >= 1 || double.IsNaN(testFraction))
-            throw new ArgumentException($"testFraction: must be in (0, 1), got {testFraction}", nameof(testFraction));
-        if (examples.Count < 4) throw new ArgumentException($"examples: needs at least 4 examples, got {examples.Count}", nameof(examples));
+        SequenceTrainingLoop.CheckSplit(examples.Count, testFraction);
         for (int i = 0; i < examples.Count; i++)
         {
             var e = examples[i] ?? throw new ArgumentException($"examples: example {i + 1} is null", nameof(examples));
@@ -77,11 +75,9 @@ public sealed class TaggerTrainer
         var tagOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
         var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
 
-        var order = Enumerable.Range(0, examples.Count).ToArray();
-        new Random(o.Seed).Shuffle(order);
-        int testCount = Math.Max(1, (int)Math.Round(examples.Count * testFraction));
-        var test = order.Take(testCount).Select(i => examples[i]).ToArray();
-        var train = order.Skip(testCount).Select(i => (Ids: vocab.Encode(examples[i].Text), Tags: examples[i].Tags.Select(t => tagOf[t]).ToArray())).ToArray();
+        var (testIds, trainIds) = SequenceTrainingLoop.Split(examples.Count, testFraction, o.Seed);
+        var test = testIds.Select(i => examples[i]).ToArray();
+        var train = trainIds.Select(i => (Ids: vocab.Encode(examples[i].Text), Tags: examples[i].Tags.Select(t => tagOf[t]).ToArray())).ToArray();
 
         var config = new NetworkConfig
         {
