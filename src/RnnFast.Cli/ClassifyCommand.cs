@@ -74,20 +74,24 @@ internal static class ClassifyCommand
                 };
                 var writer = r.InvocationConfiguration.Output;
                 var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
+                using var signals = new StopSignals(Console.Error);
                 if (multi)
                 {
-                    var (mtest, _) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, progress);
+                    var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, progress, signals.Token);
                     progress.ClearBar();
+                    if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
                     if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
                     writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
                     EvalCommand.PrintMultiLabel(mtest, writer);
-                    return CliErrors.Ok;
+                    return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
                 }
-                var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
+                var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress, signals.Token);
                 progress.ClearBar();
+                if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
                 if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
                 Print(test, writer);
-                return CliErrors.Ok;
+                return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
             {

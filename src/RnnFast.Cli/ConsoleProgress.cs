@@ -13,6 +13,9 @@ internal sealed class ConsoleProgress(TextWriter output, bool interactive) : ITr
 
     public static ConsoleProgress ForConsole() => new(Console.Out, !Console.IsOutputRedirected);
 
+    /// <summary>The command's flags for the library's option names in messages (e.g. what a resumed run applied); null: as written.</summary>
+    public OptionNames? Names { get; set; }
+
     public void OnStep(StepReport r)
     {
         string line = $"step {r.Step}/{r.TotalSteps}  loss {r.TrainLoss:F4}  {FormatRate(r.TokensPerSecond)} tok/s  " +
@@ -53,7 +56,7 @@ internal sealed class ConsoleProgress(TextWriter output, bool interactive) : ITr
     public void OnMessage(string message)
     {
         ClearBar();
-        output.WriteLine(message);
+        output.WriteLine(Names?.Text(message) ?? message);
     }
 
     public void ClearBar()

@@ -40,6 +40,12 @@ internal static class DemoCommand
         // Before the corpus and the output folder: a time budget that is not a positive finite number is refused (--seconds).
         if (!(seconds > 0) || double.IsInfinity(seconds))
             throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.MaxSeconds))}: must be a positive number of seconds, got {seconds.ToString(CultureInfo.InvariantCulture)}");
+        // The output folder is made here if missing, but not its parents; a file in its place is refused (before any work).
+        if (string.IsNullOrWhiteSpace(outDir)) throw new ArgumentException($"--out-dir: a folder name is required, got '{outDir}'");
+        if (File.Exists(outDir)) throw new ArgumentException($"--out-dir: {outDir} is a file, not a folder");
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(outDir));
+        if (parent != null && !Directory.Exists(parent))
+            throw new ArgumentException($"--out-dir: {outDir}: the folder {parent} does not exist (only the last folder is created; make it first)");
         var backend = BackendRegistry.Get(backendName);
         o.WriteLine($"RnnFast demo: backend '{backend.Name}' ({backend.Description}); CPU SIMD: {InfoCommand.IsaSummary()}");
         string corpus = ProgramCorpus.Generate(200_000, seed);
@@ -55,8 +61,11 @@ internal static class DemoCommand
             EvalEvery = 100, CheckpointEvery = 0, SampleLength = 80,
         };
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
-        var result = new CharLmTrainer().Train(corpus, "generated programs", options, progress);
+        // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, then the samples and chart; a second one exits at once.
+        using var signals = new StopSignals(Console.Error);
+        var result = new CharLmTrainer().Train(corpus, "generated programs", options, progress, signals.Token);
         progress.ClearBar();
+        if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; model saved to {modelPath}");
 
         using var model = RnnModel.Load(modelPath, backend.Name);
         foreach (var temperature in new[] { 0.5f, 0.8f, 1.0f })
@@ -75,7 +84,7 @@ internal static class DemoCommand
         o.WriteLine($"trained {result.Steps} steps in about {seconds:F0} s on '{result.BackendName}'; model: {modelPath}; loss curve: {svg}");
         o.WriteLine($"try: rnnfast sample --model {modelPath} --prime \"a=\" --temperature 0.5");
         o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
-        return CliErrors.Ok;
+        return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }
 
     private static double[] Smooth(IReadOnlyList<float> values, int window)

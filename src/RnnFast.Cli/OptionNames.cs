@@ -136,6 +136,7 @@ internal sealed partial class OptionNames
     public static OptionNames Demo { get; } = new(new Dictionary<string, string>
     {
         [T(nameof(TrainOptions.MaxSeconds))] = "--seconds",
+        [T(nameof(TrainOptions.Out))] = "--out-dir", // the model is written in it
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
     });
@@ -162,6 +163,9 @@ internal sealed partial class OptionNames
         else if (e is ArgumentException { ParamName: { } p } && FlagFor(p) is { } named) msg = $"{named}: {msg}";
         return QualifiedName().Replace(msg, m => FlagFor(m.Value) ?? m.Value);
     }
+
+    /// <summary>A library message (not an error) with each mapped qualified name replaced by its flag.</summary>
+    public string Text(string message) => QualifiedName().Replace(message, m => FlagFor(m.Value) ?? m.Value);
 
     /// <summary>Runs a library parser for the value of <paramref name="flag"/>; its ArgumentException comes back naming the flag.</summary>
     public static TValue Parse<TValue>(string flag, Func<TValue> parse)

@@ -1,5 +1,5 @@
 // `rnnfast train`: trains a character language model on a text file (char-rnn), with progress, validation samples,
-// atomic checkpoints, --resume and Ctrl-C (saves, then exits). The last line printed is `val_loss=<nats per char>`.
+// atomic checkpoints, --resume and SIGINT/SIGTERM/SIGHUP (saves, validates, then exits; a second signal exits at once). The last line printed is `val_loss=<nats per char>`.
 // `--task forecast` trains a forecaster on a CSV series instead (ForecastTrainer); its last line is
 // `val_rmse=<x> naive_rmse=<y>` in the target's units. `--task tag` trains a character tagger on a TAGS<TAB>TEXT file
 // (TaggerTrainer, one space-separated tag per character); its last line is `accuracy=<x>` per character, held out.
@@ -20,7 +20,10 @@ internal static class TrainCommand
         var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 64 };
         var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 64 };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
-        var steps = new Option<int?>("--steps") { Description = "total optimizer steps (default: one epoch)" };
+        var steps = new Option<int?>("--steps")
+        {
+            Description = "total optimizer steps (default: one epoch); with --resume the global step to reach (more than the checkpoint's; default: the total it planned)",
+        };
         var epochs = new Option<double?>("--epochs") { Description = "passes over the training text (instead of --steps)" };
         var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.002 };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, sgd or adagrad", DefaultValueFactory = _ => "adam" };
@@ -31,7 +34,10 @@ internal static class TrainCommand
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
-        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (same data)" };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum and --steps may change",
+        };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 100 };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "stop after this much wall time" };
@@ -111,14 +117,30 @@ internal static class TrainCommand
             try
             {
                 if (r.GetValue(output) == null) throw new ArgumentException("--out: required (the checkpoint to write)");
+                // On --resume the checkpoint's recipe is the default of every flag not given; the trainer refuses a given
+                // flag that differs from the checkpoint's model or data recipe, and applies (and reports) a new schedule.
+                string? resumePath = r.GetValue(resume);
+                TrainOptions? saved = null;
+                if (resumePath != null)
+                {
+                    InputFiles.RequireRegular("--resume", resumePath);
+                    saved = TrainOptions.FromCheckpoint(resumePath);
+                }
+                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
+                    saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
+                int? stepsValue = r.GetValue(steps);
+                double? epochsValue = r.GetValue(epochs);
+                if (saved != null && stepsValue == null && epochsValue == null) stepsValue = saved.Steps;
                 var options = new TrainOptions
                 {
-                    Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
-                    Embed = r.GetValue(embed), SeqLen = r.GetValue(seqLen), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
-                    Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
-                    Momentum = r.GetValue(momentum), Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
-                    Out = r.GetValue(output), Resume = r.GetValue(resume), CheckpointEvery = r.GetValue(every),
+                    Mode = saved != null && r.GetResult(model) is not { Implicit: false } ? saved.Mode : CliErrors.ParseMode(r.GetValue(model)),
+                    Layers = Given(layers, s => s.Layers), Hidden = Given(hidden, s => s.Hidden),
+                    Embed = Given(embed, s => s.Embed), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
+                    Epochs = epochsValue, LearningRate = Given(lr, s => s.LearningRate),
+                    Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
+                    Momentum = Given(momentum, s => s.Momentum), Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),
+                    ValFraction = Given(valFraction, s => s.ValFraction), Seed = Given(seed, s => s.Seed), Backend = r.GetValue(backend),
+                    Out = r.GetValue(output), Resume = resumePath, CheckpointEvery = r.GetValue(every),
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
@@ -143,15 +165,17 @@ internal static class TrainCommand
         foreach (var (column, filled) in series.FilledCounts)
             if (filled > 0) o.WriteLine($"{column}: {filled} missing value(s) filled by linear interpolation");
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
-        var result = new ForecastTrainer().Train(series, Path.GetFileName(dataPath), options, progress);
+        using var signals = new StopSignals(Console.Error);
+        var result = new ForecastTrainer().Train(series, Path.GetFileName(dataPath), options, progress, signals.Token);
         progress.ClearBar();
         var inv = CultureInfo.InvariantCulture;
         var e = result.Errors;
+        if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}" + (options.Out != null ? $"; model saved to {options.Out}" : ""));
         o.WriteLine($"trained {result.Steps} steps on {result.BackendName}: {result.TrainLength} training steps, {e.Count} held-out forecasts {options.Horizon} step(s) ahead" +
                     (options.Out != null ? $"; model saved to {options.Out}" : ""));
         o.WriteLine($"val_mae={e.Mae.ToString("G6", inv)} naive_mae={e.NaiveMae.ToString("G6", inv)} ratio_rmse={e.Ratio.ToString("F3", inv)}");
         o.WriteLine($"val_rmse={e.Rmse.ToString("G6", inv)} naive_rmse={e.NaiveRmse.ToString("G6", inv)}");
-        return CliErrors.Ok;
+        return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }
 
     /// <summary>
@@ -165,14 +189,16 @@ internal static class TrainCommand
         InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         var examples = TaggerTrainer.Read(dataPath);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
-        var (test, run) = new TaggerTrainer().Train(examples, testFraction, options, progress);
+        using var signals = new StopSignals(Console.Error);
+        var (test, run) = new TaggerTrainer().Train(examples, testFraction, options, progress, signals.Token);
         progress.ClearBar();
         var inv = CultureInfo.InvariantCulture;
+        if (run.Cancelled) o.WriteLine($"interrupted at step {run.Steps}" + (options.Out != null ? $"; model saved to {options.Out}" : ""));
         o.WriteLine($"trained {run.Steps} steps on {run.BackendName}: {test.Sequences} held-out examples, {test.Characters} characters" +
                     (options.Out != null ? $"; model saved to {options.Out}" : ""));
         o.WriteLine($"test_loss={test.Loss.ToString("F4", inv)}");
         o.WriteLine($"accuracy={test.Accuracy.ToString("F4", inv)}");
-        return CliErrors.Ok;
+        return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }
 
     /// <summary>
@@ -187,26 +213,15 @@ internal static class TrainCommand
         if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
         string text = File.ReadAllText(dataPath);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true; // finish the step, save a checkpoint, then exit
-            cts.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var result = new CharLmTrainer().Train(text, Path.GetFileName(dataPath), options, progress, cts.Token);
-            progress.ClearBar();
-            if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
-            else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
-            if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
-            o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
-            return result.Cancelled ? 130 : CliErrors.Ok;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        progress.Names = OptionNames.Train;
+        // SIGINT, SIGTERM, SIGHUP: finish the step, save a checkpoint, validate, exit 128 + the signal; a second one exits at once.
+        using var signals = new StopSignals(Console.Error);
+        var result = new CharLmTrainer().Train(text, Path.GetFileName(dataPath), options, progress, signals.Token);
+        progress.ClearBar();
+        if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
+        else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
+        if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
+        o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
+        return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }
 }

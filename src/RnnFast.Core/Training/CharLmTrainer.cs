@@ -21,39 +21,47 @@ public sealed class CharLmTrainer
         observer ??= new NullObserver();
         var backend = BackendRegistry.Get(options.Backend);
 
-        // Resume: the checkpoint decides the model and recipe; the data must be the same text.
+        // Resume: the checkpoint fixes the model and the data recipe (an option that differs is refused); the schedule
+        // (learning rate, clip, momentum, the step to reach) may change and is reported; the data must be the same text.
         CheckpointContents? resume = options.Resume != null ? Checkpoint.Read(options.Resume) : null;
         TrainOptions o = options;
+        TrainOptions? saved = null;
+        string resumeFile = options.Resume != null ? Path.GetFileName(options.Resume) : "";
+        var applied = new List<string>();
         if (resume != null)
         {
-            var t = resume.Training ?? throw new RnnFormatException(Path.GetFileName(options.Resume!), "holds no training state (train.* metadata); it cannot be resumed");
+            saved = ResumeRecipe.FromContents(resume, options.Resume!);
+            var t = resume.Training!;
             if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
-                throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
-            o = o with
-            {
-                Mode = resume.Config.Mode, Layers = resume.Config.Layers, Hidden = resume.Config.Hidden, Embed = resume.Config.Embed,
-                Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
-                Optimizer = t.Optimizer, Clip = t.Clip, ValFraction = t.ValFraction,
-                Momentum = !t.Extra.TryGetValue("momentum", out var m) ? o.Momentum
-                    : double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mv) ? mv
-                    : throw new RnnFormatException(Path.GetFileName(options.Resume!), $"metadata 'train.x.momentum' = '{m}' is not a number"),
-            };
+                throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {resumeFile} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
         }
         var vocab = resume?.Config.Vocab ?? CharVocab.FromText(text);
         try
         {
-            o.Validate();
+            (saved ?? o).Validate();
             // The products with the vocabulary: the logits (SeqLen x Batch x V), the embedding and the output layer.
             string V = $"{vocab.Count} characters of vocabulary";
-            TrainOptions.CheckElements([(TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), o.SeqLen), (TrainOptions.NameOf(nameof(TrainOptions.Batch)), o.Batch), (V, vocab.Count)]);
-            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Embed)), o.Embed)]);
-            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Hidden)), o.Hidden)]);
+            var r = saved ?? o;
+            TrainOptions.CheckElements([(TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), r.SeqLen), (TrainOptions.NameOf(nameof(TrainOptions.Batch)), r.Batch), (V, vocab.Count)]);
+            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Embed)), r.Embed)]);
+            TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Hidden)), r.Hidden)]);
         }
         catch (ArgumentException e) when (resume != null)
         {
             // The checkpoint's recipe is what failed: say which file (one line; the CLI maps the names to its flags).
-            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)}: {e.Message}", e);
+            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {resumeFile}: {e.Message}", e);
         }
+        if (saved != null)
+        {
+            applied = ResumeRecipe.Reconcile(o, saved, resumeFile);
+            o.Validate(); // the schedule given for the resumed run
+        }
+
+        // The output must be writable, and this run its only writer, before any work (the lock is held to the end).
+        using var outputLock = o.Out != null ? RnnFast.IO.OutputLock.Acquire(o.Out, TrainOptions.NameOf(nameof(TrainOptions.Out))) : null;
+        if (outputLock?.PreviousHolder is { } dead)
+            observer.OnMessage($"{Path.GetFileName(outputLock.LockPath)}: left by process {dead}, which has exited; taken over" +
+                               (outputLock.StaleTemporariesRemoved > 0 ? $" ({outputLock.StaleTemporariesRemoved} temporary file(s) it left removed)" : ""));
 
         int[] ids = vocab.Encode(text);
         int split = (int)(ids.Length * (1 - o.ValFraction));
@@ -65,7 +73,11 @@ public sealed class CharLmTrainer
             throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.ValFraction))}: the held-out part ({ids.Length - split} characters) is shorter than {seqLen} + 2 ({T + 2}); use a larger fraction or a longer text");
         var train = ids.AsSpan(0, split).ToArray();
         var val = ids.AsSpan(split).ToArray();
-        int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)(T * N));
+        int step = resume?.Training?.Step ?? 0;
+        int totalSteps = resume != null
+            ? ResumeRecipe.TotalSteps(o, saved!.Steps, step, train.Length, T * N, resumeFile, applied)
+            : o.Steps ?? ResumeRecipe.EpochSteps(o.Epochs ?? 1, train.Length, T * N);
+        if (applied.Count > 0) observer.OnMessage($"resuming {resumeFile} at step {step}; applied: {string.Join(", ", applied)}");
 
         var config = new NetworkConfig
         {
@@ -77,7 +89,6 @@ public sealed class CharLmTrainer
         var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
         if (resume != null) Checkpoint.RestoreOptimizer(resume, optimizer, Path.GetFileName(o.Resume!));
 
-        int step = resume?.Training?.Step ?? 0;
         var trainLoss = new List<float>(resume?.Training?.TrainLossHistory ?? []);
         var valHistory = new List<(int, double)>();
         if (resume?.Training is { } rt)
@@ -93,7 +104,11 @@ public sealed class CharLmTrainer
             ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = TrainingSetup.Fingerprint(text),
             TrainLossHistory = trainLoss, ValLossHistory = valHistory.Select(v => (float)v.Item2).ToArray(),
             ValStepHistory = valHistory.Select(v => (float)v.Item1).ToArray(),
-            Extra = new Dictionary<string, string> { ["momentum"] = o.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture) },
+            Extra = new Dictionary<string, string>
+            {
+                ["momentum"] = o.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                [ResumeRecipe.PlannedStepsKey] = totalSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
         };
         void Save()
         {
@@ -145,6 +160,9 @@ public sealed class CharLmTrainer
             if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0) Save();
         }
 
+        // Stopped by a signal: the checkpoint first (a second signal may end the process at any moment), then the usual
+        // validation and sample, then the checkpoint again with that validation in its history.
+        if (cancelled) Save();
         var (finalVal, finalSample) = Evaluate(net, val, T, N, o, step, withSample: o.SampleLength > 0);
         valHistory.Add((step, finalVal));
         observer.OnEval(new EvalReport(step, finalVal, finalSample));

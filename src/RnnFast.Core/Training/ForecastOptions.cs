@@ -31,7 +31,10 @@ public sealed record ForecastOptions
     public int Seed { get; init; } = 1;
     /// <summary>A backend name; null: RNNFAST_BACKEND, else auto.</summary>
     public string? Backend { get; init; }
-    /// <summary>Where to save the model (written to a temporary file and renamed); null: not saved.</summary>
+    /// <summary>
+    /// Where to save the model (written to a temporary file and renamed); null: not saved. Its folder must exist (never
+    /// created) and accept new files, and no other run may be writing it (<see cref="RnnFast.IO.OutputLock"/>, held for the run).
+    /// </summary>
     public string? Out { get; init; }
 
     /// <summary>"ForecastOptions.X" for messages.</summary>
@@ -60,4 +63,8 @@ public sealed record ForecastOptions
 
 /// <summary>The end of a forecaster's training: held-out errors against persistence, the loss curve, data notes.</summary>
 public sealed record ForecastResult(int Steps, Models.ForecastErrors Errors, IReadOnlyList<float> TrainLoss, IReadOnlyDictionary<string, int> FilledMissing,
-    int TrainLength, int ValLength, string BackendName);
+    int TrainLength, int ValLength, string BackendName)
+{
+    /// <summary>True when the run was stopped through its cancellation token (the model was saved before the evaluation).</summary>
+    public bool Cancelled { get; init; }
+}

@@ -20,6 +20,8 @@ public sealed class ForecastTrainer
         options.Validate();
         observer ??= new NullObserver();
         var o = options;
+        // The output must be writable, and this run its only writer, before any work (the lock is held to the end).
+        using var outputLock = o.Out != null ? IO.OutputLock.Acquire(o.Out, ForecastOptions.NameOf(nameof(ForecastOptions.Out))) : null;
         var backend = BackendRegistry.Get(o.Backend);
         var featureNames = o.Features ?? [o.Target];
         var prep = SeriesPreparation.FromCsv(series, o.Target, featureNames, o.ValFraction, o.Difference);
@@ -78,13 +80,20 @@ public sealed class ForecastTrainer
                 TimeSpan.FromSeconds(elapsed.TotalSeconds / (step + 1) * (o.Steps - step - 1))));
         }
 
+        // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment).
+        bool cancelled = cancel.IsCancellationRequested;
+        if (cancelled) Save();
         using var model = RnnModel.FromNetwork(net);
         var columns = featureNames.Select(series.Column).ToArray();
         var forecasts = new SeriesForecaster(model).Forecast(columns, levels);
         var errors = SeriesForecaster.Errors(forecasts, levels, Math.Max(ntr, K), K);
         observer.OnEval(new EvalReport(step, errors.Rmse, null));
-        if (o.Out != null)
+        if (!cancelled) Save();
+        return new ForecastResult(step, errors, losses, series.FilledCounts, ntr, n - ntr, backend.Name) { Cancelled = cancelled };
+
+        void Save()
         {
+            if (o.Out == null) return;
             Checkpoint.Save(o.Out, net, optimizer, new TrainingState
             {
                 Step = step, Optimizer = "adam", LearningRate = o.LearningRate, Clip = o.Clip, SeqLen = W, Batch = B, Seed = o.Seed,
@@ -92,7 +101,6 @@ public sealed class ForecastTrainer
             });
             observer.OnCheckpoint(o.Out, step);
         }
-        return new ForecastResult(step, errors, losses, series.FilledCounts, ntr, n - ntr, backend.Name);
     }
 
     /// <summary>

@@ -37,12 +37,14 @@ internal static class SequenceTrainingLoop
     /// <param name="evaluate">Scores a snapshot of the network on the held-out examples.</param>
     /// <param name="score">The evaluation's mean loss and accuracy, for the reports.</param>
     /// <param name="observer">Progress.</param>
-    /// <param name="cancel">Stops after the current step (the model is still evaluated and saved).</param>
+    /// <param name="cancel">Stops after the current step: the model is saved first, then evaluated.</param>
     public static (TEval Final, TrainResult Result) Run<TExample, TEval>(NetworkConfig config, Backend backend, TrainOptions o,
         TExample[] train, double testFraction, Func<int, int, string> describe,
         Func<Tape, CharNetwork, TExample[], Random, (Variable Loss, long Tokens)> batchLoss,
         Func<RnnModel, TEval> evaluate, Func<TEval, (double Loss, double Accuracy)> score, ITrainObserver observer, CancellationToken cancel)
     {
+        // The output must be writable, and this run its only writer, before any step (the lock is held to the end).
+        using var outputLock = o.Out != null ? RnnFast.IO.OutputLock.Acquire(o.Out, TrainOptions.NameOf(nameof(TrainOptions.Out))) : null;
         using var net = new CharNetwork(config, backend, new Random(o.Seed));
         if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);
         var parameters = net.Parameters();
@@ -77,11 +79,13 @@ internal static class SequenceTrainingLoop
             }
         }
 
+        // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment).
+        if (cancelled) TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
         using var model = RnnModel.FromNetwork(net);
         var final = evaluate(model);
         var (fl, fa) = score(final);
         observer.OnEval(new EvalReport(step, fl, null, fa));
-        TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
+        if (!cancelled) TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
         return (final, new TrainResult(step, fl, losses, [(step, fl)], cancelled, backend.Name, guard.Skipped));
     }
 }

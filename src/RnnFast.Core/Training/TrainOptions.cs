@@ -13,7 +13,11 @@ public sealed record TrainOptions
     public RnnFast.Models.SequencePooling Pooling { get; init; } = RnnFast.Models.SequencePooling.Last;
     public int SeqLen { get; init; } = 64;
     public int Batch { get; init; } = 32;
-    /// <summary>Total optimizer steps (including those before a resume). Null: derived from <see cref="Epochs"/>.</summary>
+    /// <summary>
+    /// Total optimizer steps (including those before a resume). Null: derived from <see cref="Epochs"/>. On resume it is the
+    /// global step to reach and must be past the checkpoint's step; null (and no <see cref="Epochs"/>) continues to the total the
+    /// checkpoint planned.
+    /// </summary>
     public int? Steps { get; init; }
     /// <summary>Passes over the training text (each step sees SeqLen*Batch characters).</summary>
     public double? Epochs { get; init; }
@@ -32,9 +36,32 @@ public sealed record TrainOptions
     /// RNNFAST_BACKEND environment variable, else "auto" (the best available).
     /// </summary>
     public string? Backend { get; init; }
-    /// <summary>Checkpoint path (written atomically); null = none.</summary>
+    /// <summary>
+    /// Checkpoint path (written atomically); null = none. Its folder must exist (it is never created) and accept new files,
+    /// and no other run may be writing it: the run holds "&lt;Out&gt;.lock" (<see cref="RnnFast.IO.OutputLock"/>) from before
+    /// its first step to its end.
+    /// </summary>
     public string? Out { get; init; }
+    /// <summary>
+    /// A checkpoint to continue from (character language models). It fixes the model and the data recipe: options that
+    /// differ from it (<see cref="Mode"/>, <see cref="Layers"/>, <see cref="Hidden"/>, <see cref="Embed"/>,
+    /// <see cref="Bidirectional"/>, <see cref="Dropout"/>, <see cref="SeqLen"/>, <see cref="Batch"/>, <see cref="Seed"/>,
+    /// <see cref="ValFraction"/>, <see cref="Optimizer"/>) are refused; the schedule (<see cref="LearningRate"/>,
+    /// <see cref="Clip"/>, <see cref="Momentum"/>, <see cref="Steps"/>) may change and the changes are reported. Start from
+    /// <see cref="FromCheckpoint"/> to get the checkpoint's own values.
+    /// </summary>
     public string? Resume { get; init; }
+
+    /// <summary>
+    /// The recipe a character-model checkpoint was trained with, as options that resume it (<see cref="Resume"/> set to
+    /// <paramref name="path"/>, <see cref="Steps"/> to the total it planned when recorded); change the schedule with
+    /// <c>with { ... }</c>. A file that is not a resumable checkpoint throws <see cref="RnnFormatException"/>.
+    /// </summary>
+    public static TrainOptions FromCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return ResumeRecipe.FromContents(RnnFast.Models.Checkpoint.Read(path), path);
+    }
     public int CheckpointEvery { get; init; } = 100;
     /// <summary>Validation loss (and a sample) every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; } = 100;
