@@ -163,8 +163,8 @@ public sealed class TrainingSafetyTests(ITestOutputHelper output) : IDisposable
             var clock = Stopwatch.StartNew();
             var (code, stdout, stderr) = CliProcess.Run(args, timeout: TimeSpan.FromSeconds(30));
             output.WriteLine($"second run: exit {code} after {clock.Elapsed.TotalSeconds:F1} s: {stderr.Trim()}");
-            Assert.False(first.HasExited, "the first run ended before the second was checked");
             Assert.Equal(2, code);
+            Assert.False(first.HasExited, "the first run ended before the second was checked");
             Assert.StartsWith("error: --out: " + model + " is being written by another run", stderr);
             Assert.DoesNotContain("step 1/", stdout);
             Assert.True(first.WaitForExit(TimeSpan.FromSeconds(30)), "the first run did not finish");
