@@ -166,7 +166,7 @@ public static class CtcDecoding
         {
             var h = new HashCode();
             foreach (var v in obj) h.Add(v);
-            return h.GetHashCode();
+            return h.ToHashCode();
         }
     }
 }
