@@ -138,6 +138,9 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.MaxSeconds))] = "--seconds",
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
+        [CtcOptions.NameOf(nameof(CtcOptions.MaxSeconds))] = "--seconds",
+        [CtcOptions.NameOf(nameof(CtcOptions.Seed))] = "--seed",
+        [CtcOptions.NameOf(nameof(CtcOptions.Backend))] = "--backend",
     });
 
     private static string T(string property) => TrainOptions.NameOf(property);
