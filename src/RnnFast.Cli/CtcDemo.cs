@@ -1,7 +1,7 @@
 // `rnnfast demo --task ctc`: CTC sequence labelling end to end on generated data, no download. Noisy frame sequences
 // of variable-duration symbols with silences (CtcSymbolTask, unsegmented: only the label string is given) train a
 // bidirectional LSTM + linear head with the CTC loss (CtcTrainer); held-out sequences are decoded greedily and with
-// prefix beam search and scored by the label error rate. The last line is `ler_greedy=<x> ler_beam=<y>`.
+// prefix beam search and scored by the label error rate; the network is saved to --out-dir. The last line is `ler_greedy=<x> ler_beam=<y>`.
 using System.Diagnostics;
 using System.Globalization;
 using RnnFast.Backends;
@@ -13,7 +13,7 @@ namespace RnnFast.Cli;
 internal static class CtcDemo
 {
     /// <summary>Runs the CTC demo; <paramref name="seconds"/> caps the training time (the default recipe needs far less).</summary>
-    public static int Run(double seconds, string? backendName, int seed, TextWriter o)
+    public static int Run(double seconds, string outDir, string? backendName, int seed, TextWriter o)
     {
         var options = new CtcOptions { Seed = seed, Backend = backendName, MaxSeconds = seconds, EvalEvery = 100 };
         options.Validate();
@@ -41,6 +41,10 @@ internal static class CtcDemo
             $"held out: {test.Sequences} sequences, CTC loss {test.Loss:F4}, label error rate greedy {test.GreedyLabelErrorRate:P2}, beam (width {options.BeamWidth}) {test.BeamLabelErrorRate:P2}"));
         foreach (var (reference, greedy, beam) in test.Decodings.Take(5))
             o.WriteLine($"  reference {Spell(reference),-8} greedy {Spell(greedy),-8} beam {Spell(beam)}");
+        Directory.CreateDirectory(outDir);
+        string modelPath = Path.Combine(outDir, "ctc-model.safetensors");
+        outcome.Network.Save(modelPath);
+        o.WriteLine($"model: {modelPath} (CtcNetwork.Load reads it back)");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ler_greedy={test.GreedyLabelErrorRate:F4} ler_beam={test.BeamLabelErrorRate:F4}"));
         return CliErrors.Ok;
 

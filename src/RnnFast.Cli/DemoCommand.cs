@@ -33,7 +33,7 @@ internal static class DemoCommand
             try
             {
                 string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
-                if (taskName == "ctc") return CtcDemo.Run(r.GetValue(seconds), r.GetValue(backend), r.GetValue(seed), Console.Out);
+                if (taskName == "ctc") return CtcDemo.Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend), r.GetValue(seed), Console.Out);
                 if (taskName != "lm") throw new ArgumentException($"--task: must be lm or ctc, got '{r.GetValue(task)}'");
                 return Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend), r.GetValue(seed), Console.Out);
             }

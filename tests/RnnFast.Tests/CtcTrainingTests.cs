@@ -39,6 +39,33 @@ public sealed class CtcTrainingTests(ITestOutputHelper output)
         Assert.True(ev.GreedyLabelErrorRate > 0.5, $"greedy LER {ev.GreedyLabelErrorRate}");
     }
 
+    [Fact]
+    public void A_saved_network_loads_back_with_the_same_outputs_and_a_wrong_file_is_refused_naming_it()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var labels = CtcSymbolTask.SymbolNames(3);
+            var examples = CtcSymbolTask.Generate(20, 3, 5, 1, 3, 0.5, seed: 4);
+            using var outcome = new CtcTrainer().Train(examples, labels, new CtcOptions { Hidden = 8, Steps = 3, Backend = "reference" });
+            string path = Path.Combine(dir, "ctc.safetensors");
+            outcome.Network.Save(path);
+            using var loaded = RnnFast.Models.CtcNetwork.Load(path, "reference");
+            Assert.Equal(labels, loaded.Labels);
+            Assert.True(loaded.Rnn.Desc.Bidirectional);
+            var (frames, lengths, T) = RnnFast.Models.CtcNetwork.Pad(examples.Select(e => (e.Frames, e.Steps)).ToArray(), 5);
+            Assert.Equal(outcome.Network.InferLogProbs(frames, lengths, T, examples.Count), loaded.InferLogProbs(frames, lengths, T, examples.Count));
+
+            var e = Assert.Throws<RnnFormatException>(() => RnnFast.Models.CtcNetwork.Load(TestPaths.Golden("gru_basic")));
+            Assert.Contains("gru_basic.safetensors", e.Message);
+            Assert.Contains("expected ctc_labeller", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Hidden", "CtcOptions.Hidden: must be positive, got 0")]
     [InlineData("Layers", "CtcOptions.Layers: must be positive, got 0")]

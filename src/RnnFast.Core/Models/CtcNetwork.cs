@@ -2,9 +2,13 @@
 // length) -> Linear(C) on every step -> LogSoftmax -> (T,N,C) log-probabilities, where class 0 is the CTC blank and
 // class k+1 is label k. Training records that forward on the tape (LogProbs, then Tape.CtcLoss); Decode runs the RNN
 // plan in inference mode and decodes each sequence greedily and with prefix beam search (CtcDecoding).
-// Parameter names follow a PyTorch module with attributes `rnn` and `head`.
+// Parameter names follow a PyTorch module with attributes `rnn` and `head`. Save/Load keep a network in one safetensors
+// file: those tensors plus metadata (kind = ctc_labeller, mode, sizes, bidirectional, the labels as a JSON array).
+using System.Globalization;
+using System.Text.Json;
 using RnnFast.Autograd;
 using RnnFast.Backends;
+using RnnFast.IO;
 
 namespace RnnFast.Models;
 
@@ -35,6 +39,30 @@ public sealed class CtcNetwork : IDisposable
         Rnn = new RnnLayer(desc, backend, rng);
         Head = new Linear(desc.OutputSize, Classes, rng);
     }
+
+    /// <summary>A network around existing weights (e.g. from <see cref="Load"/>): the tensors are used in place.</summary>
+    public CtcNetwork(int features, IReadOnlyList<string> labels, RnnParameters rnn, Tensor headWeight, Tensor headBias, Backend backend)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(rnn);
+        ArgumentNullException.ThrowIfNull(headWeight);
+        ArgumentNullException.ThrowIfNull(headBias);
+        ArgumentNullException.ThrowIfNull(backend);
+        if (labels.Count < 1) throw new ArgumentException("labels: needs at least one label", nameof(labels));
+        if (rnn.Desc.InputSize != features)
+            throw new ArgumentException($"rnn: input size {rnn.Desc.InputSize} differs from the frame width {features}", nameof(rnn));
+        if (!headWeight.HasShape(labels.Count + 1, rnn.Desc.OutputSize))
+            throw new ArgumentException($"headWeight: expected (C={labels.Count + 1}, {rnn.Desc.OutputSize}), found {Tensor.FormatShape(headWeight.Shape)}", nameof(headWeight));
+        if (!headBias.HasShape(labels.Count + 1))
+            throw new ArgumentException($"headBias: expected ({labels.Count + 1}), found {Tensor.FormatShape(headBias.Shape)}", nameof(headBias));
+        Features = features;
+        Labels = [.. labels];
+        Rnn = new RnnLayer(rnn, backend);
+        Head = new Linear(headWeight, headBias);
+    }
+
+    /// <summary>The metadata kind of a saved CTC network.</summary>
+    public const string Kind = "ctc_labeller";
 
     /// <summary>F: the width of a frame.</summary>
     public int Features { get; }
@@ -134,6 +162,89 @@ public sealed class CtcNetwork : IDisposable
             for (int t = 0; t < lengths[n]; t++)
                 Array.Copy(sequences[n].Frames, t * features, frames, ((long)t * N + n) * features, features);
         return (frames, lengths, T);
+    }
+
+    /// <summary>Writes the weights and the configuration to <paramref name="path"/> (atomically: a temporary file, then a rename).</summary>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var inv = CultureInfo.InvariantCulture;
+        var d = Rnn.Desc;
+        var entries = NamedParameters().Select(p => SafeTensorEntry.F32(p.Name, (int[])p.Parameter.Shape.Clone(), p.Parameter.Value.ToArray())).ToList();
+        var meta = new Dictionary<string, string>
+        {
+            ["kind"] = Kind,
+            ["mode"] = RnnDesc.TorchModeName(d.Mode),
+            ["num_layers"] = d.NumLayers.ToString(inv),
+            ["hidden_size"] = d.HiddenSize.ToString(inv),
+            ["input_size"] = Features.ToString(inv),
+            ["bidirectional"] = d.Bidirectional ? "true" : "false",
+            ["blank"] = Blank.ToString(inv),
+            ["labels"] = ModelJson.Strings(Labels),
+        };
+        SafeTensorsWriter.Write(path, entries, meta);
+    }
+
+    /// <summary>
+    /// Reads a network written by <see cref="Save"/> onto the backend named (null: RNNFAST_BACKEND, else auto). A file
+    /// that is not one, or whose metadata or tensors do not fit together, is an <see cref="RnnFormatException"/> naming
+    /// the file and the problem.
+    /// </summary>
+    public static CtcNetwork Load(string path, string? backend = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = SafeTensorsFile.Open(path);
+        string source = Path.GetFileName(path);
+        string Meta(string key) => file.Metadata.TryGetValue(key, out var v) ? v : throw new RnnFormatException(source, $"__metadata__ has no '{key}'");
+        int Size(string key)
+        {
+            string v = Meta(key);
+            if (!int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) || n <= 0 || n > 1 << 20)
+                throw new RnnFormatException(source, $"__metadata__ '{key}' = '{v}' is not a size in 1..{1 << 20}");
+            return n;
+        }
+        if (Meta("kind") != Kind) throw new RnnFormatException(source, $"kind is '{Meta("kind")}', expected {Kind} (a CTC network saved by CtcNetwork.Save)");
+        if (Meta("blank") != "0") throw new RnnFormatException(source, $"__metadata__ 'blank' = '{Meta("blank")}', expected 0");
+        bool bidirectional = Meta("bidirectional") switch
+        {
+            "true" => true,
+            "false" => false,
+            var b => throw new RnnFormatException(source, $"__metadata__ 'bidirectional' = '{b}' is not true or false"),
+        };
+        string[]? labels;
+        try
+        {
+            labels = ModelJson.ParseStrings(Meta("labels"));
+        }
+        catch (JsonException e)
+        {
+            throw new RnnFormatException(source, $"__metadata__ 'labels' is not a JSON array of strings: {e.Message}", e);
+        }
+        if (labels == null || labels.Length == 0 || labels.Any(string.IsNullOrEmpty))
+            throw new RnnFormatException(source, "__metadata__ 'labels' must list at least one non-empty label");
+        int features = Size("input_size"), hidden = Size("hidden_size"), layers = Size("num_layers");
+        RnnDesc desc;
+        try
+        {
+            desc = new RnnDesc(RnnDesc.ParseMode(Meta("mode")), features, hidden, layers, bidirectional);
+        }
+        catch (ArgumentException e)
+        {
+            throw new RnnFormatException(source, $"__metadata__ describes no valid RNN: {e.Message}", e);
+        }
+        var rnn = file.LoadRnnParameters(desc, "rnn.");
+        Tensor Head(string name, params int[] shape)
+        {
+            if (!file.Contains(name)) throw new RnnFormatException(source, $"tensor '{name}' is missing");
+            var t = file.ReadTensor(name);
+            if (!t.HasShape(shape))
+                throw new RnnFormatException(source, $"tensor '{name}' has shape {Tensor.FormatShape(t.Shape)}, expected {Tensor.FormatShape(shape)}");
+            return t;
+        }
+        int C = labels.Length + 1;
+        var weight = Head("head.weight", C, desc.OutputSize);
+        var bias = Head("head.bias", C);
+        return new CtcNetwork(features, labels, rnn, weight, bias, BackendRegistry.Get(backend));
     }
 
     private static int[] ToLabels(int[] classes) => classes.Select(c => c - 1).ToArray();
