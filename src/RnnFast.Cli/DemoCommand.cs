@@ -19,11 +19,22 @@ internal static class DemoCommand
         var outDir = new Option<string>("--out-dir") { Description = "where the model and the loss-curve SVG go", DefaultValueFactory = _ => "demo-output" };
         var backend = BackendOption.Create();
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var cmd = new Command("demo", "Train a small LSTM on a generated corpus of programs for about a minute and sample from it") { seconds, outDir, backend, seed };
+        var task = new Option<string>("--task")
+        {
+            Description = "lm (a character LSTM on generated programs) or ctc (a bidirectional LSTM labelling unsegmented noisy symbol frames with CTC)",
+            DefaultValueFactory = _ => "lm",
+        };
+        var cmd = new Command("demo", "Train a small LSTM on a generated corpus of programs for about a minute and sample from it (--task ctc: a CTC sequence labeller)")
+        {
+            seconds, outDir, backend, seed, task,
+        };
         cmd.SetAction(r =>
         {
             try
             {
+                string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
+                if (taskName == "ctc") return CtcDemo.Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend), r.GetValue(seed), Console.Out);
+                if (taskName != "lm") throw new ArgumentException($"--task: must be lm or ctc, got '{r.GetValue(task)}'");
                 return Run(r.GetValue(seconds), r.GetValue(outDir)!, r.GetValue(backend), r.GetValue(seed), Console.Out);
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)

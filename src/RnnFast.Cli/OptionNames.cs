@@ -139,6 +139,9 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.Out))] = "--out-dir", // the model is written in it
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
+        [CtcOptions.NameOf(nameof(CtcOptions.MaxSeconds))] = "--seconds",
+        [CtcOptions.NameOf(nameof(CtcOptions.Seed))] = "--seed",
+        [CtcOptions.NameOf(nameof(CtcOptions.Backend))] = "--backend",
     });
 
     private static string T(string property) => TrainOptions.NameOf(property);

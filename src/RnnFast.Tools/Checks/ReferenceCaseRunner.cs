@@ -1,4 +1,4 @@
-// Runs any reference file (`kind = rnn_layer` or `kind = train_char_lstm`) on a backend and reports per tensor.
+// Runs any reference file (`kind = rnn_layer`, `kind = train_char_lstm` or `kind = ctc_loss`) on a backend and reports per tensor.
 using RnnFast.Backends;
 using RnnFast.IO;
 
@@ -11,7 +11,7 @@ public sealed record CaseReport(string File, string Kind, string Backend, IReadO
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 }
 
-/// <summary>Runs PyTorch reference files (rnn_layer and train_char_lstm kinds) on a backend and compares every tensor.</summary>
+/// <summary>Runs PyTorch reference files (rnn_layer, train_char_lstm and ctc_loss kinds) on a backend and compares every tensor.</summary>
 public static class ReferenceCaseRunner
 {
     /// <summary>
@@ -28,7 +28,8 @@ public static class ReferenceCaseRunner
         {
             "rnn_layer" => RnnLayerCase.Load(f).Run(backend),
             "train_char_lstm" => TrainCharLstmCase.Load(f).Run(backend),
-            _ => throw f.Error($"unknown kind '{kind}' (expected rnn_layer or train_char_lstm)"),
+            "ctc_loss" => CtcLossCase.Load(f).Run(backend),
+            _ => throw f.Error($"unknown kind '{kind}' (expected rnn_layer, train_char_lstm or ctc_loss)"),
         };
         return new CaseReport(f.Name, kind, backend.Name, checks);
     }
@@ -40,5 +41,21 @@ public static class ReferenceCaseRunner
         var f = new CaseFile(file);
         if (f.Meta("kind") != "rnn_layer") throw f.Error($"kind is '{f.Meta("kind")}', expected rnn_layer");
         return RnnLayerCase.Load(f);
+    }
+
+    /// <summary>Loads a ctc_loss case (for tests that run it their own way).</summary>
+    public static CtcLossCase LoadCtcLoss(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        var f = new CaseFile(file);
+        if (f.Meta("kind") != "ctc_loss") throw f.Error($"kind is '{f.Meta("kind")}', expected ctc_loss");
+        return CtcLossCase.Load(f);
+    }
+
+    /// <summary>The kind a reference file declares in its metadata (e.g. rnn_layer, ctc_loss).</summary>
+    public static string KindOf(string path)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        return new CaseFile(file).Meta("kind");
     }
 }
