@@ -118,6 +118,12 @@ void PackageSmoke(string[] requiredAvailable)
         Information(string.Join("\n", info.Split('\n').Select(l => "    " + l)));
         if (!info.Contains($"RnnFast {version}")) throw new Exception($"package smoke: rnnfast info does not report version {version}:\n{info}");
 
+        // The bench problem lists travel inside the tool: an unknown --shapes name is refused listing the ones it has.
+        var (shapesCode, shapesText) = SmokeRun(rnnfast, new[] { "bench", "--shapes", "no-such-list" }, tmp, env);
+        foreach (var list in new[] { "small", "deepbench-inference", "deepbench-training", "lstm-yardstick" })
+            if (shapesCode != 2 || !shapesText.Contains(list))
+                throw new Exception($"package smoke: the installed tool does not carry bench/shapes/{list}.txt (exit {shapesCode}):\n{shapesText}");
+
         // A small model, trained by the installed tool, for the library snippet to load.
         string corpus = System.IO.Path.Combine(tmp, "corpus.txt");
         System.IO.File.WriteAllText(corpus, string.Concat(Enumerable.Range(0, 120).Select(i => $"x = {i} + {i % 7}\nprint(x)\n")));
