@@ -1,7 +1,8 @@
 // Build tasks for RnnFast. Run through ./build.sh (dotnet tool restore && dotnet cake).
 //   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast demo: train a char-LSTM for ~1 minute)
 //   ./build.sh --target=Check   rnnfast info + rnnfast check on every PyTorch reference case
-//   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped"
+//   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped";
+//                               then packs this build and runs the package smoke (build/packages.cake)
 //   ./build.sh --target=Bench   BenchmarkDotNet suites over bench/shapes (Release, short job; --shapes=NAME --backends=a,b --filter=GLOB)
 //   ./build.sh --target=Publish self-contained trimmed rnnfast for linux-x64 into publish/ (for machines without .NET)
 //   ./build.sh --target=Pack    NuGet packages (RnnFast and its dependencies, the RnnFast.Cli tool) into artifacts/packages
