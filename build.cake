@@ -1,9 +1,12 @@
 // Build tasks for RnnFast. Run through ./build.sh (dotnet tool restore && dotnet cake).
 //   ./build.sh --target=Demo    install native deps, build, run the main job (rnnfast demo: train a char-LSTM for ~1 minute)
 //   ./build.sh --target=Check   rnnfast info + rnnfast check on every PyTorch reference case
-//   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped"
+//   ./build.sh --target=Test    install native deps, build, run every test; prints "Tests: N passed, N failed, N skipped";
+//                               then packs this build and runs the package smoke (build/packages.cake)
 //   ./build.sh --target=Bench   BenchmarkDotNet suites over bench/shapes (Release, short job; --shapes=NAME --backends=a,b --filter=GLOB)
 //   ./build.sh --target=Publish self-contained trimmed rnnfast for linux-x64 into publish/ (for machines without .NET)
+//   ./build.sh --target=Pack    NuGet packages (RnnFast and its dependencies, the RnnFast.Cli tool) into artifacts/packages
+#load "build/packages.cake"
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var goldens = Argument("goldens", EnvironmentVariable("RNNFAST_GOLDENS") ?? "../shared/goldens");
@@ -78,6 +81,15 @@ Task("Test")
         }
     }
     Console.WriteLine($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+
+    // The packages as a new user gets them (build/packages.cake): pack from this build, then a new console app
+    // references RnnFast from artifacts/packages and the rnnfast tool is installed from there.
+    try
+    {
+        PackPackages(solution, configuration, noBuild: true);
+        PackageSmoke(SmokeRequired());
+    }
+    catch (Exception e) { Error(e.Message); failure ??= e; }
     if (failure != null) throw failure;
     if (passed == 0) throw new Exception("no test ran");
 });
@@ -113,6 +125,17 @@ Task("Bench")
         new ProcessArgumentBuilder().Append("--job").Append("short").Append("--filter").AppendQuoted(Argument("filter", "*")),
         new DotNetRunSettings { Configuration = "Release", EnvironmentVariables = env });
 });
+
+// Backends the package smoke requires available (their libraries come from the Deps target); --smoke-require= waives.
+string[] SmokeRequired() => Argument("smoke-require", "onednn,opencl").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+Task("Pack")
+    .Description("NuGet packages into artifacts/packages: RnnFast (+ RnnFast.Core, RnnFast.Backends.*, RnnFast.Bindings.*) and the RnnFast.Cli tool")
+    .Does(() => PackPackages(solution, configuration, noBuild: false));
+
+Task("PackageSmoke")
+    .Description("The smoke check of the Test target on packages already in artifacts/packages (a new app adds RnnFast; the tool is installed)")
+    .Does(() => PackageSmoke(SmokeRequired()));
 
 Task("Publish")
     .Does(() =>

@@ -19,7 +19,12 @@ internal static class InfoCommand
 
     public static int Run(TextWriter o)
     {
-        o.WriteLine($"RnnFast {typeof(Tensor).Assembly.GetName().Version}");
+        // The package version (MinVer, from the git tag: e.g. 0.2.0 or 0.2.0-alpha.0.86+sha), not the assembly
+        // version, which MinVer keeps at major.0.0.0 for binary compatibility.
+        var engine = typeof(Tensor).Assembly;
+        string? version = engine.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        o.WriteLine($"RnnFast {version ?? engine.GetName().Version?.ToString()}");
         o.WriteLine($"runtime:  .NET {Environment.Version} on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture})");
         o.WriteLine($"cpu:      {RnnFast.Bench.BenchMachine.CpuModel()}, {Environment.ProcessorCount} logical cores");
         o.WriteLine($"isa:      {IsaSummary()}");
