@@ -58,6 +58,10 @@ internal static class ClassifyCommand
                 else
                 {
                     int count = r.GetValue(examples), lo = r.GetValue(minLength), hi = r.GetValue(maxLength), c = r.GetValue(classes);
+                    // The generated texts, their concatenation for the vocabulary and their ids: ~8 bytes a character
+                    // and ~100 bytes an example, checked before anything is generated (issue 15 item 13).
+                    if (count > 0 && hi > 0)
+                        MemoryEstimate.Require([new MemoryEstimate.Term("--examples x --max-length", (double)count * (8.0 * hi + 100))], "the generated task");
                     r.InvocationConfiguration.Output.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
                                       $"the label ({c} classes) is the first character, the rest are distractors");
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();

@@ -15,7 +15,7 @@ internal static partial class CliErrors
 
     /// <summary>True for the exceptions that mean "the user's input cannot be used" (exit code 2).</summary>
     public static bool IsUserError(Exception e) => e is RnnFormatException or SafeTensorsFormatException or BackendUnavailableException
-        or ArgumentException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException;
+        or ArgumentException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException or InvalidDataException;
 
     public static string OneLine(Exception e)
     {

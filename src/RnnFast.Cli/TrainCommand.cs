@@ -57,12 +57,13 @@ internal static class TrainCommand
         var features = new Option<string?>("--features") { Description = "forecast: input columns, comma-separated (default: the target alone)" };
         var horizon = new Option<int>("--horizon") { Description = "forecast: steps ahead", DefaultValueFactory = _ => 1 };
         var difference = new Option<bool>("--difference") { Description = "forecast: model changes instead of levels (trending series)" };
+        var allowBinary = new Option<bool>("--allow-binary") { Description = "lm: train on a file that looks like binary data (NUL bytes, invalid UTF-8)" };
 
         var cmd = new Command("train",
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir,
+            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, allowBinary,
         };
         cmd.SetAction(r =>
         {
@@ -144,7 +145,7 @@ internal static class TrainCommand
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
-                return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output);
+                return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output, r.GetValue(allowBinary));
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
@@ -205,13 +206,13 @@ internal static class TrainCommand
     /// Trains on the text in <paramref name="dataPath"/>. The options are validated by the trainer (once); its
     /// exceptions name <see cref="TrainOptions"/> properties, which the command maps to flags (OptionNames.Train).
     /// </summary>
-    public static int Run(string dataPath, TrainOptions options, TextWriter o)
+    public static int Run(string dataPath, TrainOptions options, TextWriter o, bool allowBinary = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         InputFiles.RequireRegular("--data", dataPath);
         InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
-        string text = File.ReadAllText(dataPath);
+        string text = RnnFast.Datasets.TextCorpus.Read(dataPath, allowBinary);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         progress.Names = OptionNames.Train;
         // SIGINT, SIGTERM, SIGHUP: finish the step, save a checkpoint, validate, exit 128 + the signal; a second one exits at once.

@@ -2,7 +2,7 @@
 // PyTorch reference case): flipped bits, truncations, giant or off-by-some header lengths, offsets that overlap, run
 // backwards or point past the end, shapes whose element count overflows int/long, dtype/shape mismatches, deeply
 // nested or huge JSON, wrong metadata (vocabulary or sizes missing or inconsistent with the tensors), missing tensors,
-// names with control characters, and NaN/Inf weights. Each case says whether a correct reader must refuse it.
+// names with control characters, NaN/Inf weights, and zero-width dimensions beside absurd ones (no bytes, a huge shape). Each case says whether a correct reader must refuse it.
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -61,7 +61,7 @@ public sealed class HostileModelCorpus
     [
         "flip-bits", "truncate", "header-length-giant", "header-length-near", "offsets-past-end", "offsets-overlap",
         "offsets-reversed", "shape-overflow", "shape-mismatch", "dtype-mismatch", "deep-json", "garbage-header",
-        "tensor-renamed-control-chars", "non-finite-weight", "trailing-bytes", "huge-json",
+        "tensor-renamed-control-chars", "non-finite-weight", "trailing-bytes", "huge-json", "zero-width-dims",
     ];
 
     private static readonly string[] ModelKinds = ["metadata-wrong", "tensor-missing", "extra-tensors"];
@@ -267,6 +267,15 @@ public sealed class HostileModelCorpus
                 int variant = rng.Next(_isCharModel ? 3 : 2);
                 return (_huge[variant] ??= MakeHuge(variant));
             }
+            case "zero-width-dims":
+            {
+                // A dimension of 0 holds no bytes whatever the others say: [200000000, 0] is a valid 0-byte entry that a
+                // loader must not take sizes from (200,000,000 class labels, say) before checking it against the rest.
+                var candidates = _tensors.Where(n => !n.StartsWith("optim.", StringComparison.Ordinal)).ToArray();
+                string name = _isCharModel && _tensors.Contains("head.weight") && rng.Next(3) == 0 ? "head.weight" : candidates[rng.Next(candidates.Length)];
+                long[][] shapes = [[200_000_000, 0], [0, 200_000_000], [0], [int.MaxValue, 0], [0, 0], [200_000_000, 0, 7], [1, 0, int.MaxValue]];
+                return (Semantic, WithZeroWidth(name, shapes[rng.Next(shapes.Length)], classifier: _isCharModel && rng.Next(2) == 0));
+            }
             case "metadata-wrong":
                 return MetadataWrong(rng);
             case "tensor-missing":
@@ -359,6 +368,26 @@ public sealed class HostileModelCorpus
             default: h.Remove("__metadata__"); expect = HostileExpectation.Loads; break; // a bare state_dict
         }
         return (expect, Build(h));
+    }
+
+    /// <summary>
+    /// The file with tensor <paramref name="name"/> given <paramref name="shape"/> (which has a 0) and no bytes; with
+    /// <paramref name="classifier"/>, the metadata also says char_classifier without labels, so a loader that trusted the
+    /// head's rows would name that many classes.
+    /// </summary>
+    public byte[] WithZeroWidth(string name, long[] shape, bool classifier)
+    {
+        var h = CloneHeader();
+        var t = h[name]!.AsObject();
+        t["shape"] = new JsonArray(shape.Select(v => (JsonNode)v).ToArray());
+        t["data_offsets"] = new JsonArray(0, 0);
+        if (classifier)
+        {
+            var meta = Metadata(h);
+            meta["kind"] = "char_classifier";
+            meta.Remove("labels");
+        }
+        return Build(h);
     }
 
     private static string Json(string[] values) => new JsonArray(values.Select(v => (JsonNode)v).ToArray()).ToJsonString();

@@ -254,6 +254,30 @@ public sealed class HostileModelFileTests(ITestOutputHelper output) : IDisposabl
         output.WriteLine($"{processes} real rnnfast processes ({picked.Count} hostile files x sample, check): all exit 2 with one line, in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>
+    /// Issue 15 item 11: a 122 KB model whose head.weight is [200000000, 0] made `sample` build 2e8 class labels (over
+    /// 3 GB). In a child process with a 384 MiB heap limit, `rnnfast sample` must exit 2 with one line naming the tensor,
+    /// and its peak resident size must stay within 2 MiB + 16x the file plus the runtime's own footprint.
+    /// </summary>
+    [Fact]
+    public void A_zero_width_head_with_an_absurd_row_count_is_refused_before_anything_is_allocated()
+    {
+        var corpus = new HostileModelCorpus(SeedCheckpoint.Value, isCharModel: true);
+        string path = Path.Combine(_dir, "zero-width.safetensors");
+        byte[] bytes = corpus.WithZeroWidth("head.weight", [200_000_000, 0], classifier: true);
+        File.WriteAllBytes(path, bytes);
+        var env = new Dictionary<string, string?> { ["DOTNET_GCHeapHardLimit"] = "0x18000000" };
+        var baseline = ChildScenarios.Run(["cli", "--version"], env, TimeSpan.FromSeconds(30));
+        var r = ChildScenarios.Run(["cli", "sample", "--model", path, "--length", "4", "--backend", "reference"], env, TimeSpan.FromSeconds(30));
+        output.WriteLine($"file {bytes.Length:N0} bytes; exit {r.Code}; peak RSS {r.PeakRss:N0} bytes (runtime alone: {baseline.PeakRss:N0}); stderr: {r.Err.Trim()}");
+        Assert.True(r.Code == 2, $"exit {r.Code}: {r.Err}");
+        Assert.Equal(1, r.Err.TrimEnd('\n').Split('\n').Length);
+        Assert.Contains("head.weight", r.Err);
+        Assert.Contains("zero-width dimension", r.Err);
+        long allowed = Math.Max(baseline.PeakRss, 0) + (2L << 20) + 16L * bytes.Length + (64L << 20); // + JIT and backend start-up
+        Assert.True(r.PeakRss > 0 && r.PeakRss < allowed, $"peak RSS {r.PeakRss:N0} bytes, allowed {allowed:N0}");
+    }
+
     [Fact]
     public void The_corpus_is_deterministic()
     {

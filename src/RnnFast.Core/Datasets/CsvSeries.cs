@@ -92,7 +92,8 @@ public sealed class CsvSeries
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"path: {path} not found", path);
-        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        TextCorpus.RequireText(path);
+        using var text = new LineLengthLimit(new StreamReader(path, detectEncodingFromByteOrderMarks: true), TextCorpus.MaxLineLength, path);
         return Read(text, columns, timeColumn, path);
     }
 

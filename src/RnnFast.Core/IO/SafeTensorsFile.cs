@@ -1,9 +1,9 @@
-// Read-only, memory-mapped reader for .safetensors files. Open() validates the whole header (JSON shape,
-// dtypes, shapes, offsets, overlaps) before returning; tensors are then read straight from the mapping.
+// Read-only reader for .safetensors files. Open() reads the whole file into native memory with bounded reads (never a
+// memory mapping: a file truncated while mapped kills the process with SIGBUS) and validates the whole header (JSON
+// shape, dtypes, shapes, offsets, overlaps) before returning; tensors are then read from that copy.
 // Every problem with the file's content is reported as a SafeTensorsFormatException ("<file>: <problem>").
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.MemoryMappedFiles;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -74,7 +74,8 @@ public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, int[] Sh
 }
 
 /// <summary>
-/// A safetensors file opened for reading through a read-only memory mapping. Dispose it to release the mapping;
+/// A safetensors file read into memory (a file that is truncated or rewritten while it is read is refused with
+/// <see cref="SafeTensorsFormatException"/>). Dispose it to release that memory;
 /// spans from <see cref="GetRawBytes"/> are valid only until then. Reads may run concurrently; Dispose may not.
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
@@ -90,8 +91,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private const string MetadataKey = "__metadata__";
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly NativeMemoryHandle _buffer;
     private readonly long _dataStart;
     private readonly Dictionary<string, int> _index;
     private readonly SafeTensorInfo[] _tensors;
@@ -100,15 +100,13 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private SafeTensorsFile(
         string path,
-        MemoryMappedFile map,
-        MemoryMappedViewAccessor view,
+        NativeMemoryHandle buffer,
         byte* basePointer,
         long dataStart,
         Header header)
     {
         FilePath = path;
-        _map = map;
-        _view = view;
+        _buffer = buffer;
         _base = basePointer;
         _dataStart = dataStart;
         _tensors = header.Tensors;
@@ -127,16 +125,16 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public IReadOnlyList<SafeTensorInfo> Tensors => _tensorsView;
 
     /// <summary>
-    /// Opens and memory-maps <paramref name="path"/> and validates its header completely.
-    /// Throws <see cref="SafeTensorsFormatException"/> if the file cannot be opened or is not a valid safetensors file.
+    /// Reads <paramref name="path"/> into memory and validates its header completely. Throws
+    /// <see cref="SafeTensorsFormatException"/> if the file cannot be read, is larger than the memory available, changes
+    /// size while it is read, or is not a valid safetensors file.
     /// </summary>
     public static SafeTensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
 
         FileStream? stream = null;
-        MemoryMappedFile? map = null;
-        MemoryMappedViewAccessor? view = null;
+        NativeMemoryHandle? buffer = null;
         bool pointerAcquired = false;
         try
         {
@@ -157,22 +155,30 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                     path, $"file is {length} bytes, shorter than the 8-byte header length prefix");
             }
 
-            // The file is not empty here, so the mapping (which cannot be of length 0) is possible.
-            try
+            long available = RnnFast.Training.MemoryEstimate.AvailableBytes();
+            if (length > available)
             {
-                map = MemoryMappedFile.CreateFromFile(
-                    stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-                view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            }
-            catch (Exception e) when (IsIoFailure(e))
-            {
-                throw new SafeTensorsFormatException(path, "cannot memory-map the file: " + e.Message, e);
+                throw new SafeTensorsFormatException(
+                    path, $"file is {length} bytes, more than the {available} bytes of memory available to read it");
             }
 
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            pointerAcquired = true;
-            p += view.PointerOffset;
+            try
+            {
+                buffer = FileContents.Read(stream.SafeFileHandle, length);
+            }
+            catch (Exception e) when (IsIoFailure(e) || e is OutOfMemoryException)
+            {
+                throw new SafeTensorsFormatException(path, "cannot read the file: " + e.Message, e);
+            }
+            finally
+            {
+                stream.Dispose();
+            }
+
+            bool added = false;
+            buffer.DangerousAddRef(ref added);
+            pointerAcquired = added;
+            byte* p = (byte*)buffer.DangerousGetHandle();
 
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(p, 8));
             if (headerLength == 0)
@@ -196,18 +202,17 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             long dataLength = length - dataStart;
             Header header = ParseHeader(path, new ReadOnlySpan<byte>(p + 8, (int)headerLength), dataLength);
 
-            var file = new SafeTensorsFile(path, map, view, p, dataStart, header);
+            var file = new SafeTensorsFile(path, buffer, p, dataStart, header);
             return file;
         }
         catch
         {
             if (pointerAcquired)
             {
-                view!.SafeMemoryMappedViewHandle.ReleasePointer();
+                buffer!.DangerousRelease();
             }
 
-            view?.Dispose();
-            map?.Dispose();
+            buffer?.Dispose();
             stream?.Dispose();
             throw;
         }
@@ -293,7 +298,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     }
 
     /// <summary>
-    /// The tensor's bytes (little-endian, row-major) as a view into the mapping, valid until <see cref="Dispose"/>.
+    /// The tensor's bytes (little-endian, row-major) as a view into the file's copy in memory, valid until <see cref="Dispose"/>.
     /// Tensors of 2 GiB or more cannot be viewed as one span and are refused.
     /// </summary>
     public ReadOnlySpan<byte> GetRawBytes(string name)
@@ -310,7 +315,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return new ReadOnlySpan<byte>(src, (int)length);
     }
 
-    /// <summary>Releases the memory mapping and the file.</summary>
+    /// <summary>Releases the memory holding the file.</summary>
     public void Dispose()
     {
         if (_base == null)
@@ -319,9 +324,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
 
         _base = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
-        _map.Dispose();
+        _buffer.DangerousRelease();
+        _buffer.Dispose();
     }
 
     private const int ChunkElements = 1 << 20;

@@ -11,7 +11,16 @@ public static class StateDictLoader
     {
         ArgumentNullException.ThrowIfNull(file);
         var info = file.GetInfo(name);
-        return Tensor.FromArray(file.ReadFloat32(name), info.Shape);
+        var values = file.ReadFloat32(name);
+        try
+        {
+            return Tensor.FromArray(values, info.Shape);
+        }
+        catch (ArgumentException e)
+        {
+            // A shape the header allows but a tensor cannot take (a dimension past one array beside a 0, say).
+            throw new SafeTensorsFormatException(file.FilePath, $"tensor {SafeTensorsFile.Quote(name)}: {e.Message.Replace(" (Parameter 'shape')", "", StringComparison.Ordinal)}", e);
+        }
     }
 
     /// <summary>The parameters of <paramref name="desc"/> read from <paramref name="file"/> under PyTorch's names.</summary>

@@ -65,16 +65,18 @@ public sealed class CharVocab
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length);
+        // One array of the text's length (an upper bound on its characters), trimmed only when it holds surrogate pairs:
+        // a growing list would hold up to twice the text's ids and then copy them.
+        var ids = new int[text.Length];
         int pos = 0;
         foreach (var r in text.EnumerateRunes())
         {
             if (!_ids.TryGetValue(r.Value, out int id))
                 throw new ArgumentException($"text: character '{Escape(r.ToString())}' (U+{r.Value:X4}) at position {pos} is not in the model's vocabulary of {Count}", nameof(text));
-            ids.Add(id);
-            pos++;
+            ids[pos++] = id;
         }
-        return ids.ToArray();
+        if (pos != ids.Length) Array.Resize(ref ids, pos);
+        return ids;
     }
 
     /// <summary>The text of <paramref name="ids"/>.</summary>

@@ -100,7 +100,12 @@ public static class Checkpoint
         RnnFormatException Error(string problem, Exception? inner = null) => new(name, problem, inner);
 
         string p = weightPrefix;
-        Tensor Need(string tensor) => file.Contains(p + tensor) ? file.ReadTensor(p + tensor) : throw Error($"tensor '{p + tensor}' is missing");
+        // A dimension of 0 makes a tensor hold no bytes whatever its other dimensions say, so those are bounded by nothing
+        // in the file: a tensor the model reads must have no zero-width dimension (then every dimension is at most its
+        // element count, which the reader has checked against the file's size) before any size is taken from it.
+        SafeTensorInfo NonEmpty(SafeTensorInfo info) => info.ElementCount > 0 ? info
+            : throw Error($"tensor '{info.Name}' has shape {Tensor.FormatShape(info.Shape)}, which holds no elements; a model's tensors cannot have a zero-width dimension");
+        Tensor Need(string tensor) => file.Contains(p + tensor) ? file.ReadTensor(NonEmpty(file.GetInfo(p + tensor)).Name) : throw Error($"tensor '{p + tensor}' is missing");
 
         bool forecaster = meta.TryGetValue("kind", out var kindText) && kindText == "forecaster";
         Tensor? embedding = null;
@@ -116,8 +121,8 @@ public static class Checkpoint
         // The RNN's prefix: ours is "rnn.", PyTorch models often call it "lstm." or "gru.".
         string? rnnPrefix = new[] { "rnn.", "lstm.", "gru.", "" }.Select(x => p + x).FirstOrDefault(x => file.Contains(x + "weight_ih_l0"))
             ?? throw Error($"tensor '{p}rnn.weight_ih_l0' is missing (also looked for lstm.* and gru.*)");
-        var wih = file.GetInfo(rnnPrefix + "weight_ih_l0");
-        var whh = file.Contains(rnnPrefix + "weight_hh_l0") ? file.GetInfo(rnnPrefix + "weight_hh_l0") : throw Error($"tensor '{rnnPrefix}weight_hh_l0' is missing");
+        var wih = NonEmpty(file.GetInfo(rnnPrefix + "weight_ih_l0"));
+        var whh = file.Contains(rnnPrefix + "weight_hh_l0") ? NonEmpty(file.GetInfo(rnnPrefix + "weight_hh_l0")) : throw Error($"tensor '{rnnPrefix}weight_hh_l0' is missing");
         if (wih.Shape.Length != 2 || whh.Shape.Length != 2) throw Error($"tensor '{rnnPrefix}weight_ih_l0' or 'weight_hh_l0' is not a matrix");
         if (file.Contains(rnnPrefix + "weight_hr_l0")) throw Error("LSTM projection (weight_hr) is not supported in character models");
         int H = whh.Shape[1];

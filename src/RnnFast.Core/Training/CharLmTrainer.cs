@@ -45,6 +45,9 @@ public sealed class CharLmTrainer
             TrainOptions.CheckElements([(TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), r.SeqLen), (TrainOptions.NameOf(nameof(TrainOptions.Batch)), r.Batch), (V, vocab.Count)]);
             TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Embed)), r.Embed)]);
             TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Hidden)), r.Hidden)]);
+            // The whole run against the memory available, before the network is built (issue 15 item 13).
+            MemoryEstimate.Require(MemoryEstimate.Training(r, vocab.Count, vocab.Count, r.SeqLen, r.Batch,
+                TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), TrainOptions.NameOf(nameof(TrainOptions.Batch))));
         }
         catch (ArgumentException e) when (resume != null)
         {
@@ -71,12 +74,13 @@ public sealed class CharLmTrainer
             throw new ArgumentException($"text: the training part ({split} characters) is shorter than {seqLen} + 2 ({T + 2})", nameof(text));
         if (ids.Length - split - T - 1 <= 0)
             throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.ValFraction))}: the held-out part ({ids.Length - split} characters) is shorter than {seqLen} + 2 ({T + 2}); use a larger fraction or a longer text");
-        var train = ids.AsSpan(0, split).ToArray();
         var val = ids.AsSpan(split).ToArray();
+        var train = ids; // the training part is train[0..trainLength): used in place, not copied
+        int trainLength = split;
         int step = resume?.Training?.Step ?? 0;
         int totalSteps = resume != null
-            ? ResumeRecipe.TotalSteps(o, saved!.Steps, step, train.Length, T * N, resumeFile, applied)
-            : o.Steps ?? ResumeRecipe.EpochSteps(o.Epochs ?? 1, train.Length, T * N);
+            ? ResumeRecipe.TotalSteps(o, saved!.Steps, step, trainLength, T * N, resumeFile, applied)
+            : o.Steps ?? ResumeRecipe.EpochSteps(o.Epochs ?? 1, trainLength, T * N);
         if (applied.Count > 0) observer.OnMessage($"resuming {resumeFile} at step {step}; applied: {string.Join(", ", applied)}");
 
         var config = new NetworkConfig
@@ -96,12 +100,13 @@ public sealed class CharLmTrainer
             for (int i = 0; i < rt.ValLossHistory.Count; i++)
                 valHistory.Add((i < rt.ValStepHistory.Count ? (int)rt.ValStepHistory[i] : i, rt.ValLossHistory[i]));
         }
-        observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {train.Length} train / {val.Length} val characters, steps {step}..{totalSteps}");
+        observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {trainLength} train / {val.Length} val characters, steps {step}..{totalSteps}");
 
+        string fingerprint = TrainingSetup.Fingerprint(text);
         TrainingState State() => new()
         {
             Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, SeqLen = T, Batch = N, Seed = o.Seed,
-            ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = TrainingSetup.Fingerprint(text),
+            ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = fingerprint,
             TrainLossHistory = trainLoss, ValLossHistory = valHistory.Select(v => (float)v.Item2).ToArray(),
             ValStepHistory = valHistory.Select(v => (float)v.Item1).ToArray(),
             Extra = new Dictionary<string, string>
@@ -132,7 +137,7 @@ public sealed class CharLmTrainer
             var batchRng = TrainingSetup.StepRandom(o.Seed, step, 0);
             for (int n = 0; n < N; n++)
             {
-                int a = batchRng.Next(0, train.Length - T - 1);
+                int a = batchRng.Next(0, trainLength - T - 1);
                 for (int t = 0; t < T; t++)
                 {
                     tokens[t * N + n] = train[a + t];                           // (T,N) time-major

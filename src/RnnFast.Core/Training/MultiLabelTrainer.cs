@@ -54,6 +54,8 @@ public sealed class MultiLabelTrainer
         int C = labels.Length;
         var idOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
         var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
+        MemoryEstimate.Require(MemoryEstimate.Training(o, vocab.Count, C, examples.Max(e => e.Text.Length), Math.Min(o.Batch, examples.Count),
+            "the longest example's length", TrainOptions.NameOf(nameof(TrainOptions.Batch))));
 
         var (testIds, trainIds) = SequenceTrainingLoop.Split(examples.Count, testFraction, o.Seed);
         var test = testIds.Select(i => examples[i]).ToArray();

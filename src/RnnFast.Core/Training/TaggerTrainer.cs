@@ -74,6 +74,8 @@ public sealed class TaggerTrainer
         if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct tags, got {labels.Length}", nameof(examples));
         var tagOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal);
         var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
+        MemoryEstimate.Require(MemoryEstimate.Training(o, vocab.Count, labels.Length, examples.Max(e => e.Text.Length), Math.Min(o.Batch, examples.Count),
+            "the longest example's length", TrainOptions.NameOf(nameof(TrainOptions.Batch))));
 
         var (testIds, trainIds) = SequenceTrainingLoop.Split(examples.Count, testFraction, o.Seed);
         var test = testIds.Select(i => examples[i]).ToArray();

@@ -80,7 +80,20 @@ internal static class TrainingSetup
         return new Random((int)(h & 0x7FFFFFFF));
     }
 
-    public static string Fingerprint(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+    public static string Fingerprint(string text)
+    {
+        // SHA-256 of the text's UTF-8, encoded in chunks: no copy of the whole text (a 50 MB corpus stays one string).
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var encoder = Encoding.UTF8.GetEncoder();
+        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(1 << 16)];
+        for (int at = 0; at < text.Length; at += 1 << 16)
+        {
+            var part = text.AsSpan(at, Math.Min(1 << 16, text.Length - at));
+            int n = encoder.GetBytes(part, bytes, flush: at + part.Length == text.Length);
+            hash.AppendData(bytes, 0, n);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant();
+    }
 }
 
 /// <summary>Training produced NaN or infinity (see <see cref="NonFinitePolicy"/>); nothing non-finite was saved.</summary>

@@ -56,6 +56,25 @@ public static class ProblemFile
         return problems;
     }
 
+    /// <summary>
+    /// The memory a problem takes, in bytes: the weights (a reference copy for the check; for training also their
+    /// gradients), and per layer and direction the gate pre-activations, states and outputs of every step (twice for
+    /// training: the saved activations and their gradients).
+    /// </summary>
+    public static IReadOnlyList<RnnFast.Training.MemoryEstimate.Term> MemoryTerms(BenchProblem p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        double G = RnnDesc.GateCountOf(p.Cell), D = p.Directions, H = p.H, L = p.Layers;
+        double weights = D * G * H * (p.I + H + 2) + (L - 1) * D * G * H * (D * H + H + 2);
+        bool training = p.Phase == BenchPhase.Training;
+        double activations = (double)p.T * p.N * (p.I + L * D * (G + 3) * H);
+        return
+        [
+            new("layers x H (x I)", 4 * weights * (training ? 3 : 2)),
+            new("T x N x layers x H", 4 * activations * (training ? 2 : 1)),
+        ];
+    }
+
     private static BenchProblem ParseLine(string[] f, string source, int line)
     {
         ProblemFileException Bad(string what) => new(source, line, what);
@@ -99,6 +118,14 @@ public static class ProblemFile
         }
         if ((long)t * n * Math.Max(inSize, h * p.Directions) > Array.MaxLength)
             throw Bad($"T*N*max(I, D*H) = {(long)t * n * Math.Max(inSize, h * p.Directions)} elements is too large for one tensor");
+        try
+        {
+            RnnFast.Training.MemoryEstimate.Require(MemoryTerms(p), "the problem");
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(e.Message);
+        }
         return p;
     }
 

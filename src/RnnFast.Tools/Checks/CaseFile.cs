@@ -56,8 +56,7 @@ internal sealed class CaseFile
     public Tensor Tensor(string name)
     {
         if (!File.Contains(name)) throw Error($"tensor '{name}' is missing");
-        var info = File.GetInfo(name);
-        return RnnFast.Tensor.FromArray(File.ReadFloat32(name), info.Shape);
+        return RnnFast.IO.StateDictLoader.ReadTensor(File, name); // a shape no tensor can take is a format error naming the file
     }
 
     public Tensor? TensorOrNull(string name) => File.Contains(name) ? Tensor(name) : null;
