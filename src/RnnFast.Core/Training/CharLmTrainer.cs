@@ -13,6 +13,19 @@ namespace RnnFast.Training;
 /// <summary>Trains a character language model (char-rnn recipe) with validation, samples, checkpoints and exact resume.</summary>
 public sealed class CharLmTrainer
 {
+    /// <summary>The options a resumed run takes from the checkpoint, and the metadata keys (or sizes) that hold them.</summary>
+    private static readonly (string Property, string Key)[] CheckpointKeys =
+    [
+        (nameof(TrainOptions.Mode), "mode"), (nameof(TrainOptions.Layers), "num_layers"), (nameof(TrainOptions.Hidden), "hidden_size"),
+        (nameof(TrainOptions.Embed), "embed_size"), (nameof(TrainOptions.Dropout), "dropout"), (nameof(TrainOptions.SeqLen), "train.seq_len"),
+        (nameof(TrainOptions.Batch), "train.batch"), (nameof(TrainOptions.LearningRate), "train.lr"), (nameof(TrainOptions.Optimizer), "train.optimizer"),
+        (nameof(TrainOptions.Clip), "train.clip"), (nameof(TrainOptions.ValFraction), "train.val_fraction"), (nameof(TrainOptions.Momentum), "train.x.momentum"),
+    ];
+
+    /// <summary>True when a validation message names an option a resumed run took from the checkpoint (else it is the caller's).</summary>
+    private static bool FromCheckpoint(string message) =>
+        CheckpointKeys.Any(k => message.Contains(TrainOptions.NameOf(k.Property), StringComparison.Ordinal)) || message.Contains("characters of vocabulary", StringComparison.Ordinal);
+
     /// <summary>Trains on <paramref name="text"/> (named <paramref name="dataName"/> in the checkpoint).</summary>
     public TrainResult Train(string text, string dataName, TrainOptions options, ITrainObserver? observer = null, CancellationToken cancel = default)
     {
@@ -26,6 +39,7 @@ public sealed class CharLmTrainer
         TrainOptions o = options;
         if (resume != null)
         {
+            Checkpoint.RequireKind(resume, NetworkKind.LanguageModel, Path.GetFileName(options.Resume!));
             var t = resume.Training ?? throw new RnnFormatException(Path.GetFileName(options.Resume!), "holds no training state (train.* metadata); it cannot be resumed");
             if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
                 throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
@@ -35,8 +49,10 @@ public sealed class CharLmTrainer
                 Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
                 Optimizer = t.Optimizer, Clip = t.Clip, ValFraction = t.ValFraction,
                 Momentum = !t.Extra.TryGetValue("momentum", out var m) ? o.Momentum
-                    : double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mv) ? mv
-                    : throw new RnnFormatException(Path.GetFileName(options.Resume!), $"metadata 'train.x.momentum' = '{m}' is not a number"),
+                    : !double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mv)
+                        ? throw new RnnFormatException(Path.GetFileName(options.Resume!), $"metadata 'train.x.momentum' = '{m}' is not a number")
+                    : double.IsNaN(mv) ? throw new RnnFormatException(Path.GetFileName(options.Resume!), "metadata 'train.x.momentum' is NaN")
+                    : mv,
             };
         }
         var vocab = resume?.Config.Vocab ?? CharVocab.FromText(text);
@@ -49,10 +65,12 @@ public sealed class CharLmTrainer
             TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Embed)), o.Embed)]);
             TrainOptions.CheckElements([(V, vocab.Count), (TrainOptions.NameOf(nameof(TrainOptions.Hidden)), o.Hidden)]);
         }
-        catch (ArgumentException e) when (resume != null)
+        catch (ArgumentException e) when (resume != null && FromCheckpoint(e.Message))
         {
-            // The checkpoint's recipe is what failed: say which file (one line; the CLI maps the names to its flags).
-            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {Path.GetFileName(options.Resume)}: {e.Message}", e);
+            // The checkpoint's recipe is what failed: the file's problem, in its metadata keys, not the caller's options.
+            string msg = e.Message;
+            foreach (var (property, key) in CheckpointKeys) msg = msg.Replace(TrainOptions.NameOf(property), $"metadata '{key}'", StringComparison.Ordinal);
+            throw new RnnFormatException(Path.GetFileName(options.Resume!), msg, e);
         }
 
         int[] ids = vocab.Encode(text);

@@ -99,6 +99,11 @@ public sealed record TrainOptions
         CheckElements([(H, Hidden), (H, Hidden), (G, gates)]);
         CheckElements([(E, Embed), (H, Hidden), (G, gates)]);
         if (Bidirectional) CheckElements([(H, Hidden), (D, dirs), (H, Hidden), (G, gates)]);
+        // Every layer's recurrent weights together: a model past int.MaxValue weights is refused before any is allocated.
+        // Hidden x Hidden x gates fits an int (checked above), so with Layers <= int.MaxValue and 2 directions the long cannot overflow.
+        long weights = (long)Layers * dirs * Hidden * Hidden * gates;
+        if (Layers > 0 && Hidden > 0 && weights > int.MaxValue)
+            throw new ArgumentException($"{NameOf(nameof(Layers))} x {H} x {H} x {G}{(Bidirectional ? " x " + D : "")} = {weights} weights is more than one model holds ({int.MaxValue})");
     }
 
     /// <summary>
