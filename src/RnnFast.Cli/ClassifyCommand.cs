@@ -46,6 +46,7 @@ internal static class ClassifyCommand
             {
                 var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
+                string? intro = null;
                 var path = r.GetValue(dataFile);
                 bool multi = r.GetValue(multiLabel);
                 if (multi && path == null) throw new ArgumentException("--multi-label: needs --data, a file of LABEL1,LABEL2<TAB>TEXT rows");
@@ -58,10 +59,10 @@ internal static class ClassifyCommand
                 else
                 {
                     int count = r.GetValue(examples), lo = r.GetValue(minLength), hi = r.GetValue(maxLength), c = r.GetValue(classes);
-                    // Generated (and so checked) before anything is printed: a refused --min-length leaves stdout empty.
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
-                    r.InvocationConfiguration.Output.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
-                                      $"the label ({c} classes) is the first character, the rest are distractors");
+                    // Printed when the trainer starts (PendingLineObserver): a refused option leaves stdout empty.
+                    intro = $"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
+                            $"the label ({c} classes) is the first character, the rest are distractors";
                 }
                 var mode = CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
@@ -72,19 +73,23 @@ internal static class ClassifyCommand
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                     Out = r.GetValue(output), EvalEvery = 0,
+                    SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
                 var writer = r.InvocationConfiguration.Output;
                 var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                var observer = new PendingLineObserver(progress, writer, intro);
                 if (multi)
                 {
-                    var (mtest, _) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, progress);
+                    var (mtest, _) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, observer);
+                    observer.Flush();
                     progress.ClearBar();
                     if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
                     writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
                     EvalCommand.PrintMultiLabel(mtest, writer);
                     return CliErrors.Ok;
                 }
-                var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress);
+                var (test, _) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, observer);
+                observer.Flush();
                 progress.ClearBar();
                 if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
                 Print(test, writer);

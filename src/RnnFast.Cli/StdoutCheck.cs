@@ -27,7 +27,7 @@ internal static unsafe class StdoutCheck
         if (Fcntl == null) return null;
         int flags = Fcntl(1, F_GETFL);
         if (flags == -1) return "stdout is closed; nothing can be printed (run with stdout open, e.g. > /dev/null to discard the output)";
-        if ((flags & O_ACCMODE) == O_RDONLY) return "stdout is open for reading only; nothing can be printed (redirect it to a file or /dev/null)";
+        if ((flags & O_ACCMODE) == O_RDONLY) return "stdout is closed or open for reading only; nothing can be printed (redirect it to a file, or to /dev/null to discard it)";
         return null;
     }
 }

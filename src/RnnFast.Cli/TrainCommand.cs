@@ -75,6 +75,7 @@ internal static class TrainCommand
                         Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
                         Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
                         Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Out = r.GetValue(output), EvalEvery = 0,
+                        SeqLen = 1, // a tagger reads whole texts, not windows: no window length enters its sizes
                     };
                     return RunTag(r.GetValue(data)!, Pick(valFraction, 0.2), to, r.InvocationConfiguration.Output);
                 }

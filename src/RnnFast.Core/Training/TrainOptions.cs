@@ -122,7 +122,7 @@ public sealed record TrainOptions
             product *= v;
         }
         if (!over && product <= int.MaxValue) return;
-        string names = string.Join(" x ", factors.Select(f => f.Name));
+        string names = string.Join(" x ", factors.Where(f => f.Value != 1).Select(f => f.Name)); // a factor of 1 (an unused size) changes nothing
         string value = over ? $"more than {long.MaxValue}" : product.ToString(System.Globalization.CultureInfo.InvariantCulture);
         throw new ArgumentException($"{names} = {value} elements is more than one array holds ({int.MaxValue})");
     }
