@@ -77,7 +77,8 @@ public sealed class CliMessageTests(ITestOutputHelper output) : IDisposable
             var (b, viaFlag, _) = Cli(command.Name, "--help");
             Assert.Equal((0, 0), (a, b));
             Assert.Equal(viaFlag, viaHelp);
-            Assert.Contains($"rnnfast {command.Name}", viaHelp);
+            Assert.Contains("Usage:", viaHelp);
+            Assert.Contains($" {command.Name} ", viaHelp); // the usage line (in process the root is named after the test host)
         }
     }
 
