@@ -22,10 +22,15 @@ internal static partial class CliErrors
         string msg = e switch
         {
             FileNotFoundException f when !f.Message.Contains(f.FileName ?? "\0", StringComparison.Ordinal) => $"{f.FileName ?? "file"}: not found",
+            // .NET's "Access to the path '/x' is denied." (EACCES; also EBADF, see StdoutCheck) in the words of a shell.
+            UnauthorizedAccessException u when AccessDenied().Match(u.Message) is { Success: true } m => $"{m.Groups[1].Value}: permission denied",
             _ => e.Message,
         };
         return OneLine(ParameterSuffix().Replace(msg, ""));
     }
+
+    [GeneratedRegex(@"^Access to the path '(.+)' is denied\.?$")]
+    private static partial Regex AccessDenied();
 
     /// <summary>.NET's " (Parameter 'x')" after an ArgumentException's message: the message already names the argument.</summary>
     [GeneratedRegex(@" \(Parameter '[^']*'\)")]

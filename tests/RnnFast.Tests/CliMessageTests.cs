@@ -252,6 +252,15 @@ public sealed class CliMessageTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void An_unreadable_file_is_permission_denied_naming_it()
+    {
+        // The message .NET gives for EACCES (tests may run as root, where chmod 000 does not stop a read).
+        var e = new UnauthorizedAccessException("Access to the path '/data/corpus.txt' is denied.");
+        Assert.Equal("/data/corpus.txt: permission denied", CliErrors.OneLine(e));
+        Assert.Equal("--data: /data/corpus.txt: permission denied", OptionNames.Train.Message(new ArgumentException("--data: " + CliErrors.OneLine(e))));
+    }
+
+    [Fact]
     public void A_closed_stdout_is_one_line_naming_stdout()
     {
         if (OperatingSystem.IsWindows())
