@@ -14,20 +14,20 @@ internal static class ClassifyCommand
     {
         var dataFile = new Option<string?>("--data") { Description = "TSV/CSV of label<TAB>text (default: a generated memory task)" };
         var model = new Option<string>("--model") { Description = "cell: lstm, gru, rnn or rnn_relu", DefaultValueFactory = _ => "lstm" };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 1 };
-        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 64 };
-        var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 16 };
+        var layers = new Option<int>("--layers") { Description = "stacked RNN layers", DefaultValueFactory = _ => 1 };
+        var hidden = new Option<int>("--hidden") { Description = "hidden units per layer (and direction)", DefaultValueFactory = _ => 64 };
+        var embed = new Option<int>("--embed") { Description = "character embedding size", DefaultValueFactory = _ => 16 };
         var bidir = new Option<bool>("--bidirectional") { Description = "read each sequence both ways" };
         var multiLabel = new Option<bool>("--multi-label") { Description = "several labels per text: --data rows are LABEL1,LABEL2<TAB>TEXT (- for none); a sigmoid per label" };
         var pooling = new Option<string>("--pooling") { Description = "what the head reads: last (the last step) or mean (the mean over every step)", DefaultValueFactory = _ => "last" };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch") { Description = "examples per optimizer step", DefaultValueFactory = _ => 32 };
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => 600 };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.01 };
-        var optimizer = new Option<string>("--optimizer") { DefaultValueFactory = _ => "adam" };
-        var clip = new Option<double>("--clip") { DefaultValueFactory = _ => 5 };
-        var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0 };
-        var testFraction = new Option<double>("--test-fraction") { DefaultValueFactory = _ => 0.2 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 0.01 };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, sgd or adagrad", DefaultValueFactory = _ => "adam" };
+        var clip = new Option<double>("--clip") { Description = "global gradient-norm clip (0 = off)", DefaultValueFactory = _ => 5 };
+        var dropout = new Option<float>("--dropout") { Description = "dropout between layers, in [0, 1)", DefaultValueFactory = _ => 0 };
+        var testFraction = new Option<double>("--test-fraction") { Description = "held-out fraction of the examples, in (0, 1)", DefaultValueFactory = _ => 0.2 };
+        var seed = new Option<int>("--seed") { Description = "random seed (weights, split, batches, generated task)", DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
         var output = new Option<string?>("--out") { Description = "save the trained classifier (.safetensors)" };
         var examples = new Option<int>("--examples") { Description = "generated task: number of sequences", DefaultValueFactory = _ => 6000 };
@@ -46,6 +46,7 @@ internal static class ClassifyCommand
             {
                 var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
+                string? intro = null;
                 var path = r.GetValue(dataFile);
                 bool multi = r.GetValue(multiLabel);
                 if (multi && path == null) throw new ArgumentException("--multi-label: needs --data, a file of LABEL1,LABEL2<TAB>TEXT rows");
@@ -62,9 +63,10 @@ internal static class ClassifyCommand
                     // and ~100 bytes an example, checked before anything is generated (issue 15 item 13).
                     if (count > 0 && hi > 0)
                         MemoryEstimate.Require([new MemoryEstimate.Term("--examples x --max-length", (double)count * (8.0 * hi + 100))], "the generated task");
-                    r.InvocationConfiguration.Output.WriteLine($"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
-                                      $"the label ({c} classes) is the first character, the rest are distractors");
                     data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
+                    // Printed when the trainer starts (PendingLineObserver): a refused option leaves stdout empty.
+                    intro = $"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
+                            $"the label ({c} classes) is the first character, the rest are distractors";
                 }
                 var mode = CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
@@ -75,14 +77,17 @@ internal static class ClassifyCommand
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                     Out = r.GetValue(output), EvalEvery = 0,
+                    SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
                 var writer = r.InvocationConfiguration.Output;
                 var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                var observer = new PendingLineObserver(progress, writer, intro);
                 // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
                 using var signals = new StopSignals(Console.Error);
                 if (multi)
                 {
-                    var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, progress, signals.Token);
+                    var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                    observer.Flush();
                     progress.ClearBar();
                     if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
                     if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
@@ -90,7 +95,8 @@ internal static class ClassifyCommand
                     EvalCommand.PrintMultiLabel(mtest, writer);
                     return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
                 }
-                var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, progress, signals.Token);
+                var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                observer.Flush();
                 progress.ClearBar();
                 if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
                 if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");

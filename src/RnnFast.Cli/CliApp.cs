@@ -1,6 +1,7 @@
 // The `rnnfast` command tree and its one entry point, used by Program.cs and, in process, by tests. A command line
 // that cannot be parsed (a bad number, an unknown option, a missing required option) is an unusable input like any
-// other: one line on stderr and exit code 2 (see CliErrors), never a help page with exit code 1.
+// other: one line on stderr and exit code 2 (see CliErrors, CliParseErrors), never a help page with exit code 1.
+// `rnnfast help [command]` prints the same as `rnnfast [command] --help`.
 using System.CommandLine;
 
 namespace RnnFast.Cli;
@@ -32,14 +33,18 @@ public static class CliApp
     public static int Run(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var parsed = Build().Parse(args);
+        var parsed = Build().Parse(CliParseErrors.HelpAlias(args));
         var err = error ?? Console.Error;
-        if (parsed.Errors.Count > 0)
+        // --help clears the parse errors; an unknown command or option next to it (`rnnfast help frob`) is still one.
+        if (parsed.Errors.Count > 0 || parsed.UnmatchedTokens.Count > 0)
         {
-            // Every problem on one line, the unrecognized tokens first (they say what was typed wrong).
-            var messages = parsed.Errors.Select(e => CliErrors.OneLine(e.Message)).Distinct()
-                .OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : 1);
-            err.WriteLine($"error: {string.Join("; ", messages)} (see rnnfast --help)");
+            // Every problem on one line in the CLI's words (CliParseErrors), ending with the command's help.
+            err.WriteLine($"error: {CliParseErrors.Describe(parsed)}");
+            return CliErrors.BadInput;
+        }
+        if (output == null && StdoutCheck.Problem() is { } problem)
+        {
+            err.WriteLine($"error: {problem}");
             return CliErrors.BadInput;
         }
         var config = new InvocationConfiguration();

@@ -22,10 +22,15 @@ internal static partial class CliErrors
         string msg = e switch
         {
             FileNotFoundException f when !f.Message.Contains(f.FileName ?? "\0", StringComparison.Ordinal) => $"{f.FileName ?? "file"}: not found",
+            // .NET's "Access to the path '/x' is denied." (EACCES; also EBADF, see StdoutCheck) in the words of a shell.
+            UnauthorizedAccessException u when AccessDenied().Match(u.Message) is { Success: true } m => $"{m.Groups[1].Value}: permission denied",
             _ => e.Message,
         };
         return OneLine(ParameterSuffix().Replace(msg, ""));
     }
+
+    [GeneratedRegex(@"^Access to the path '(.+)' is denied\.?$")]
+    private static partial Regex AccessDenied();
 
     /// <summary>.NET's " (Parameter 'x')" after an ArgumentException's message: the message already names the argument.</summary>
     [GeneratedRegex(@" \(Parameter '[^']*'\)")]
@@ -40,8 +45,26 @@ internal static partial class CliErrors
         return sb.ToString().Trim();
     }
 
-    /// <summary>The --model option's cell name; an unknown one is an ArgumentException naming --model.</summary>
-    public static RnnMode ParseMode(string? text) => OptionNames.Parse("--model", () => RnnDesc.ParseMode(text ?? ""));
+    /// <summary>The cell names --model accepts, as the help lists them.</summary>
+    public static readonly string[] CellNames = ["lstm", "gru", "rnn", "rnn_relu"];
+
+    /// <summary>
+    /// The --model option's cell name; an unknown one is an ArgumentException naming --model and listing the CLI's
+    /// names (lstm, gru, rnn, rnn_relu), with the closest one when it looks like a typo.
+    /// </summary>
+    public static RnnMode ParseMode(string? text)
+    {
+        try
+        {
+            return RnnDesc.ParseMode(text ?? "");
+        }
+        catch (ArgumentException e)
+        {
+            string? near = CliParseErrors.Closest((text ?? "").Trim(), CellNames);
+            throw new ArgumentException($"--model: unknown cell '{text}' (expected {string.Join(", ", CellNames[..^1])} or {CellNames[^1]})" +
+                                        (near != null ? $"; did you mean '{near}'?" : ""), e);
+        }
+    }
 
     /// <summary>Writes `error: ` and the one-line message, in the flags of <paramref name="names"/> when given; returns <see cref="BadInput"/>.</summary>
     public static int Report(Exception e, TextWriter? err = null, OptionNames? names = null)

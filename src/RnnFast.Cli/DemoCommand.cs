@@ -18,7 +18,7 @@ internal static class DemoCommand
         var seconds = new Option<double>("--seconds") { Description = "training time budget", DefaultValueFactory = _ => 60 };
         var outDir = new Option<string>("--out-dir") { Description = "where the model and the loss-curve SVG go", DefaultValueFactory = _ => "demo-output" };
         var backend = BackendOption.Create();
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
         var task = new Option<string>("--task")
         {
             Description = "lm (a character LSTM on generated programs) or ctc (a bidirectional LSTM labelling unsegmented noisy symbol frames with CTC)",

@@ -4,7 +4,7 @@
 // (`--layers: must be positive, got 0`). Rules, in order:
 //   - a message that starts with a mapped name and a colon gets the flag instead;
 //   - otherwise an ArgumentException whose ParamName is mapped gets "--flag: " in front;
-//   - a mapped qualified name (TrainOptions.SeqLen) anywhere else in the message becomes its flag;
+//   - a mapped qualified name (TrainOptions.SeqLen) or camelCase parameter (maxLength) anywhere else becomes its flag;
 //   - .NET's " (Parameter 'x')" suffixes are dropped (CliErrors.OneLine): the flag already says which argument.
 // A name a command has no flag for stays as the library wrote it, which is still accurate.
 using System.Text.RegularExpressions;
@@ -164,7 +164,8 @@ internal sealed partial class OptionNames
         int colon = msg.IndexOf(':', StringComparison.Ordinal);
         if (colon > 0 && FlagFor(msg[..colon]) is { } lead) msg = lead + msg[colon..];
         else if (e is ArgumentException { ParamName: { } p } && FlagFor(p) is { } named) msg = $"{named}: {msg}";
-        return QualifiedName().Replace(msg, m => FlagFor(m.Value) ?? m.Value);
+        msg = QualifiedName().Replace(msg, m => FlagFor(m.Value) ?? m.Value);
+        return CamelCaseName().Replace(msg, m => FlagFor(m.Value) ?? m.Value);
     }
 
     /// <summary>A library message (not an error) with each mapped qualified name replaced by its flag.</summary>
@@ -185,6 +186,10 @@ internal sealed partial class OptionNames
             throw new ArgumentException($"{flag}: {msg}", e);
         }
     }
+
+    /// <summary>A camelCase parameter name (minLength, testFraction) as a whole word: mapped ones become flags anywhere.</summary>
+    [GeneratedRegex(@"(?<![\w.-])[a-z]+[A-Z]\w*(?![\w.])")]
+    private static partial Regex CamelCaseName();
 
     /// <summary>Type.Property, not inside a longer dotted name.</summary>
     [GeneratedRegex(@"(?<![\w.])[A-Z]\w*\.[A-Z]\w*(?!\w)")]

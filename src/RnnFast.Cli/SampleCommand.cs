@@ -14,11 +14,11 @@ internal static class SampleCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "a checkpoint written by `rnnfast train`", Required = true };
-        var length = new Option<int>("--length") { DefaultValueFactory = _ => 500 };
-        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 1f };
+        var length = new Option<int>("--length") { Description = "characters to generate (at most 1e9)", DefaultValueFactory = _ => 500 };
+        var temperature = new Option<float>("--temperature") { Description = "sampling temperature (> 0; lower is more conservative)", DefaultValueFactory = _ => 1f };
         var prime = new Option<string?>("--prime") { Description = "text to start from (default: one random character)" };
         var topK = new Option<int>("--top-k") { Description = "sample among the K most likely characters (0 = all)", DefaultValueFactory = _ => 0 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "random seed for sampling", DefaultValueFactory = _ => 1 };
         var argmax = new Option<bool>("--argmax") { Description = "always take the most likely character" };
         var backend = BackendOption.Create();
         var cmd = new Command("sample", "Generate text from a trained character model") { model, length, temperature, prime, topK, seed, argmax, backend };

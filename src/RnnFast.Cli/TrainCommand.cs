@@ -15,31 +15,31 @@ internal static class TrainCommand
     {
         var data = new Option<string>("--data") { Description = "training text file (UTF-8)", Required = true };
         var model = new Option<string>("--model") { Description = "cell: lstm, gru, rnn (tanh) or rnn_relu", DefaultValueFactory = _ => "lstm" };
-        var layers = new Option<int>("--layers") { DefaultValueFactory = _ => 2 };
-        var hidden = new Option<int>("--hidden") { DefaultValueFactory = _ => 128 };
-        var embed = new Option<int>("--embed") { DefaultValueFactory = _ => 64 };
-        var seqLen = new Option<int>("--seq-len") { DefaultValueFactory = _ => 64 };
-        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32 };
+        var layers = new Option<int>("--layers") { Description = "stacked RNN layers", DefaultValueFactory = _ => 2 };
+        var hidden = new Option<int>("--hidden") { Description = "hidden units per layer (and direction)", DefaultValueFactory = _ => 128 };
+        var embed = new Option<int>("--embed") { Description = "character embedding size", DefaultValueFactory = _ => 64 };
+        var seqLen = new Option<int>("--seq-len") { Description = "characters per training window (truncated backprop length)", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "windows per optimizer step", DefaultValueFactory = _ => 32 };
         var steps = new Option<int?>("--steps")
         {
             Description = "total optimizer steps (default: one epoch); with --resume the global step to reach (more than the checkpoint's; default: the total it planned)",
         };
         var epochs = new Option<double?>("--epochs") { Description = "passes over the training text (instead of --steps)" };
-        var lr = new Option<double>("--lr") { DefaultValueFactory = _ => 0.002 };
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 0.002 };
         var optimizer = new Option<string>("--optimizer") { Description = "adam, sgd or adagrad", DefaultValueFactory = _ => "adam" };
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip") { Description = "global gradient-norm clip (0 = off)", DefaultValueFactory = _ => 5 };
-        var dropout = new Option<float>("--dropout") { DefaultValueFactory = _ => 0 };
+        var dropout = new Option<float>("--dropout") { Description = "dropout between layers, in [0, 1)", DefaultValueFactory = _ => 0 };
         var valFraction = new Option<double>("--val-fraction") { Description = "held-out last fraction of the text", DefaultValueFactory = _ => 0.05 };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "random seed (initial weights, batches, samples)", DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume")
         {
             Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum and --steps may change",
         };
-        var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
-        var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 100 };
+        var every = new Option<int>("--checkpoint-every") { Description = "write --out every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "validation loss and a sample every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
         var maxSeconds = new Option<double?>("--max-seconds") { Description = "stop after this much wall time" };
         var onNonFinite = new Option<string>("--on-nonfinite")
         {
@@ -82,6 +82,7 @@ internal static class TrainCommand
                         Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
                         Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
                         Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Out = r.GetValue(output), EvalEvery = 0,
+                        SeqLen = 1, // a tagger reads whole texts, not windows: no window length enters its sizes
                     };
                     return RunTag(r.GetValue(data)!, Pick(valFraction, 0.2), to, r.InvocationConfiguration.Output);
                 }

@@ -213,7 +213,7 @@ public sealed class LibraryMessageTests : IDisposable
             ([.. train, "--layers", "0"], "error: --layers: must be positive, got 0"),
             ([.. train, "--steps", "3", "--epochs", "2"], "error: --steps and --epochs: give one, not both (got 3 and 2)"),
             ([.. train, "--momentum", "-1"], "error: --momentum: must be a number >= 0, got -1"),
-            ([.. train, "--model", "transformer"], "error: --model: unknown RNN mode 'transformer' (expected LSTM, GRU, RNN_TANH or RNN_RELU)"),
+            ([.. train, "--model", "transformer"], "error: --model: unknown cell 'transformer' (expected lstm, gru, rnn or rnn_relu)"),
             ([.. train, "--on-nonfinite", "maybe"], "error: --on-nonfinite: must be stop or skip, got 'maybe'"),
             (["train", "--data", shortText, "--out", m, "--backend", "reference"],
                 "error: --data: the training part (7 characters) is shorter than --seq-len + 2 (66)"),

@@ -161,6 +161,8 @@ public static class Checkpoint
             try { v = CharVocab.FromJson(vjson); }
             catch (ArgumentException e) { throw Error($"metadata 'vocab': {e.Message}", e); }
         }
+        if (v == null && V > MaxPlaceholderSymbols)
+            throw Error($"tensor 'embedding.weight' has {V} rows and the file has no 'vocab' metadata; without one at most {MaxPlaceholderSymbols} symbols can be numbered (save the vocabulary with the model)");
         v ??= PlaceholderVocab(V);
         if (v.Count != V) throw Error($"vocabulary has {v.Count} symbols but 'embedding.weight' has {V} rows");
 
@@ -177,6 +179,9 @@ public static class Checkpoint
             : k == "char_multilabel" ? NetworkKind.MultiLabel
             : headW.Shape[0] == V && labels.Length == 0 ? NetworkKind.LanguageModel
             : NetworkKind.Classifier;
+        if (k == "char_lm" && headW.Shape[0] != V)
+            throw Error($"metadata 'kind' = 'char_lm' (a language model) but tensor '{p}head.weight' has {headW.Shape[0]} rows, not one per vocabulary symbol ({V})");
+        if (k == "char_lm" && labels.Length > 0) throw Error("metadata 'kind' = 'char_lm' (a language model) but the file has 'labels' (a classifier's)");
         if (kind is NetworkKind.Classifier or NetworkKind.Tagger or NetworkKind.MultiLabel && labels.Length == 0)
             labels = Enumerable.Range(0, headW.Shape[0]).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
 
@@ -242,6 +247,29 @@ public static class Checkpoint
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !known.Contains(n))
             .Order(StringComparer.Ordinal).ToArray();
     }
+
+    /// <summary>
+    /// Refuses to continue training <paramref name="c"/> (read from <paramref name="file"/>) as a model of another task:
+    /// an <see cref="RnnFormatException"/> naming the file, what it holds and what the trainer expected, e.g.
+    /// <c>cls.safetensors: holds a classifier, not a language model; it cannot be resumed as one</c>.
+    /// </summary>
+    public static void RequireKind(CheckpointContents c, NetworkKind expected, string file)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (c.Config.Kind != expected)
+            throw new RnnFormatException(file, $"holds {KindName(c.Config.Kind)}, not {KindName(expected)}; it cannot be resumed as one");
+    }
+
+    /// <summary>A task in words, with its article: "a language model", "a classifier", ...</summary>
+    public static string KindName(NetworkKind kind) => kind switch
+    {
+        NetworkKind.LanguageModel => "a language model",
+        NetworkKind.Classifier => "a classifier",
+        NetworkKind.Tagger => "a tagger",
+        NetworkKind.MultiLabel => "a multi-label classifier",
+        NetworkKind.Forecaster => "a forecaster",
+        _ => $"a model of kind {kind}",
+    };
 
     /// <summary>A network built from checkpoint contents on <paramref name="backend"/>.</summary>
     public static CharNetwork ToNetwork(CheckpointContents c, Backends.Backend backend)
@@ -325,8 +353,13 @@ public static class Checkpoint
                 throw new RnnFormatException(file, $"tensor '{OptimizerPrefix + name}' has shape {Tensor.FormatShape(saved.Shape)}, expected {Tensor.FormatShape(t.Shape)}");
             saved.Span.CopyTo(t.Span);
         }
-        if (c.Metadata.TryGetValue("optimizer_step", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int step))
+        if (c.Metadata.TryGetValue("optimizer_step", out var s))
+        {
+            if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int step))
+                throw new RnnFormatException(file, $"metadata 'optimizer_step' = '{Shorten(s)}' is not an integer");
+            if (step < 0) throw new RnnFormatException(file, $"metadata 'optimizer_step' = {step} is negative");
             optimizer.StepCount = step;
+        }
     }
 
     private static TrainingState? ReadTraining(IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error)
@@ -341,17 +374,25 @@ public static class Checkpoint
             try { return ModelJson.ParseFloats(Get(key)) ?? []; }
             catch (System.Text.Json.JsonException e) { throw error($"metadata '{key}' is not a JSON array of numbers", e); }
         }
-        if (Int("train.step") < 0) throw error($"metadata 'train.step' = {Int("train.step")} is negative", null);
+        // A resumed run takes its recipe from here: a value no run could have saved is the file's problem, named by its key.
+        // (Zero is what a run without that setting saves, e.g. a classifier's seq_len; the trainer that resumes checks more.)
+        int Count(string key) => Int(key) is var v && v >= 0 ? v : throw error($"metadata '{key}' = {Int(key)} is negative", null);
+        double Checked(string key, Func<double, bool> ok, string expected)
+        {
+            double v = Dbl(key);
+            if (double.IsNaN(v)) throw error($"metadata '{key}' is NaN", null);
+            return ok(v) ? v : throw error($"metadata '{key}' = {v.ToString("R", inv)} is not {expected}", null);
+        }
         return new TrainingState
         {
-            Step = Int("train.step"),
+            Step = Count("train.step"),
             Optimizer = Get("train.optimizer"),
-            LearningRate = Dbl("train.lr"),
-            Clip = Dbl("train.clip"),
-            SeqLen = Int("train.seq_len"),
-            Batch = Int("train.batch"),
+            LearningRate = Checked("train.lr", v => v >= 0 && double.IsFinite(v), "a finite number >= 0"),
+            Clip = Checked("train.clip", v => v >= 0 && double.IsFinite(v), "a finite number >= 0"),
+            SeqLen = Count("train.seq_len"),
+            Batch = Count("train.batch"),
             Seed = Int("train.seed"),
-            ValFraction = Dbl("train.val_fraction"),
+            ValFraction = Checked("train.val_fraction", v => v is >= 0 and < 1, "in [0, 1)"),
             DataName = Get("train.data_name"),
             DataFingerprint = Get("train.data_fingerprint"),
             TrainLossHistory = Floats("train.loss_history"),
@@ -361,6 +402,9 @@ public static class Checkpoint
                 .ToDictionary(kv => kv.Key["train.x.".Length..], kv => kv.Value),
         };
     }
+
+    /// <summary>The most symbols a file without a vocabulary can have: one private-use code point each, U+F0000 to U+10FFFF.</summary>
+    public const int MaxPlaceholderSymbols = 0x10FFFF - 0xF0000 + 1;
 
     private static CharVocab PlaceholderVocab(int v) =>
         // A model saved without its vocabulary still runs on token ids; its symbols are private-use characters.

@@ -13,6 +13,19 @@ namespace RnnFast.Training;
 /// <summary>Trains a character language model (char-rnn recipe) with validation, samples, checkpoints and exact resume.</summary>
 public sealed class CharLmTrainer
 {
+    /// <summary>The options a resumed run takes from the checkpoint, and the metadata keys (or sizes) that hold them.</summary>
+    private static readonly (string Property, string Key)[] CheckpointKeys =
+    [
+        (nameof(TrainOptions.Mode), "mode"), (nameof(TrainOptions.Layers), "num_layers"), (nameof(TrainOptions.Hidden), "hidden_size"),
+        (nameof(TrainOptions.Embed), "embed_size"), (nameof(TrainOptions.Dropout), "dropout"), (nameof(TrainOptions.SeqLen), "train.seq_len"),
+        (nameof(TrainOptions.Batch), "train.batch"), (nameof(TrainOptions.LearningRate), "train.lr"), (nameof(TrainOptions.Optimizer), "train.optimizer"),
+        (nameof(TrainOptions.Clip), "train.clip"), (nameof(TrainOptions.ValFraction), "train.val_fraction"), (nameof(TrainOptions.Momentum), "train.x.momentum"),
+    ];
+
+    /// <summary>True when a validation message names an option a resumed run took from the checkpoint (else it is the caller's).</summary>
+    private static bool FromCheckpoint(string message) =>
+        CheckpointKeys.Any(k => message.Contains(TrainOptions.NameOf(k.Property), StringComparison.Ordinal)) || message.Contains("characters of vocabulary", StringComparison.Ordinal);
+
     /// <summary>Trains on <paramref name="text"/> (named <paramref name="dataName"/> in the checkpoint).</summary>
     public TrainResult Train(string text, string dataName, TrainOptions options, ITrainObserver? observer = null, CancellationToken cancel = default)
     {
@@ -30,6 +43,7 @@ public sealed class CharLmTrainer
         var applied = new List<string>();
         if (resume != null)
         {
+            Checkpoint.RequireKind(resume, NetworkKind.LanguageModel, Path.GetFileName(options.Resume!));
             saved = ResumeRecipe.FromContents(resume, options.Resume!);
             var t = resume.Training!;
             if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
@@ -49,10 +63,12 @@ public sealed class CharLmTrainer
             MemoryEstimate.Require(MemoryEstimate.Training(r, vocab.Count, vocab.Count, r.SeqLen, r.Batch,
                 TrainOptions.NameOf(nameof(TrainOptions.SeqLen)), TrainOptions.NameOf(nameof(TrainOptions.Batch))));
         }
-        catch (ArgumentException e) when (resume != null)
+        catch (ArgumentException e) when (resume != null && FromCheckpoint(e.Message))
         {
-            // The checkpoint's recipe is what failed: say which file (one line; the CLI maps the names to its flags).
-            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {resumeFile}: {e.Message}", e);
+            // The checkpoint's recipe is what failed: the file's problem, in its metadata keys, not the caller's options.
+            string msg = e.Message;
+            foreach (var (property, key) in CheckpointKeys) msg = msg.Replace(TrainOptions.NameOf(property), $"metadata '{key}'", StringComparison.Ordinal);
+            throw new RnnFormatException(Path.GetFileName(options.Resume!), msg, e);
         }
         if (saved != null)
         {

@@ -22,6 +22,7 @@ internal static class ResumeRecipe
         if (t.Extra.TryGetValue("momentum", out var m) &&
             !double.TryParse(m, NumberStyles.Float, CultureInfo.InvariantCulture, out momentum))
             throw new RnnFormatException(file, $"metadata 'train.x.momentum' = '{m}' is not a number");
+        if (double.IsNaN(momentum)) throw new RnnFormatException(file, "metadata 'train.x.momentum' is NaN");
         int? planned = null;
         if (t.Extra.TryGetValue(PlannedStepsKey, out var s))
         {

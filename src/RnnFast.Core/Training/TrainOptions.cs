@@ -126,6 +126,11 @@ public sealed record TrainOptions
         CheckElements([(H, Hidden), (H, Hidden), (G, gates)]);
         CheckElements([(E, Embed), (H, Hidden), (G, gates)]);
         if (Bidirectional) CheckElements([(H, Hidden), (D, dirs), (H, Hidden), (G, gates)]);
+        // Every layer's recurrent weights together: a model past int.MaxValue weights is refused before any is allocated.
+        // Hidden x Hidden x gates fits an int (checked above), so with Layers <= int.MaxValue and 2 directions the long cannot overflow.
+        long weights = (long)Layers * dirs * Hidden * Hidden * gates;
+        if (Layers > 0 && Hidden > 0 && weights > int.MaxValue)
+            throw new ArgumentException($"{NameOf(nameof(Layers))} x {H} x {H} x {G}{(Bidirectional ? " x " + D : "")} = {weights} weights is more than one model holds ({int.MaxValue})");
     }
 
     /// <summary>
@@ -144,7 +149,7 @@ public sealed record TrainOptions
             product *= v;
         }
         if (!over && product <= int.MaxValue) return;
-        string names = string.Join(" x ", factors.Select(f => f.Name));
+        string names = string.Join(" x ", factors.Where(f => f.Value != 1).Select(f => f.Name)); // a factor of 1 (an unused size) changes nothing
         string value = over ? $"more than {long.MaxValue}" : product.ToString(System.Globalization.CultureInfo.InvariantCulture);
         throw new ArgumentException($"{names} = {value} elements is more than one array holds ({int.MaxValue})");
     }

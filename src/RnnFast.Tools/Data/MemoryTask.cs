@@ -17,6 +17,9 @@ public static class MemoryTask
     /// <summary>The largest supported number of classes (one per uppercase letter).</summary>
     public const int MaxClasses = 26;
 
+    /// <summary>The most characters one generated task holds (items x longest length), so an absurd request is refused, not allocated.</summary>
+    public const long MaxCharacters = 1L << 31;
+
     /// <summary>
     /// Generates <paramref name="count"/> items with labels uniform in [0, <paramref name="numClasses"/>) and text
     /// lengths (marker included) uniform in [<paramref name="minLength"/>, <paramref name="maxLength"/>].
@@ -30,11 +33,16 @@ public static class MemoryTask
     /// <returns>The items: integer label and text.</returns>
     public static IReadOnlyList<(int Label, string Text)> Generate(int count, int minLength, int maxLength, int numClasses, int seed)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        ArgumentOutOfRangeException.ThrowIfLessThan(minLength, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, minLength);
-        ArgumentOutOfRangeException.ThrowIfLessThan(numClasses, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(numClasses, MaxClasses);
+        // Each problem names its parameter first ("minLength: must be at least 1, got 0"), so a caller can map it.
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), $"{nameof(count)}: must be 0 or more, got {count}");
+        if (minLength < 1) throw new ArgumentOutOfRangeException(nameof(minLength), $"{nameof(minLength)}: must be at least 1, got {minLength}");
+        if (maxLength < minLength)
+            throw new ArgumentOutOfRangeException(nameof(maxLength), $"{nameof(maxLength)}: must be at least {nameof(minLength)} ({minLength}), got {maxLength}");
+        if (numClasses is < 1 or > MaxClasses)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), $"{nameof(numClasses)}: must be from 1 to {MaxClasses} (one letter each), got {numClasses}");
+        if ((long)count * maxLength > MaxCharacters)
+            throw new ArgumentOutOfRangeException(nameof(count),
+                $"{nameof(count)}: {count} items of up to {nameof(maxLength)} ({maxLength}) characters is {(long)count * maxLength} characters, more than a generated task holds ({MaxCharacters})");
 
         var rng = new Random(seed);
         var items = new List<(int, string)>(count);
