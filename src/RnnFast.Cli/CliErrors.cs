@@ -24,7 +24,10 @@ internal static partial class CliErrors
             FileNotFoundException f when !f.Message.Contains(f.FileName ?? "\0", StringComparison.Ordinal) => $"{f.FileName ?? "file"}: not found",
             _ => e.Message,
         };
-        return OneLine(ParameterSuffix().Replace(msg, ""));
+        msg = ParameterSuffix().Replace(msg, "");
+        // the library's "backend: ..." (BackendRegistry, the name it was given) is the --backend flag here
+        if (e is ArgumentException && msg.StartsWith("backend: ", StringComparison.Ordinal)) msg = "--backend: " + msg["backend: ".Length..];
+        return OneLine(msg);
     }
 
     /// <summary>.NET's " (Parameter 'x')" after an ArgumentException's message: the message already names the argument.</summary>
