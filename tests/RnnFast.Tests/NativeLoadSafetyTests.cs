@@ -111,6 +111,13 @@ public sealed class NativeLoadSafetyTests(ITestOutputHelper output) : IDisposabl
         (c, o, e) = CliProcess.Run(["info"], ldEnv, ChildLimit);
         Assert.True(c == 0, $"info with a truncated libdnnl.so.2 on LD_LIBRARY_PATH: exit {c}: {e}");
         Assert.Contains("available", Line(o, "onednn"));
+
+        // A library libdnnl needs (libgomp), truncated on LD_LIBRARY_PATH: every candidate would pull it in, so none loads.
+        var gomp = Truncated(MappedLibrary("libgomp.so"), 50_000, "gomp/libgomp.so.1");
+        (c, o, e) = CliProcess.Run(["info"], new Dictionary<string, string?> { ["LD_LIBRARY_PATH"] = Path.GetDirectoryName(gomp) }, ChildLimit);
+        Assert.True(c == 0, $"info with a truncated libgomp.so.1 on LD_LIBRARY_PATH: exit {c}: {e}");
+        Assert.Contains($"libdnnl.so.2 needs libgomp.so.1: {gomp} (through LD_LIBRARY_PATH=", Line(o, "onednn"));
+        Assert.Contains("selection: cpu", o);
     }
 
     [BackendTheory]
