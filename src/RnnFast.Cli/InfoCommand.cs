@@ -29,7 +29,7 @@ internal static class InfoCommand
         Backend? auto = null;
         string? selectionProblem = null, unknownName = null;
         try { auto = BackendRegistry.Get(null); }
-        catch (BackendUnavailableException e) { selectionProblem = $"'{e.BackendName}' is not available"; }
+        catch (BackendUnavailableException e) { selectionProblem = e.BackendName == "auto" ? "no backend is available" : $"'{e.BackendName}' is not available"; }
         catch (ArgumentException e) { unknownName = CliErrors.OneLine(e); } // RNNFAST_BACKEND names no backend: exit 2 below
         foreach (var b in BackendRegistry.All)
         {
