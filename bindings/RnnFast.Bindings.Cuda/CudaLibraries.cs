@@ -71,7 +71,10 @@ public static class CudaLibraries
         "/usr/local/nvidia/lib64/libcuda.so.1",
         "/usr/lib/wsl/lib/libcuda.so.1",
         "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
-    ]);
+    ])
+    {
+        InstallHint = "libcuda.so.1 comes with the NVIDIA driver: Debian `apt install libcuda1` (non-free), Ubuntu `apt install nvidia-driver-<version>`, Fedora (RPM Fusion) `dnf install xorg-x11-drv-nvidia-cuda-libs`",
+    };
 
     /// <summary>libcudnn.so.9 then .8: sonames, CUDA toolkit folders, then Python wheels (globbed once, when first asked for).</summary>
     public static NativeLibrarySpec CudnnSpec => LazyCudnnSpec.Value;
@@ -138,7 +141,10 @@ public static class CudaLibraries
                 candidates.Add(rootPrefix + dir + "/" + file);
             candidates.AddRange(WheelLibraryPaths(file, rootPrefix));
         }
-        return new NativeLibrarySpec("cuDNN", CudnnNative.Lib, CudnnPathVariable, candidates.Distinct(StringComparer.Ordinal).ToArray());
+        return new NativeLibrarySpec("cuDNN", CudnnNative.Lib, CudnnPathVariable, candidates.Distinct(StringComparer.Ordinal).ToArray())
+        {
+            InstallHint = "cuDNN 9: `pip install nvidia-cudnn-cu12` (a wheel, found in site-packages/nvidia/cudnn/lib) or NVIDIA's CUDA repository's libcudnn9-cuda-12 (apt or dnf)",
+        };
     }
 
     /// <summary>

@@ -53,7 +53,10 @@ public static class DnnlLibrary
         "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
         "/usr/local/lib/libdnnl.so.2",
         "libdnnl.so",
-    ], requiredExports: ["dnnl_version", "dnnl_engine_create", "dnnl_primitive_desc_create", "dnnl_lstm_forward_desc_init"]);
+    ], requiredExports: ["dnnl_version", "dnnl_engine_create", "dnnl_primitive_desc_create", "dnnl_lstm_forward_desc_init"])
+    {
+        InstallHint = "oneDNN 2.x (libdnnl.so.2): Debian/Ubuntu `apt install libdnnl2`; Fedora `dnf install onednn` where it is 2.x (3.x's libdnnl.so.3 is a different ABI)",
+    };
 
     /// <summary>The OpenMP runtime Debian's oneDNN is built with (for the thread count).</summary>
     public static NativeLibrarySpec OpenMpSpec { get; } = new("OpenMP (libgomp)", GompNative.Lib, "RNNFAST_GOMP_PATH",

@@ -18,7 +18,14 @@ public static class CLLibrary
         "/usr/lib/x86_64-linux-gnu/libOpenCL.so.1",
         "/usr/lib/aarch64-linux-gnu/libOpenCL.so.1",
         "/usr/local/cuda/lib64/libOpenCL.so.1",
-    ]);
+    ], requiredExports: ["clGetPlatformIDs", "clGetDeviceIDs", "clCreateContext", "clEnqueueNDRangeKernel"])
+    {
+        InstallHint = InstallAdvice,
+    };
+
+    /// <summary>Which packages provide an ICD loader and a driver (for the unavailable reasons).</summary>
+    public const string InstallAdvice =
+        "the ICD loader libOpenCL.so.1 and a driver: Debian/Ubuntu `apt install ocl-icd-libopencl1 pocl-opencl-icd`; Fedora `dnf install ocl-icd pocl`; or a GPU vendor's OpenCL driver";
 
     /// <summary>Called by the native class's static constructor, before its first call resolves the library.</summary>
     internal static void RegisterResolver() => NativeLibraryLoader.RegisterResolver(typeof(CLLibrary).Assembly, Spec);

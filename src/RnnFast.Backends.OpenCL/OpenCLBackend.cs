@@ -48,6 +48,9 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
     /// <summary><see cref="GpuScore"/> on a GPU, <see cref="CpuDeviceScore"/> on a CPU device.</summary>
     public override int Score => IsAvailable && !Device.Entry.Properties.IsGpu ? CpuDeviceScore : GpuScore;
 
+    /// <summary><see cref="GpuScore"/>: what a GPU device would score (known without loading libOpenCL).</summary>
+    public override int MaxScore => _injected != null ? Score : GpuScore;
+
     public override string Description =>
         (IsAvailable ? $"{Device.Entry.Properties.Name} ({Device.Entry.Properties.TypeName}, {Device.Entry.Platform.Name}), " : "") +
         "OpenCL kernels: SGEMM sized from the device (local-memory tiles on GPUs, vector registers on CPU devices), fused " +

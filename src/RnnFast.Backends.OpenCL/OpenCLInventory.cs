@@ -48,6 +48,8 @@ internal sealed class OpenCLInventory
     {
         ArgumentNullException.ThrowIfNull(library);
         if (!library.Succeeded) return new OpenCLInventory(library, [], [], library.Describe());
+        // The ICD loader dlopens every driver on the first call: one it would crash on (truncated) keeps OpenCL unused.
+        if (OpenCLIcdCheck.Problem() is { } driverProblem) return new OpenCLInventory(library, [], [], driverProblem);
         var cl = CL.GetApi();
         CLPlatform[] platformIds;
         try
@@ -57,7 +59,8 @@ internal sealed class OpenCLInventory
         catch (CLException e) when (e.Code == ErrorCodes.PlatformNotFoundKhr)
         {
             return new OpenCLInventory(library, [], [],
-                $"no OpenCL platform: {e.Message} (the ICD loader {library.LoadedFrom} found no vendor driver in /etc/OpenCL/vendors; install pocl-opencl-icd or a GPU driver)");
+                $"no OpenCL platform: {e.Message} (the ICD loader {library.LoadedFrom} found no vendor driver in {OpenCLIcdCheck.Source()}; " +
+                "to install one: Debian/Ubuntu `apt install pocl-opencl-icd`, Fedora `dnf install pocl`, or a GPU vendor's OpenCL driver)");
         }
         catch (CLException e)
         {

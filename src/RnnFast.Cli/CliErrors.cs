@@ -26,7 +26,10 @@ internal static partial class CliErrors
             UnauthorizedAccessException u when AccessDenied().Match(u.Message) is { Success: true } m => $"{m.Groups[1].Value}: permission denied",
             _ => e.Message,
         };
-        return OneLine(ParameterSuffix().Replace(msg, ""));
+        msg = ParameterSuffix().Replace(msg, "");
+        // the library's "backend: ..." (BackendRegistry, the name it was given) is the --backend flag here
+        if (e is ArgumentException && msg.StartsWith("backend: ", StringComparison.Ordinal)) msg = "--backend: " + msg["backend: ".Length..];
+        return OneLine(msg);
     }
 
     [GeneratedRegex(@"^Access to the path '(.+)' is denied\.?$")]

@@ -13,12 +13,14 @@ internal static class InfoCommand
     public static Command Create()
     {
         var cmd = new Command("info", "Show the runtime, the CPU's SIMD support and every backend's availability");
-        cmd.SetAction(r => Run(r.InvocationConfiguration.Output));
+        cmd.SetAction(r => Run(r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
         return cmd;
     }
 
-    public static int Run(TextWriter o)
+    /// <summary>Writes the report to <paramref name="o"/>; an RNNFAST_BACKEND that names no backend is also an error on <paramref name="err"/> (exit 2).</summary>
+    public static int Run(TextWriter o, TextWriter? err = null)
     {
+        err ??= Console.Error;
         // The package version (MinVer, from the git tag: e.g. 0.2.0 or 0.2.0-alpha.0.86+sha), not the assembly
         // version, which MinVer keeps at major.0.0.0 for binary compatibility.
         var engine = typeof(Tensor).Assembly;
@@ -30,19 +32,28 @@ internal static class InfoCommand
         o.WriteLine($"isa:      {IsaSummary()}");
         o.WriteLine("backends:");
         Backend? auto = null;
-        try { auto = BackendRegistry.Get(null); } catch (Exception) { /* reported below */ }
+        string? selectionProblem = null, unknownName = null;
+        try { auto = BackendRegistry.Get(null); }
+        catch (BackendUnavailableException e) { selectionProblem = e.BackendName == "auto" ? "no backend is available" : $"'{e.BackendName}' is not available"; }
+        catch (ArgumentException e) { unknownName = CliErrors.OneLine(e); } // RNNFAST_BACKEND names no backend: exit 2 below
         foreach (var b in BackendRegistry.All)
         {
             var a = b.Availability;
             string status = a.IsAvailable ? "available" : "unavailable: " + a.Reason;
-            o.WriteLine($"  {b.Name,-10} {b.Kind,-4} score {b.Score,4}  {status}{(ReferenceEquals(b, auto) ? "  <- selected" : "")}");
+            // an unavailable backend has no kind or score here (what it would be is not what it is)
+            string kind = a.IsAvailable ? b.Kind.ToString() : "-";
+            string score = a.IsAvailable ? b.Score.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
+            o.WriteLine($"  {b.Name,-10} {kind,-4} score {score,4}  {status}{(ReferenceEquals(b, auto) ? "  <- selected" : "")}");
             o.WriteLine($"  {"",-10} {b.Description}");
             if (b is IBackendDevices devices)
                 foreach (var line in devices.DescribeDevices()) o.WriteLine($"  {"",-10} {line}");
         }
         var env = Environment.GetEnvironmentVariable(BackendRegistry.EnvironmentVariable);
-        o.WriteLine($"selection: {(auto == null ? "none available" : auto.Name)} ({(string.IsNullOrEmpty(env) ? "auto" : $"{BackendRegistry.EnvironmentVariable}={env}")}; override with --backend or {BackendRegistry.EnvironmentVariable})");
-        return CliErrors.Ok;
+        string chosen = auto?.Name ?? (unknownName != null ? "none: " + unknownName : selectionProblem != null ? "none: " + selectionProblem : "none available");
+        o.WriteLine($"selection: {chosen} ({(string.IsNullOrEmpty(env) ? "auto" : $"{BackendRegistry.EnvironmentVariable}={env}")}; override with --backend or {BackendRegistry.EnvironmentVariable})");
+        if (unknownName == null) return CliErrors.Ok;
+        err.WriteLine($"error: {unknownName}");
+        return CliErrors.BadInput;
     }
 
     /// <summary>The widest SIMD the JIT will use here (respects DOTNET_EnableAVX512F=0 and friends).</summary>

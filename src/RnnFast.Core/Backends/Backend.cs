@@ -34,6 +34,14 @@ public abstract class Backend
     /// <summary>Higher is preferred by `auto` among available backends.</summary>
     public abstract int Score { get; }
 
+    /// <summary>
+    /// The highest <see cref="Score"/> this backend can have once probed, known without probing (no library is
+    /// loaded to answer it). `auto` does not probe a backend whose bound cannot beat an available backend it already
+    /// found, so a command on `auto` loads no library it will not use. Default: <see cref="Score"/> (a backend whose
+    /// score depends on its probe overrides this).
+    /// </summary>
+    public virtual int MaxScore => Score;
+
     /// <summary>Probed once, lazily; a probe that throws makes the backend unavailable with the exception's message.</summary>
     public BackendAvailability Availability => _availability.Value;
 

@@ -96,13 +96,28 @@ public static class BackendRegistry
     /// <summary>
     /// The best available backend among <paramref name="candidates"/> by score (ties: the first). A backend whose
     /// library is missing, of the wrong kind, or whose probe failed is unavailable and skipped, so `auto` falls back
-    /// to the next one; when none is left the exception lists every backend with its reason.
+    /// to the next one; when none is left the exception lists every backend with its reason. Backends are probed in
+    /// order of <see cref="Backend.MaxScore"/>, and one whose bound cannot beat the best available one found so far
+    /// is not probed at all (its libraries are not loaded).
     /// </summary>
     public static Backend Auto(IEnumerable<Backend> candidates)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         var list = candidates.ToList();
-        return list.Where(b => b.IsAvailable).OrderByDescending(b => b.Score).FirstOrDefault()
+        Backend? best = null;
+        int bestIndex = -1;
+        foreach (var (b, index) in list.Select((b, i) => (b, i)).OrderByDescending(x => x.b.MaxScore))
+        {
+            // ties go to the earlier backend in the list, so an equal bound later in the list cannot win either
+            if (best != null && (b.MaxScore < best.Score || (b.MaxScore == best.Score && index > bestIndex))) continue;
+            if (!b.IsAvailable) continue;
+            if (best == null || b.Score > best.Score || (b.Score == best.Score && index < bestIndex))
+            {
+                best = b;
+                bestIndex = index;
+            }
+        }
+        return best
             ?? throw new BackendUnavailableException("auto", list.Count == 0
                 ? "no backend is registered"
                 : "no backend is available (" + string.Join("; ", list.Select(b => $"{b.Name}: {b.Availability.Reason}")) + ")");
@@ -137,7 +152,14 @@ public static class BackendRegistry
     private static Backend FindIn(IReadOnlyList<Backend> candidates, string? name, string? environmentValue)
     {
         ArgumentNullException.ThrowIfNull(candidates);
-        if (string.IsNullOrWhiteSpace(name)) name = environmentValue;
+        // A name from the environment is reported as such ("RNNFAST_BACKEND=warp: unknown backend ..."), one from the
+        // caller as "backend: ..." (the CLI shows it as --backend).
+        string source = "backend";
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            name = environmentValue;
+            if (!string.IsNullOrWhiteSpace(name)) source = $"{EnvironmentVariable}={name.Trim()}";
+        }
         if (string.IsNullOrWhiteSpace(name) || name.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase)) return Auto(candidates);
         name = name.Trim();
         string? qualifier = null;
@@ -147,10 +169,10 @@ public static class BackendRegistry
             qualifier = name[(colon + 1)..].Trim();
             name = name[..colon].Trim();
             if (qualifier.Length == 0)
-                throw new ArgumentException($"backend: '{name}:' has an empty qualifier (write '{name}' or '{name}:QUALIFIER')", nameof(name));
+                throw new ArgumentException($"{source}: '{name}:' has an empty qualifier (write '{name}' or '{name}:QUALIFIER')", nameof(name));
         }
         var backend = candidates.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"backend: unknown backend '{name}' (known: auto, {string.Join(", ", candidates.Select(b => b.Name))})", nameof(name));
+            ?? throw new ArgumentException($"{source}: unknown backend '{name}' (known: auto, {string.Join(", ", candidates.Select(b => b.Name))})", nameof(name));
         return qualifier == null ? backend : backend.WithQualifier(qualifier);
     }
 }

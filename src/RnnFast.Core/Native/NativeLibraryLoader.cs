@@ -47,6 +47,12 @@ public sealed class NativeLibrarySpec
     /// </summary>
     public IReadOnlyList<string> RequiredExports { get; }
 
+    /// <summary>
+    /// Which package provides the library (e.g. "Debian/Ubuntu: apt install libdnnl2"), added to the one-line failure
+    /// description so `rnnfast info` says what to install; null when there is nothing to say.
+    /// </summary>
+    public string? InstallHint { get; init; }
+
     public override string ToString() => $"{Family} ({ImportName})";
 }
 
@@ -104,10 +110,13 @@ public sealed class NativeLoadResult
     public string Describe()
     {
         var sb = new StringBuilder();
-        sb.Append(Succeeded ? $"{Spec.Family} loaded from {LoadedFrom}" : $"{Spec.Family} library not found");
+        bool foundOne = Trace.Any(a => !a.Succeeded && a.Error != null &&
+                                       (a.Error.StartsWith("not loaded: ", StringComparison.Ordinal) || a.Error.StartsWith("loaded, but", StringComparison.Ordinal)));
+        sb.Append(Succeeded ? $"{Spec.Family} loaded from {LoadedFrom}" : $"{Spec.Family} library {(foundOne ? "could not be loaded" : "not found")}");
         if (Note != null) sb.Append(" (").Append(Note).Append(')');
         sb.Append("; tried: ");
         sb.Append(string.Join("; ", Trace.Select(a => a.ToString())));
+        if (!Succeeded && Spec.InstallHint != null) sb.Append("; to install: ").Append(Spec.InstallHint);
         return sb.ToString();
     }
 
@@ -164,6 +173,12 @@ public static class NativeLibraryLoader
             if (isPath && !File.Exists(candidate))
             {
                 trace.Add(new NativeLoadAttempt(candidate, false, "no such file"));
+                continue;
+            }
+            // A truncated or foreign file (or one it needs) would crash the process inside dlopen (SIGBUS): read it first.
+            if (ElfImageCheck.FindProblem(candidate) is { } problem)
+            {
+                trace.Add(new NativeLoadAttempt(candidate, false, "not loaded: " + problem));
                 continue;
             }
             try
