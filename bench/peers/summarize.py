@@ -87,8 +87,7 @@ def main():
         if peers and "cpu" in best:
             top = max(peers, key=peers.get)
             ratio = best["cpu"] / peers[top]
-            worst = ratio if worst is None or ratio < worst[0] else worst
-            if worst[0] == ratio:
+            if worst is None or ratio < worst[0]:
                 worst = (ratio, k, top)
             tail = f"{LABEL[top]} | {ratio:.2f}"
         else:

@@ -30,6 +30,7 @@ internal static class TrainCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "held-out last fraction of the text", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
+        var threads = BackendOption.CreateThreads();
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint (same data)" };
         var every = new Option<int>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
@@ -56,7 +57,7 @@ internal static class TrainCommand
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir,
+            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir,
         };
         cmd.SetAction(r =>
         {
@@ -74,7 +75,7 @@ internal static class TrainCommand
                         Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 64), Embed = Pick(embed, 16),
                         Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
                         Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
-                        Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Out = r.GetValue(output), EvalEvery = 0,
+                        Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = 0,
                     };
                     return RunTag(r.GetValue(data)!, Pick(valFraction, 0.2), to, r.InvocationConfiguration.Output);
                 }
@@ -99,7 +100,7 @@ internal static class TrainCommand
                         Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 32),
                         SeqLen = Pick(seqLen, 32), Batch = Pick(batch, 32), Steps = r.GetValue(steps) ?? 300, LearningRate = Pick(lr, 0.01),
                         Clip = Pick(clip, 0.0), ValFraction = Pick(valFraction, 0.2), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
-                        Out = r.GetValue(output),
+                        Threads = r.GetValue(threads), Out = r.GetValue(output),
                     };
                     return RunForecast(r.GetValue(data)!, fo, r.InvocationConfiguration.Output);
                 }
@@ -117,7 +118,7 @@ internal static class TrainCommand
                     Embed = r.GetValue(embed), SeqLen = r.GetValue(seqLen), Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = r.GetValue(momentum), Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
+                    ValFraction = r.GetValue(valFraction), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads),
                     Out = r.GetValue(output), Resume = r.GetValue(resume), CheckpointEvery = r.GetValue(every),
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),

@@ -20,6 +20,7 @@ public sealed class CharLmTrainer
         ArgumentNullException.ThrowIfNull(options);
         observer ??= new NullObserver();
         var backend = BackendRegistry.Get(options.Backend);
+        BackendThreads.Apply(backend, options.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
 
         // Resume: the checkpoint decides the model and recipe; the data must be the same text.
         CheckpointContents? resume = options.Resume != null ? Checkpoint.Read(options.Resume) : null;

@@ -21,6 +21,7 @@ public sealed class ForecastTrainer
         observer ??= new NullObserver();
         var o = options;
         var backend = BackendRegistry.Get(o.Backend);
+        BackendThreads.Apply(backend, o.Threads, ForecastOptions.NameOf(nameof(ForecastOptions.Threads)));
         var featureNames = o.Features ?? [o.Target];
         var prep = SeriesPreparation.FromCsv(series, o.Target, featureNames, o.ValFraction, o.Difference);
         int n = prep.Length, ntr = prep.TrainLength, F = prep.Features, K = o.Horizon, W = o.SeqLen, B = o.Batch;
