@@ -18,7 +18,7 @@ public static class BackendThreads
         if (threads is not int n) return;
         if (n < 1) throw new ArgumentException($"{property}: must be at least 1, got {n}");
         if (backend is not IBackendThreads t)
-            throw new ArgumentException($"{property}: backend '{backend.Name}' has no thread setting (the cpu and onednn backends have)");
+            throw new ArgumentException($"{property}: backend '{backend.Name}' has no thread setting (the cpu and onednn backends have one)");
         t.Threads = n;
     }
 }

@@ -2,7 +2,9 @@
 // jitted tier-0 code; it is recompiled optimised (tier 1, with dynamic PGO; loops via on-stack replacement) only after
 // it has been called enough, some 100 ms after the last new tier-0 method, on a background thread. A fixed short
 // warm-up therefore timed tier-0 code (a 30x error on a 0.7 ms call). The rule here does not depend on the timing
-// budget: warm calls go on until (1) at least MinCalls calls and MinSeconds have passed, (2) the JIT compiled no
+// budget: warm calls go on until (1) at least MinCalls calls and MinSeconds have passed, and TierCalls calls (the
+// runtime's call-count threshold for tier 1) or LongSeconds, so that a steady stretch of tier-0 calls is not taken
+// for the end, (2) the JIT compiled no
 // method during the last QuietSeconds (and the last 2 calls), and (3) the median of the last window of calls is no more
 // than Tolerance faster than the median of the window before it (the calls stopped getting faster). MaxSeconds and
 // MaxCalls bound it; then Settled is false and the report says so.
@@ -20,6 +22,12 @@ public sealed record WarmUpPolicy
     /// <summary>At least this many seconds of warm calls (longer than the runtime's 100 ms tiering delay).</summary>
     public double MinSeconds { get; init; } = 0.25;
 
+    /// <summary>At least this many warm calls (the runtime promotes a method after 30 calls) unless they took LongSeconds.</summary>
+    public int TierCalls { get; init; } = 30;
+
+    /// <summary>Warm calls that took this many seconds in all need not reach TierCalls.</summary>
+    public double LongSeconds { get; init; } = 1;
+
     /// <summary>The JIT must have compiled nothing for this many seconds of calls.</summary>
     public double QuietSeconds { get; init; } = 0.15;
 
@@ -36,7 +44,7 @@ public sealed record WarmUpPolicy
     public int MaxCalls { get; init; } = 5000;
 
     /// <summary>One warm call, for backends whose speed does not depend on a JIT (the scalar reference).</summary>
-    public static WarmUpPolicy Single { get; } = new() { MinCalls = 1, MinSeconds = 0, QuietSeconds = 0, MaxCalls = 1 };
+    public static WarmUpPolicy Single { get; } = new() { MinCalls = 1, MinSeconds = 0, QuietSeconds = 0, MaxCalls = 1, TierCalls = 1 };
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first property out of range.</summary>
     public void Validate()
@@ -88,7 +96,7 @@ public static class WarmUp
                 sinceJit += s;
                 callsSinceJit++;
             }
-            if (times.Count >= policy.MinCalls && total >= policy.MinSeconds &&
+            if (times.Count >= policy.MinCalls && total >= policy.MinSeconds && (times.Count >= policy.TierCalls || total >= policy.LongSeconds) &&
                 (policy.QuietSeconds == 0 || (sinceJit >= policy.QuietSeconds && callsSinceJit >= 2)) &&
                 StoppedImproving(times, policy))
                 return new WarmUpResult(times.Count, total, true, s);
