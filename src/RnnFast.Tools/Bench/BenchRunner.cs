@@ -2,7 +2,8 @@
 // same shape with T cut to CheckMaxT and N halved until the reference's work fits CheckMaxFlops (forward outputs for
 // inference; plus every gradient for training); (2) warm-up until the timings settle (WarmUp.cs, independent of the
 // budget); (3) repeated timing until the per-problem budget (MaxSeconds) or the repetition cap. A call at the full T
-// that would not fit the budget twice is timed at a shorter T instead (time is linear in T; reported as timed_T and cut, with ms scaled to the full T), never silently.
+// that would not fit the budget twice is timed at a shorter T instead (time is linear in T; reported as timed_T and
+// cut, with ms scaled to the full T), never silently.
 // A backend whose plan throws NotSupportedException refused the problem: its row is recorded as not run (correct false,
 // nothing timed, `refused` and `error` say who refused and why).
 // Backends are passed in as objects, so a test can hand in a deliberately wrong one.
