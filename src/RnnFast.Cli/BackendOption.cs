@@ -1,4 +1,5 @@
-// The shared --backend option: a backend name, or `auto` (default: RNNFAST_BACKEND, else the best available).
+// The shared --backend option: a backend name, or `auto` (default: RNNFAST_BACKEND, else the best available); and the
+// shared --threads option of train, classify and sample (TrainOptions.Threads / IBackendThreads).
 using System.CommandLine;
 
 namespace RnnFast.Cli;
@@ -8,5 +9,10 @@ internal static class BackendOption
     public static Option<string?> Create() => new("--backend", "-b")
     {
         Description = "backend to run on: auto, reference, cpu, onednn, opencl, opencl:N (device N of rnnfast info), ... (default: $RNNFAST_BACKEND, else auto)",
+    };
+
+    public static Option<int?> CreateThreads() => new("--threads")
+    {
+        Description = "worker threads of the backend (cpu, onednn), the calling thread included (default: one per logical core)",
     };
 }

@@ -55,8 +55,7 @@ internal static class BenchCommand
         };
         var threads = new Option<int?>("--threads")
         {
-            Description = "worker threads, for backends that take a count; the cpu backend has no thread setting yet and always uses " +
-                          "one thread per logical core (recorded as 'threads')",
+            Description = "worker threads, for backends that take a count (cpu, onednn; recorded as 'threads'); default: one per logical core",
         };
         var format = new Option<string>("--format", "-f")
         {

@@ -29,6 +29,7 @@ internal static class ClassifyCommand
         var testFraction = new Option<double>("--test-fraction") { Description = "held-out fraction of the examples, in (0, 1)", DefaultValueFactory = _ => 0.2 };
         var seed = new Option<int>("--seed") { Description = "random seed (weights, split, batches, generated task)", DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
+        var threads = BackendOption.CreateThreads();
         var output = new Option<string?>("--out") { Description = "save the trained classifier (.safetensors)" };
         var examples = new Option<int>("--examples") { Description = "generated task: number of sequences", DefaultValueFactory = _ => 6000 };
         var minLength = new Option<int>("--min-length") { Description = "generated task: shortest sequence", DefaultValueFactory = _ => 30 };
@@ -37,7 +38,7 @@ internal static class ClassifyCommand
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
-            dataFile, model, layers, hidden, embed, bidir, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, output,
+            dataFile, model, layers, hidden, embed, bidir, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
             examples, minLength, maxLength, classes, forgetBias,
         };
         cmd.SetAction(r =>
@@ -76,7 +77,7 @@ internal static class ClassifyCommand
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
-                    Out = r.GetValue(output), EvalEvery = 0,
+                    Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = 0,
                     SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
                 var writer = r.InvocationConfiguration.Output;

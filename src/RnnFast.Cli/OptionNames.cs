@@ -38,6 +38,7 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.ValFraction))] = "--val-fraction",
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
+        [T(nameof(TrainOptions.Threads))] = "--threads",
         [T(nameof(TrainOptions.Out))] = "--out",
         [T(nameof(TrainOptions.Resume))] = "--resume",
         [T(nameof(TrainOptions.CheckpointEvery))] = "--checkpoint-every",
@@ -65,6 +66,7 @@ internal sealed partial class OptionNames
         [F(nameof(ForecastOptions.ValFraction))] = "--val-fraction",
         [F(nameof(ForecastOptions.Seed))] = "--seed",
         [F(nameof(ForecastOptions.Backend))] = "--backend",
+        [F(nameof(ForecastOptions.Threads))] = "--threads",
         [F(nameof(ForecastOptions.Out))] = "--out",
         ["valFraction"] = "--val-fraction",
         ["window"] = "--seq-len",
@@ -89,6 +91,7 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.Dropout))] = "--dropout",
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
+        [T(nameof(TrainOptions.Threads))] = "--threads",
         [T(nameof(TrainOptions.Out))] = "--out",
         ["testFraction"] = "--val-fraction", // TaggerTrainer.Train(examples, testFraction, ...)
         ["examples"] = "--data",
@@ -112,6 +115,7 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.ForgetBias))] = "--forget-bias",
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
+        [T(nameof(TrainOptions.Threads))] = "--threads",
         [T(nameof(TrainOptions.Out))] = "--out",
         ["testFraction"] = "--test-fraction", // ClassifierTrainer.Train(examples, testFraction, ...)
         ["examples"] = "--data",               // with a generated task: --examples (ClassifyCommand)

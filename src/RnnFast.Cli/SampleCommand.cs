@@ -21,7 +21,8 @@ internal static class SampleCommand
         var seed = new Option<int>("--seed") { Description = "random seed for sampling", DefaultValueFactory = _ => 1 };
         var argmax = new Option<bool>("--argmax") { Description = "always take the most likely character" };
         var backend = BackendOption.Create();
-        var cmd = new Command("sample", "Generate text from a trained character model") { model, length, temperature, prime, topK, seed, argmax, backend };
+        var threads = BackendOption.CreateThreads();
+        var cmd = new Command("sample", "Generate text from a trained character model") { model, length, temperature, prime, topK, seed, argmax, backend, threads };
         cmd.SetAction(r =>
         {
             var options = new SamplingOptions
@@ -33,7 +34,7 @@ internal static class SampleCommand
             // stdout is written through a FileStream on fd 1, whose writes throw IOException on a broken pipe.
             using var stdout = ReferenceEquals(output, Console.Out) ? OpenStdout() : null;
             return Run(r.GetValue(model)!, r.GetValue(length), options, r.GetValue(prime), r.GetValue(backend),
-                stdout ?? output, r.InvocationConfiguration.Error);
+                stdout ?? output, r.InvocationConfiguration.Error, r.GetValue(threads));
         });
         return cmd;
     }
@@ -69,7 +70,8 @@ internal static class SampleCommand
     /// sampling options, the length and the prime are validated by RnnModel.Generate before it produces anything; its
     /// messages name SamplingOptions properties and its parameters, which come out as this command's flags.
     /// </summary>
-    public static int Run(string modelPath, int length, SamplingOptions options, string? prime, string? backend, TextWriter o, TextWriter err)
+    public static int Run(string modelPath, int length, SamplingOptions options, string? prime, string? backend, TextWriter o, TextWriter err,
+        int? threads = null)
     {
         bool pipeClosed = false;
         try
@@ -78,6 +80,7 @@ internal static class SampleCommand
             if (length > MaxLength) throw new ArgumentException($"--length: must be <= {MaxLength}, got {length}");
             InputFiles.RequireRegular("--model", modelPath);
             using var m = RnnModel.Load(modelPath, backend);
+            RnnFast.Backends.BackendThreads.Apply(m.Backend, threads, "--threads");
             if (m.Kind != NetworkKind.LanguageModel) throw new ArgumentException($"--model: {modelPath} is a {m.Kind.ToString().ToLowerInvariant()}, not a language model (use rnnfast predict)");
             var primeText = prime ?? "";
             bool primeWritten = false;

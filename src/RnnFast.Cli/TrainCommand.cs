@@ -33,6 +33,7 @@ internal static class TrainCommand
         var valFraction = new Option<double>("--val-fraction") { Description = "held-out last fraction of the text", DefaultValueFactory = _ => 0.05 };
         var seed = new Option<int>("--seed") { Description = "random seed (initial weights, batches, samples)", DefaultValueFactory = _ => 1 };
         var backend = BackendOption.Create();
+        var threads = BackendOption.CreateThreads();
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume")
         {
@@ -63,7 +64,7 @@ internal static class TrainCommand
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, allowBinary,
+            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, allowBinary,
         };
         cmd.SetAction(r =>
         {
@@ -81,7 +82,7 @@ internal static class TrainCommand
                         Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 64), Embed = Pick(embed, 16),
                         Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
                         Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
-                        Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Out = r.GetValue(output), EvalEvery = 0,
+                        Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = 0,
                         SeqLen = 1, // a tagger reads whole texts, not windows: no window length enters its sizes
                     };
                     return RunTag(r.GetValue(data)!, Pick(valFraction, 0.2), to, r.InvocationConfiguration.Output);
@@ -107,7 +108,7 @@ internal static class TrainCommand
                         Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 32),
                         SeqLen = Pick(seqLen, 32), Batch = Pick(batch, 32), Steps = r.GetValue(steps) ?? 300, LearningRate = Pick(lr, 0.01),
                         Clip = Pick(clip, 0.0), ValFraction = Pick(valFraction, 0.2), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
-                        Out = r.GetValue(output),
+                        Threads = r.GetValue(threads), Out = r.GetValue(output),
                     };
                     return RunForecast(r.GetValue(data)!, fo, r.InvocationConfiguration.Output);
                 }
@@ -141,7 +142,7 @@ internal static class TrainCommand
                     Epochs = epochsValue, LearningRate = Given(lr, s => s.LearningRate),
                     Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = Given(momentum, s => s.Momentum), Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),
-                    ValFraction = Given(valFraction, s => s.ValFraction), Seed = Given(seed, s => s.Seed), Backend = r.GetValue(backend),
+                    ValFraction = Given(valFraction, s => s.ValFraction), Seed = Given(seed, s => s.Seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads),
                     Out = r.GetValue(output), Resume = resumePath, CheckpointEvery = r.GetValue(every),
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),

@@ -31,6 +31,7 @@ public sealed class ClassifierTrainer
             if (examples[i].Label == null) throw new ArgumentException($"examples: example {i + 1} has no label", nameof(examples));
         }
         var backend = BackendRegistry.Get(o.Backend);
+        BackendThreads.Apply(backend, o.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
 
         var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct labels, got {labels.Length}", nameof(examples));

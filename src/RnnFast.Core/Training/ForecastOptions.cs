@@ -31,6 +31,9 @@ public sealed record ForecastOptions
     public int Seed { get; init; } = 1;
     /// <summary>A backend name; null: RNNFAST_BACKEND, else auto.</summary>
     public string? Backend { get; init; }
+
+    /// <summary>Worker threads for the backend (as <see cref="TrainOptions.Threads"/>); null leaves the backend as it is.</summary>
+    public int? Threads { get; init; }
     /// <summary>
     /// Where to save the model (written to a temporary file and renamed); null: not saved. Its folder must exist (never
     /// created) and accept new files, and no other run may be writing it (<see cref="RnnFast.IO.OutputLock"/>, held for the run).
@@ -45,6 +48,7 @@ public sealed record ForecastOptions
     {
         if (string.IsNullOrWhiteSpace(Target)) Fail(nameof(Target), "names no column");
         if (Features is { Count: 0 }) Fail(nameof(Features), "is empty (leave it null for the target alone)");
+        if (Threads is < 1) Fail(nameof(Threads), $"must be at least 1, got {Threads}");
         if (Horizon < 1) Fail(nameof(Horizon), $"must be at least 1, got {Horizon}");
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
         if (Layers < 1) Fail(nameof(Layers), $"must be positive, got {Layers}");

@@ -23,6 +23,7 @@ public sealed class ForecastTrainer
         // The output must be writable, and this run its only writer, before any work (the lock is held to the end).
         using var outputLock = o.Out != null ? IO.OutputLock.Acquire(o.Out, ForecastOptions.NameOf(nameof(ForecastOptions.Out))) : null;
         var backend = BackendRegistry.Get(o.Backend);
+        BackendThreads.Apply(backend, o.Threads, ForecastOptions.NameOf(nameof(ForecastOptions.Threads)));
         var featureNames = o.Features ?? [o.Target];
         var prep = SeriesPreparation.FromCsv(series, o.Target, featureNames, o.ValFraction, o.Difference);
         int n = prep.Length, ntr = prep.TrainLength, F = prep.Features, K = o.Horizon, W = o.SeqLen, B = o.Batch;

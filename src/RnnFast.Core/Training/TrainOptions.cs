@@ -36,6 +36,12 @@ public sealed record TrainOptions
     /// RNNFAST_BACKEND environment variable, else "auto" (the best available).
     /// </summary>
     public string? Backend { get; init; }
+
+    /// <summary>
+    /// Worker threads for the backend (cpu, onednn: see <see cref="Backends.IBackendThreads"/>; the calling thread
+    /// included), set when training starts. Null (the default) leaves the backend as it is (cpu: one per logical core).
+    /// </summary>
+    public int? Threads { get; init; }
     /// <summary>
     /// Checkpoint path (written atomically); null = none. Its folder must exist (it is never created) and accept new files,
     /// and no other run may be writing it: the run holds "&lt;Out&gt;.lock" (<see cref="RnnFast.IO.OutputLock"/>) from before
@@ -104,6 +110,7 @@ public sealed record TrainOptions
         if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
         if (MaxSeconds is { } s && (!(s > 0) || double.IsInfinity(s))) Fail(nameof(MaxSeconds), $"must be a positive number of seconds, got {s}");
         if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");
+        if (Threads is < 1) Fail(nameof(Threads), $"must be at least 1, got {Threads}");
         if (MaxConsecutiveSkips < 1) Fail(nameof(MaxConsecutiveSkips), $"must be positive, got {MaxConsecutiveSkips}");
         CheckSizes();
     }

@@ -56,7 +56,15 @@ public sealed class BenchResult
 
     // ---- timing (ms per call of the whole problem: a forward, or a forward with workspace plus the backward)
 
+    /// <summary>Warm calls before the timed ones (see <see cref="WarmUp"/>).</summary>
     public int WarmupRuns { get; set; }
+
+    /// <summary>Seconds the warm calls took.</summary>
+    public double WarmupSeconds { get; set; }
+
+    /// <summary>False when the warm-up stopped at its limits before the timings settled (the times may include slower code).</summary>
+    public bool WarmupSettled { get; set; }
+
     public int Repetitions { get; set; }
 
     /// <summary>The sequence length actually timed: T, or fewer when one call at T would not fit the time budget.</summary>

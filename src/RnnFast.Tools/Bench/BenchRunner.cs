@@ -1,8 +1,9 @@
 // The benchmark driver. For each problem and backend: (1) a correctness check against the reference backend on the
 // same shape with T cut to CheckMaxT and N halved until the reference's work fits CheckMaxFlops (forward outputs for
-// inference; plus every gradient for training); (2) warm-up; (3) repeated timing until the per-problem budget
-// (MaxSeconds) or the repetition cap. A call at the full T that would not fit the budget twice is timed at a
-// shorter T instead (time is linear in T; reported as timed_T and cut, with ms scaled to the full T), never silently.
+// inference; plus every gradient for training); (2) warm-up until the timings settle (WarmUp.cs, independent of the
+// budget); (3) repeated timing until the per-problem budget (MaxSeconds) or the repetition cap. A call at the full T
+// that would not fit the budget twice is timed at a shorter T instead (time is linear in T; reported as timed_T and
+// cut, with ms scaled to the full T), never silently.
 // A backend whose plan throws NotSupportedException refused the problem: its row is recorded as not run (correct false,
 // nothing timed, `refused` and `error` say who refused and why).
 // Backends are passed in as objects, so a test can hand in a deliberately wrong one.
@@ -28,7 +29,10 @@ public enum PhaseSelection
 /// <summary>Settings of a benchmark run.</summary>
 public sealed class BenchOptions
 {
-    /// <summary>Time budget per problem and backend for warm-up plus timing, in seconds (the check is extra).</summary>
+    /// <summary>
+    /// Time budget per problem and backend for the timed calls, in seconds. The check and the warm-up (until the
+    /// timings settle, see <see cref="WarmUp"/>) are extra and do not depend on it.
+    /// </summary>
     public double MaxSeconds { get; init; } = 2;
 
     /// <summary>At most this many timed calls per problem and backend.</summary>
@@ -42,6 +46,9 @@ public sealed class BenchOptions
 
     /// <summary>N of the check is halved (then T shortened) until the check's FLOPs are at most this.</summary>
     public double CheckMaxFlops { get; init; } = 3e8;
+
+    /// <summary>When the warm-up before the timed calls counts as settled (null: <see cref="WarmUpPolicy"/>'s defaults).</summary>
+    public WarmUpPolicy? WarmUp { get; init; }
 
     /// <summary>Worker threads for backends that take a count (<see cref="IBackendThreads"/>); null leaves them as they are.</summary>
     public int? Threads { get; init; }
@@ -296,19 +303,16 @@ public sealed class BenchRunner
         }
         var run = work.Timing(backend, timedT);
 
-        // Warm-up (lets the JIT's tiers settle): at least one call, up to 15% of the budget (0.3 s at most) or 200
-        // calls; one call for the reference. A T=1 call carries per-call costs that make the probe err towards cutting:
-        // when the last warm call shows that a longer T fits after all, time that T (after one warm call of it).
-        int warm = 0;
-        double warmTime = 0, last;
-        do
-        {
-            last = run.RunOnce(plan);
-            warmTime += last;
-            warm++;
-        } while (warm < (isReference ? 1 : 200) && warmTime < Math.Min(0.15 * budget, 0.3));
+        // Warm-up until the timings settle (WarmUp: the JIT done compiling, the calls no longer getting faster), however
+        // small the budget; one call for the reference. The budget counts from here: it is for the timed calls. A T=1
+        // call carries per-call costs that make the probe err towards cutting: when the last warm call shows that a
+        // longer T fits after all, time that T (after one warm call of it).
+        var warmUp = WarmUp.Run(() => run.RunOnce(plan), isReference ? WarmUpPolicy.Single : _options.WarmUp ?? new WarmUpPolicy());
+        int warm = warmUp.Calls;
+        double warmTime = warmUp.Seconds, last = warmUp.LastSeconds;
+        clock.Restart();
         int better = FittingT(p.T, last / timedT, budget);
-        if (better > timedT && clock.Elapsed.TotalSeconds + 2 * last * better / timedT <= 1.5 * budget)
+        if (better > timedT && 2 * last * better / timedT <= 1.5 * budget)
         {
             timedT = better;
             run = work.Timing(backend, timedT);
@@ -335,6 +339,8 @@ public sealed class BenchRunner
         double median = samples.Count % 2 == 1 ? samples[samples.Count / 2] : (samples[samples.Count / 2 - 1] + samples[samples.Count / 2]) / 2;
         double scale = (double)p.T / timedT;
         result.WarmupRuns = warm;
+        result.WarmupSeconds = warmTime;
+        result.WarmupSettled = warmUp.Settled;
         result.Repetitions = samples.Count;
         result.TimedT = timedT;
         result.MsTimedMedian = median * 1e3;

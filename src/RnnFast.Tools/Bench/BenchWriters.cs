@@ -104,6 +104,8 @@ public static class BenchWriters
         Str(w, "refused", r.Refused);
         Str(w, "not_timed", r.NotTimed);
         w.WriteNumber("warmup_runs", r.WarmupRuns);
+        Num(w, "warmup_s", r.WarmupSeconds);
+        w.WriteBoolean("warmup_settled", r.WarmupSettled);
         w.WriteNumber("reps", r.Repetitions);
         w.WriteNumber("timed_T", r.TimedT);
         w.WriteBoolean("cut", r.Cut);
@@ -152,17 +154,19 @@ public static class BenchWriters
             sb.Append($"Device: {d.Name} ({d.Backend}), peak {(d.PeakGflops is double g ? F(g, 0) + " GFLOP/s" : "unknown")} ({d.PeakSource})\n");
         sb.Append('\n');
         string vs = report.Baseline != null ? $"x vs {report.Baseline}" : "ratio";
-        sb.Append($"| problem | phase | backend | correct (max abs err) | ms median [min, max] | seq/s | GFLOP/s | % peak | {vs} |\n");
-        sb.Append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
+        sb.Append($"| problem | phase | backend | correct (max abs err) | warm-up | ms median [min, max] | seq/s | GFLOP/s | % peak | {vs} |\n");
+        sb.Append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         bool anyCut = false;
         foreach (var r in report.Results)
         {
             string correct = r.NotRun ? "not run (refused)" : r.Error != null ? "error" : (r.Correct ? "yes" : "**NO**") + $" ({Sci(r.MaxAbsError)})";
             string ms = r.Timed ? $"{Ms(r.MsMedian)} [{Ms(r.MsMin)}, {Ms(r.MsMax)}]" + (r.Cut ? $" (T={r.TimedT})\u2020" : "") : r.NotTimed != null ? "not timed" : "-";
             anyCut |= r.Cut;
-            sb.Append($"| {r.Problem.Name} | {r.Problem.PhaseName} | {r.Backend} | {correct} | {ms} | {F(r.SequencesPerSecond, r.SequencesPerSecond < 100 ? 1 : 0)} | " +
+            string warm = r.Timed ? $"{I(r.WarmupRuns)} calls, {F(r.WarmupSeconds, 2)} s" + (r.WarmupSettled ? "" : " (unsettled)") : "-";
+            sb.Append($"| {r.Problem.Name} | {r.Problem.PhaseName} | {r.Backend} | {correct} | {warm} | {ms} | {F(r.SequencesPerSecond, r.SequencesPerSecond < 100 ? 1 : 0)} | " +
                       $"{F(r.Gflops, r.Gflops < 10 ? 2 : 1)} | {Pct(r.PeakFraction)} | {Ratio(report.SpeedupVsBaseline(r))} |\n");
         }
+        sb.Append("\nWarm-up: calls before timing until the JIT stopped compiling and the calls stopped getting faster (unsettled: stopped at its limit).\n");
         if (anyCut)
             sb.Append($"\n\u2020 one call at the full T would not fit the {F(report.MaxSeconds, 1)} s budget twice: timed at the T shown, ms scaled to the full T (raise --max-seconds to time the full sequence).\n");
         if (report.Unavailable.Count > 0)

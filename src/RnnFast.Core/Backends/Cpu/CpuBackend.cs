@@ -3,8 +3,22 @@
 namespace RnnFast.Backends.Cpu;
 
 /// <summary>The managed CPU backend ("cpu"): SIMD SGEMM and fused gate kernels in C#, on all cores.</summary>
-public sealed class CpuBackend : Backend
+public sealed class CpuBackend : Backend, IBackendThreads
 {
+    /// <summary>
+    /// Threads the cpu backend computes with, the calling thread included (default: one per logical core). The pool is
+    /// one per process: setting it on any cpu backend instance (cpu, cpu:bf16) sets it for all. At least 1.
+    /// </summary>
+    public int Threads
+    {
+        get => WorkerPool.Shared.Size;
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(Threads), value, $"CpuBackend.Threads: must be at least 1, got {value}");
+            WorkerPool.Resize(value);
+        }
+    }
+
     /// <summary>The default backend: fp32 weights everywhere.</summary>
     public CpuBackend() : this(false) { }
 

@@ -6,6 +6,9 @@
 // Workers spin briefly between jobs (the per-time-step fork/join of an RNN is microseconds apart) and then sleep.
 // The pool serves one job at a time: a caller that finds it busy (another thread's job, or a nested call from
 // inside a job) runs all parts itself, in order. A part's result never depends on which thread ran it.
+// The process has one current pool (Shared); Resize replaces it with one of another size (CpuBackend.Threads) and
+// retires the old one's workers once they are idle (a job still running on it finishes: its caller takes any parts
+// no worker claimed).
 using System.Diagnostics;
 
 namespace RnnFast.Backends.Cpu;
@@ -18,7 +21,37 @@ internal sealed unsafe class WorkerPool
     private const int FieldBits = 20;     // part index / range end: up to 2^20 parts
     private const long FieldMask = (1L << FieldBits) - 1;
 
-    public static WorkerPool Shared { get; } = new(Math.Max(1, Environment.ProcessorCount));
+    private static WorkerPool s_shared = new(Math.Max(1, Environment.ProcessorCount));
+    private static readonly Lock s_resize = new();
+
+    /// <summary>The pool the CPU kernels run on (one per process; see <see cref="Resize"/>).</summary>
+    public static WorkerPool Shared => Volatile.Read(ref s_shared);
+
+    /// <summary>Makes the shared pool one of <paramref name="participants"/> threads (the caller included).</summary>
+    public static void Resize(int participants)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(participants, 1);
+        lock (s_resize)
+        {
+            var old = Shared;
+            if (old.Size == participants) return;
+            Volatile.Write(ref s_shared, new WorkerPool(participants));
+            old.Retire();
+        }
+    }
+
+    private int _retired;
+
+    /// <summary>Worker threads of this pool still running (0 once a retired pool's workers have exited).</summary>
+    public int LiveWorkers => Volatile.Read(ref _live);
+
+    private int _live;
+
+    private void Retire()
+    {
+        Volatile.Write(ref _retired, 1);
+        foreach (var w in _workers) w.Wake.Set();
+    }
 
     private readonly Worker[] _workers;
     private readonly long[] _claims;      // [p * Stride]: (generation << 40) | (end << 20) | next
@@ -141,18 +174,32 @@ internal sealed unsafe class WorkerPool
     {
         var me = _workers[index - 1];
         int seen = Volatile.Read(ref _generation);
+        Interlocked.Increment(ref _live);
+        try
+        {
+            WaitAndWork(me, index, seen);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _live);
+        }
+    }
+
+    private void WaitAndWork(Worker me, int index, int seen)
+    {
         while (true)
         {
             long start = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref _generation) == seen)
             {
+                if (Volatile.Read(ref _retired) != 0) return;
                 if (Stopwatch.GetTimestamp() - start < SpinTicksBeforeSleep)
                 {
                     Thread.SpinWait(8);
                     continue;
                 }
                 Interlocked.Exchange(ref me.Sleeping, 1); // full fence before re-reading the generation
-                if (Volatile.Read(ref _generation) == seen) me.Wake.Wait();
+                if (Volatile.Read(ref _generation) == seen && Volatile.Read(ref _retired) == 0) me.Wake.Wait();
                 me.Wake.Reset();
                 Volatile.Write(ref me.Sleeping, 0);
                 start = Stopwatch.GetTimestamp();

@@ -1,0 +1,157 @@
+// What the two peer benchmarks share: reading a problem list (bench/shapes format, rnnfast's own parser), warming up
+// and timing one problem the way `rnnfast bench` does (WarmUp until the timings settle, then timed calls for the
+// budget, at least 3, at most MaxReps; the median), the FLOP count (rnnfast's FlopCount: forward 2*G*H*(I_l+H)*N*T
+// per layer and direction, training 3x), and one JSON line per problem with `rnnfast bench --format json`'s field names
+// (cell dir L T N I H phase backend gflops correct, plus timings). An engine that cannot start prints one line
+// {"backend": ..., "unavailable": reason} and exits 3.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using RnnFast.Bench;
+
+namespace RnnFast.Peers;
+
+/// <summary>Command-line settings of a peer benchmark: SHAPES [--seconds S] [--threads N] [--max-reps R] [--models DIR].</summary>
+internal sealed class PeerArgs
+{
+    public string Shapes { get; private init; } = "";
+    public double Seconds { get; private init; } = 2;
+    public int Threads { get; private init; } = Environment.ProcessorCount;
+    public int MaxReps { get; private init; } = 50;
+    public string? Models { get; private init; }
+
+    public static PeerArgs Parse(string[] args, string usage)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-')) throw new ArgumentException("usage: " + usage);
+        string shapes = args[0], models = null!;
+        double seconds = 2;
+        int threads = Environment.ProcessorCount, reps = 50;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]}: needs a value; usage: {usage}");
+            switch (args[i])
+            {
+                case "--seconds": seconds = double.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--max-reps": reps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--models": models = Value(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}'; usage: {usage}");
+            }
+        }
+        if (!(seconds > 0)) throw new ArgumentException("--seconds: must be positive");
+        if (threads < 1) throw new ArgumentException("--threads: must be at least 1");
+        if (reps < 1) throw new ArgumentException("--max-reps: must be at least 1");
+        return new PeerArgs { Shapes = shapes, Seconds = seconds, Threads = threads, MaxReps = reps, Models = models };
+    }
+}
+
+/// <summary>The outcome of one problem on a peer engine.</summary>
+internal sealed class PeerResult
+{
+    public bool? Correct { get; set; }
+    public string Check { get; set; } = "";
+    public string? Error { get; set; }
+    public int WarmupRuns { get; set; }
+    public double WarmupSeconds { get; set; }
+    public bool WarmupSettled { get; set; }
+    public int Reps { get; set; }
+    public double MsMedian { get; set; } = double.NaN;
+    public double MsMin { get; set; } = double.NaN;
+    public double Gflops { get; set; } = double.NaN;
+}
+
+internal static class PeerRun
+{
+    /// <summary>Warm-up until settled, then timed calls of <paramref name="call"/> (seconds per call) within the budget.</summary>
+    public static void Time(BenchProblem p, Func<double> call, PeerArgs a, PeerResult r)
+    {
+        var warm = WarmUp.Run(call, new WarmUpPolicy());
+        r.WarmupRuns = warm.Calls;
+        r.WarmupSeconds = warm.Seconds;
+        r.WarmupSettled = warm.Settled;
+        var samples = new List<double>();
+        var clock = Stopwatch.StartNew();
+        while (samples.Count < a.MaxReps && (samples.Count < 3 || clock.Elapsed.TotalSeconds < a.Seconds))
+            samples.Add(call());
+        samples.Sort();
+        int n = samples.Count;
+        double median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+        r.Reps = n;
+        r.MsMedian = median * 1e3;
+        r.MsMin = samples[0] * 1e3;
+        r.Gflops = p.Flops() / median / 1e9;
+    }
+
+    /// <summary>Seconds one call of <paramref name="action"/> takes.</summary>
+    public static double Seconds(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    /// <summary>Compares with rnnfast bench's default tolerance |a-b| &lt;= 1e-4 + 1e-3|b|; null when within, else what differed.</summary>
+    public static string? Compare(ReadOnlySpan<float> got, ReadOnlySpan<float> want)
+    {
+        if (got.Length != want.Length) return $"{got.Length} values, expected {want.Length}";
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < want.Length; i++)
+        {
+            double excess = Math.Abs((double)got[i] - want[i]) - (1e-4 + 1e-3 * Math.Abs(want[i]));
+            if (double.IsNaN(excess)) excess = double.PositiveInfinity;
+            if (excess > worst) { worst = excess; at = i; }
+        }
+        return at < 0 ? null : $"element {at}: {got[at]} vs {want[at]}";
+    }
+
+    /// <summary>One JSON line with rnnfast bench's field names.</summary>
+    public static void Print(BenchProblem p, string backend, int threads, PeerResult r)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("problem", p.Name);
+            w.WriteString("cell", p.CellName);
+            w.WriteString("dir", p.Bidirectional ? "bi" : "uni");
+            w.WriteNumber("L", p.Layers);
+            w.WriteNumber("T", p.T);
+            w.WriteNumber("N", p.N);
+            w.WriteNumber("I", p.I);
+            w.WriteNumber("H", p.H);
+            w.WriteString("phase", p.PhaseName);
+            w.WriteString("backend", backend);
+            w.WriteNumber("threads", threads);
+            if (r.Correct is bool c) w.WriteBoolean("correct", c);
+            else w.WriteNull("correct");
+            w.WriteString("check", r.Check);
+            if (r.Error == null) w.WriteNull("error");
+            else w.WriteString("error", r.Error);
+            w.WriteNumber("warmup_runs", r.WarmupRuns);
+            Num(w, "warmup_s", r.WarmupSeconds);
+            w.WriteBoolean("warmup_settled", r.WarmupSettled);
+            w.WriteNumber("reps", r.Reps);
+            Num(w, "ms_median", r.MsMedian);
+            Num(w, "ms_min", r.MsMin);
+            Num(w, "gflop", p.Flops() / 1e9);
+            Num(w, "gflops", r.Gflops);
+            w.WriteEndObject();
+        }
+        Console.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
+    }
+
+    /// <summary>The engine cannot run at all here: one line saying why (exit code 3).</summary>
+    public static int Unavailable(string backend, string reason)
+    {
+        var options = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, string> { ["backend"] = backend, ["unavailable"] = reason }, options));
+        return 3;
+    }
+
+    private static void Num(Utf8JsonWriter w, string name, double v)
+    {
+        if (double.IsFinite(v)) w.WriteNumber(name, Math.Round(v, 6));
+        else w.WriteNull(name);
+    }
+}
