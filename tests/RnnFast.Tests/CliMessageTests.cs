@@ -50,8 +50,6 @@ public sealed class CliMessageTests(ITestOutputHelper output) : IDisposable
     [InlineData("classify --min-length 0", "error: --min-length: must be at least 1, got 0")]
     [InlineData("classify --classes 30", "error: --classes: must be from 1 to 26 (one letter each), got 30")]
     [InlineData("classify --max-length 5 --min-length 10", "error: --max-length: must be at least --min-length (10), got 5")]
-    [InlineData("classify --examples 2000000000",
-        "error: --examples: 2000000000 items of up to --max-length (60) characters is 120000000000 characters, more than a generated task holds (2147483648)")]
     [InlineData("train --data {text} --out {dir}/m.st --layers 1000000000",
         "error: --layers x --hidden x --hidden x 4 gates = 65536000000000 weights is more than one model holds (2147483647)")]
     public void Errors_are_one_line_in_the_clis_words(string line, string expected)
@@ -61,6 +59,17 @@ public sealed class CliMessageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, code);
         Assert.Equal(expected, e.TrimEnd('\n'));
         Assert.Equal("", o); // nothing on stdout before the error
+    }
+
+    [Fact]
+    public void A_generated_task_too_big_for_memory_is_refused_naming_its_flags()
+    {
+        // The memory estimate (machine-dependent figures) refuses it before MemoryTask.Generate's own size check.
+        var (code, o, e) = Cli("classify", "--examples", "2000000000");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --examples x --max-length: the generated task needs ~", e);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
+        Assert.Equal("", o);
     }
 
     [Fact]

@@ -71,15 +71,16 @@ public sealed class WarmUpTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Bench_medians_at_a_short_and_a_long_budget_agree()
+    public void Bench_warms_up_the_same_way_at_a_short_and_a_long_budget()
     {
-        // Before the settle rule, 0.3 s timed tier-0 code (30x slower on the yardstick). Two child processes on one small
-        // shape; on a busy shared machine the medians wander, so the tolerance is a factor 3 (the error was 30x).
+        // Before the settle rule, 0.3 s allowed 0.045 s of warm-up and timed tier-0 code (30x slower on the yardstick).
+        // The warm-up no longer depends on --max-seconds: both runs make at least the policy's minimum of warm calls.
+        // The medians are printed, not compared: speed is the benchmark's to show, not a unit test's (shared machine).
         string shapes = Path.Combine(Path.GetTempPath(), $"rnnfast-warmup-{Guid.NewGuid():N}.txt");
         File.WriteAllText(shapes, "lstm uni 1 25 16 128 128 inference\n");
         try
         {
-            double Median(string seconds)
+            (double Median, int Warm) Run(string seconds)
             {
                 var (code, stdout, stderr) = CliProcess.Run(["bench", "--shapes", shapes, "--backends", "cpu", "--format", "json", "--max-seconds", seconds],
                     timeout: TimeSpan.FromMinutes(3));
@@ -88,10 +89,13 @@ public sealed class WarmUpTests(ITestOutputHelper output)
                 output.WriteLine($"--max-seconds {seconds}: median {row.GetProperty("ms_median").GetDouble()} ms, " +
                                  $"warm-up {row.GetProperty("warmup_runs").GetInt32()} calls {row.GetProperty("warmup_s").GetDouble()} s, " +
                                  $"settled {row.GetProperty("warmup_settled").GetBoolean()}, {row.GetProperty("reps").GetInt32()} reps");
-                return row.GetProperty("ms_median").GetDouble();
+                return (row.GetProperty("ms_median").GetDouble(), row.GetProperty("warmup_runs").GetInt32());
             }
-            double shortRun = Median("0.3"), longRun = Median("2");
-            Assert.InRange(shortRun / longRun, 1 / 3.0, 3.0);
+            var shortRun = Run("0.3");
+            var longRun = Run("2");
+            output.WriteLine($"median ratio 0.3 s / 2 s: {shortRun.Median / longRun.Median:F2}");
+            Assert.True(shortRun.Warm >= 30, $"--max-seconds 0.3 warmed up with {shortRun.Warm} calls");
+            Assert.True(longRun.Warm >= 30, $"--max-seconds 2 warmed up with {longRun.Warm} calls");
         }
         finally
         {
