@@ -132,9 +132,14 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
         return BackendAvailability.Yes($"oneDNN {_version} from {_loadedFrom}, CPU engine created" + (_openMpProblem != null ? "; " + _openMpProblem : ""));
     }
 
+    /// <summary>Refuses peephole LSTMs until this backend's kernels have them (see RnnDesc.Peephole).</summary>
+    public override string? RefusalFor(RnnDesc desc) =>
+        desc.Peephole ? "peephole LSTM (RnnDesc.Peephole) is not implemented on this backend" : base.RefusalFor(desc);
+
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        EnsureCanRun(parameters.Desc);
         EnsureAvailable();
         return new OneDnnRnnPlan(this, parameters);
     }
