@@ -44,14 +44,9 @@ public sealed class CpuBackend : Backend
         return LazyInitializer.EnsureInitialized(ref _bf16Variant, () => new CpuBackend(bf16Weights: true));
     }
 
-    /// <summary>Refuses peephole LSTMs until this backend's kernels have them (see RnnDesc.Peephole).</summary>
-    public override string? RefusalFor(RnnDesc desc) =>
-        desc.Peephole ? "peephole LSTM (RnnDesc.Peephole) is not implemented on this backend" : base.RefusalFor(desc);
-
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        EnsureCanRun(parameters.Desc);
         return new CpuRnnPlan(parameters, Bf16Weights, this);
     }
 }
