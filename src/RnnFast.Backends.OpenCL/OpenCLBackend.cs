@@ -127,14 +127,9 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
         }
     }
 
-    /// <summary>Refuses peephole LSTMs until this backend's kernels have them (see RnnDesc.Peephole).</summary>
-    public override string? RefusalFor(RnnDesc desc) =>
-        desc.Peephole ? "peephole LSTM (RnnDesc.Peephole) is not implemented on this backend" : base.RefusalFor(desc);
-
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        EnsureCanRun(parameters.Desc);
         var device = Device;
         _ = device.Kernels; // compile now (once per device): a build failure surfaces here, with its log
         return new OpenCLRnnPlan(this, device, parameters);
