@@ -202,3 +202,33 @@ public sealed class PeepholeTests(ITestOutputHelper output)
         public override string? RefusalFor(RnnDesc desc) => Refuses && desc.Peephole ? "no peepholes here" : null;
     }
 }
+
+/// <summary>cuda's refusal of peepholes, without a GPU: its description check and `auto` passing it over.</summary>
+public sealed class CudaPeepholeRefusalTests
+{
+    [Fact]
+    public void Cuda_refuses_a_peephole_lstm_and_auto_passes_it_over()
+    {
+        var cuda = BackendRegistry.All.Single(b => b.Name == "cuda");
+        var peep = new RnnDesc(RnnMode.Lstm, 3, 4, peephole: true);
+        Assert.Equal("cuDNN has no peephole LSTM (RnnDesc.Peephole is true); use cpu, onednn or opencl", cuda.RefusalFor(peep));
+        Assert.Null(cuda.RefusalFor(new RnnDesc(RnnMode.Lstm, 3, 4)));
+        Assert.Null(cuda.RefusalFor(new RnnDesc(RnnMode.Gru, 3, 4)));
+        // auto over backends that all answer "available": cuda has the top score but cannot run the description
+        var candidates = BackendRegistry.All.Where(b => b.Name is "cpu" or "reference").Append(new AlwaysAvailable(cuda)).ToList();
+        Assert.Equal("cuda", BackendRegistry.Auto(candidates).Name);
+        Assert.Equal("cpu", BackendRegistry.Auto(candidates, peep).Name);
+    }
+
+    /// <summary>A stand-in that is available and otherwise answers as <paramref name="inner"/> (its name, score, refusals).</summary>
+    private sealed class AlwaysAvailable(Backend inner) : Backend
+    {
+        public override string Name => inner.Name;
+        public override BackendKind Kind => inner.Kind;
+        public override string Description => inner.Description;
+        public override int Score => inner.Score;
+        protected override BackendAvailability Probe() => BackendAvailability.Yes();
+        public override IRnnPlan CreateRnnPlan(RnnParameters parameters) => throw new NotSupportedException("stand-in");
+        public override string? RefusalFor(RnnDesc desc) => inner.RefusalFor(desc);
+    }
+}
