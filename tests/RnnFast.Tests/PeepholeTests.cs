@@ -232,3 +232,70 @@ public sealed class CudaPeepholeRefusalTests
         public override string? RefusalFor(RnnDesc desc) => inner.RefusalFor(desc);
     }
 }
+
+/// <summary>A peephole model's weight_ph saved and loaded with its checkpoint; the CLI's --peephole trains one.</summary>
+public sealed class PeepholeCheckpointTests
+{
+    [Fact]
+    public void Weight_ph_round_trips_through_a_checkpoint()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            string path = Path.Combine(dir, "lm.safetensors");
+            var config = new Models.NetworkConfig
+            {
+                Kind = Models.NetworkKind.LanguageModel, Mode = RnnMode.Lstm, Layers = 2, Hidden = 6, Embed = 3,
+                Vocab = Models.CharVocab.FromText("abcdefgh"), Peephole = true,
+            };
+            using var net = new Models.CharNetwork(config, BackendRegistry.Get("reference"), new Random(1));
+            Models.Checkpoint.Save(path, net);
+            var back = Models.Checkpoint.Read(path);
+            Assert.True(back.Config.Peephole);
+            Assert.True(back.Config.RnnDesc.Peephole);
+            var want = net.Rnn.Plan.Parameters.Get(1, 0, RnnParamKind.WeightPh).ToArray();
+            Assert.Equal(want, back.Tensors["rnn.weight_ph_l1"].ToArray());
+            using var loaded = Models.Checkpoint.ToNetwork(back, BackendRegistry.Get("cpu"));
+            Assert.Equal(want, loaded.Rnn.Plan.Parameters.Get(1, 0, RnnParamKind.WeightPh).ToArray());
+
+            // metadata that contradicts the tensors is refused, naming both
+            using (var f = SafeTensorsFile.Open(path))
+            {
+                var meta = f.Metadata.ToDictionary();
+                meta["peephole"] = "false";
+                var entries = f.Tensors.Select(i => { var t = f.ReadTensor(i.Name); return SafeTensorEntry.F32(i.Name, t.Shape, t.ToArray()); }).ToList();
+                SafeTensorsWriter.Write(Path.Combine(dir, "bad.safetensors"), entries, meta);
+            }
+            var e = Assert.Throws<RnnFormatException>(() => Models.Checkpoint.Read(Path.Combine(dir, "bad.safetensors")));
+            Assert.Contains("metadata 'peephole' = 'false' but the tensors describe an RNN with peepholes", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Peephole_with_a_gru_is_refused_naming_the_flag()
+    {
+        var dir = TestPaths.NewTempDir();
+        try
+        {
+            var data = Path.Combine(dir, "text.txt");
+            File.WriteAllText(data, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 40)));
+            var (code, _, err) = CliProcess.Run(["train", "--data", data, "--model", "gru", "--peephole", "--out", Path.Combine(dir, "m.safetensors")]);
+            Assert.Equal(2, code);
+            Assert.Contains("--peephole: peephole connections are only defined for LSTM, not GRU", err);
+            // an LSTM with --peephole trains and saves its weight_ph
+            var model = Path.Combine(dir, "p.safetensors");
+            (code, var o, err) = CliProcess.Run(["train", "--data", data, "--peephole", "--hidden", "8", "--embed", "4", "--seq-len", "16",
+                "--batch", "4", "--steps", "3", "--backend", "cpu", "--out", model]);
+            Assert.True(code == 0, o + err);
+            Assert.True(Models.Checkpoint.Read(model).Config.Peephole);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

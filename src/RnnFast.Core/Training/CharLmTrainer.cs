@@ -32,7 +32,7 @@ public sealed class CharLmTrainer
             o = o with
             {
                 Mode = resume.Config.Mode, Layers = resume.Config.Layers, Hidden = resume.Config.Hidden, Embed = resume.Config.Embed,
-                Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
+                Peephole = resume.Config.Peephole, Dropout = resume.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed, LearningRate = t.LearningRate,
                 Optimizer = t.Optimizer, Clip = t.Clip, ValFraction = t.ValFraction,
                 Momentum = !t.Extra.TryGetValue("momentum", out var m) ? o.Momentum
                     : double.TryParse(m, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var mv) ? mv
@@ -70,7 +70,7 @@ public sealed class CharLmTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.LanguageModel, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Dropout = o.Dropout, Vocab = vocab,
+            Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab,
         };
         using var net = resume != null ? Checkpoint.ToNetwork(resume, backend) : new CharNetwork(config, backend, new Random(o.Seed));
         var parameters = net.Parameters();
