@@ -172,10 +172,15 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
         return BackendAvailability.Yes(_summary);
     }
 
+    /// <summary>cuDNN has no peephole connections: a peephole LSTM (RnnDesc.Peephole) is refused, with this reason.</summary>
+    public override string? RefusalFor(RnnDesc desc) =>
+        desc.Peephole ? "cuDNN has no peephole LSTM (RnnDesc.Peephole is true); use cpu, onednn or opencl" : base.RefusalFor(desc);
+
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         EnsureAvailable();
+        EnsureCanRun(parameters.Desc);
         return new CudnnRnnPlan(this, parameters, Options);
     }
 

@@ -47,7 +47,7 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
             ? $"oneDNN {_version} RNN primitives ({_loadedFrom}), {Threads} OpenMP thread(s)" +
               (_openMp.Count > 0 ? ", " + string.Join(", ", _openMp) : "") + (_openMpProblem != null ? ", " + _openMpProblem : "")
             : "oneDNN 2.x RNN primitives (libdnnl.so.2)") +
-        "; LSTM projection on lstm_v3 (forward and backward, supported by 2.6); GRU as linear-before-reset GRU; variable" +
+        "; LSTM projection and peepholes on lstm_v3 (forward and backward, supported by 2.6); GRU as linear-before-reset GRU; variable" +
         " lengths run as groups of equal length; a configuration oneDNN reports unimplemented is refused with a" +
         " NotSupportedException naming it (never run by another backend)";
 

@@ -3,7 +3,8 @@
 //   src_layer (T,N,I_l) tnc, src_iter/dst_iter (1,D,N,H_out) ldnc, src_iter_c/dst_iter_c (1,D,N,H) ldnc,
 //   weights_layer (1,D,I_l,G,H), weights_iter (1,D,H_out,G,H) (ours: ldigo, converted once per parameter version
 //   by OneDnnLayout; the primitive's: `any`, reached by a reorder once per shape and version), bias (1,D,Gb,H) ldgo,
-//   weights_projection (1,D,H,P) (LSTM v3), dst_layer (T,N,D*H_out) tnc.
+//   weights_projection (1,D,H,P) (LSTM v3), weights_peephole (1,D,3,H) ldgo (LSTM v3, gates i, f, o: weight_ph as it
+//   is), dst_layer (T,N,D*H_out) tnc.
 // Time-major tensors map onto tnc/ldnc as they are, so inference reads the caller's input and writes the returned
 // output directly: no copies, no per-call reorders, no per-call primitive creation (memory objects are pooled per
 // shape and re-pointed per call). Thread safety: each call rents its own context (stream, memory objects, scratchpad;
@@ -29,6 +30,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     private readonly object _gate = new();
     private readonly Dictionary<(int T, int N, bool Training), ShapeEntry> _entries = [];
     private readonly int L, D, H, Ho, G, Gb, P;
+    private readonly bool _peephole;
     private readonly int[] _perm;
     private UserWeights _weights;
     private ShapeEntry? _last; // the most recent entry: steady-state calls skip the lock and the dictionary
@@ -47,6 +49,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         G = Desc.GateCount;
         Gb = OneDnnLayout.BiasGates(Desc.Mode);
         P = Desc.ProjSize;
+        _peephole = Desc.Peephole;
         _perm = OneDnnLayout.GatePermutation(Desc.Mode);
         _weights = new UserWeights(this, parameters.VersionStamp);
     }
@@ -86,6 +89,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                     Wi = GC.AllocateArray<float>(p.D * p.Ho * p.G * p.H, pinned: true),
                     B = GC.AllocateArray<float>(p.D * p.Gb * p.H, pinned: true),
                     Wp = p.P > 0 ? GC.AllocateArray<float>(p.D * p.H * p.P, pinned: true) : null,
+                    Wph = p._peephole ? GC.AllocateArray<float>(p.D * 3 * p.H, pinned: true) : null,
                 };
                 for (int d = 0; d < p.D; d++)
                 {
@@ -98,11 +102,14 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                         lw.B.AsSpan(d * p.Gb * p.H), p.H);
                     if (lw.Wp != null)
                         OneDnnLayout.ToLdio(prm.Get(l, d, RnnParamKind.WeightHr).Span, lw.Wp.AsSpan(d * p.H * p.P), p.P, p.H);
+                    if (lw.Wph != null) // weight_ph (3*H; i, f, o) is ldgo's (3, H) for one direction already
+                        prm.Get(l, d, RnnParamKind.WeightPh).Span.CopyTo(lw.Wph.AsSpan(d * 3 * p.H, 3 * p.H));
                 }
                 lw.WlMem = Wrap(p, lw.Wl, DnnlMemoryDesc.ByTag([1, p.D, I, p.G, p.H], DnnlFormatTag.Ldigo));
                 lw.WiMem = Wrap(p, lw.Wi, DnnlMemoryDesc.ByTag([1, p.D, p.Ho, p.G, p.H], DnnlFormatTag.Ldigo));
                 lw.BMem = Wrap(p, lw.B, DnnlMemoryDesc.ByTag([1, p.D, p.Gb, p.H], DnnlFormatTag.Ldgo));
                 if (lw.Wp != null) lw.WpMem = Wrap(p, lw.Wp, DnnlMemoryDesc.ByTag([1, p.D, p.H, p.P], DnnlFormatTag.Ldio));
+                if (lw.Wph != null) lw.WphMem = Wrap(p, lw.Wph, DnnlMemoryDesc.ByTag([1, p.D, 3, p.H], DnnlFormatTag.Ldgo));
                 Layers[l] = lw;
             }
         }
@@ -120,8 +127,9 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     {
         public required float[] Wl, Wi, B;
         public required float[]? Wp;
+        public required float[]? Wph;
         public DnnlMemory WlMem = null!, WiMem = null!, BMem = null!;
-        public DnnlMemory? WpMem;
+        public DnnlMemory? WpMem, WphMem;
     }
 
     private UserWeights CurrentWeights()
@@ -144,6 +152,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         public required UserWeights Source;
         public required DnnlMemory[] Wl, Wi, B;
         public required DnnlMemory?[] Wp;
+        public required DnnlMemory?[] Wph;
     }
 
     private sealed class LayerPrims
@@ -162,6 +171,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         DnnlArg.SrcLayer, DnnlArg.SrcIter, DnnlArg.SrcIterC, DnnlArg.DstLayer, DnnlArg.DstIter, DnnlArg.DstIterC,
         DnnlArg.DiffDstLayer, DnnlArg.DiffDstIter, DnnlArg.DiffDstIterC, DnnlArg.DiffSrcLayer, DnnlArg.DiffSrcIter, DnnlArg.DiffSrcIterC,
         DnnlArg.DiffWeightsLayer, DnnlArg.DiffWeightsIter, DnnlArg.DiffBias, DnnlArg.DiffWeightsProjection,
+        DnnlArg.DiffWeightsPeephole,
     ];
 
     /// <summary>Memory objects for a primitive's data arguments, re-pointed at each call's buffers.</summary>
@@ -312,7 +322,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
 
     /// <summary>The data descriptors of layer <paramref name="l"/> at (T, N): plain tnc / ldnc, weights `any`.</summary>
     private (DnnlMemoryDesc Src, DnnlMemoryDesc Iter, DnnlMemoryDesc IterC, DnnlMemoryDesc Wl, DnnlMemoryDesc Wi, DnnlMemoryDesc B,
-        DnnlMemoryDesc Dst, DnnlMemoryDesc Wp) Mds(int l, int T, int N, DnnlFormatTag weightsTag)
+        DnnlMemoryDesc Dst, DnnlMemoryDesc Wp, DnnlMemoryDesc Wph) Mds(int l, int T, int N, DnnlFormatTag weightsTag)
     {
         int I = Desc.LayerInputSize(l);
         var src = DnnlMemoryDesc.ByTag([T, N, I], DnnlFormatTag.Tnc);
@@ -323,7 +333,8 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         var b = DnnlMemoryDesc.ByTag([1, D, Gb, H], DnnlFormatTag.Ldgo);
         var dst = DnnlMemoryDesc.ByTag([T, N, D * Ho], DnnlFormatTag.Tnc);
         var wp = P > 0 ? DnnlMemoryDesc.ByTag([1, D, H, P], weightsTag == DnnlFormatTag.Any ? DnnlFormatTag.Any : DnnlFormatTag.Ldio) : default;
-        return (src, iter, iterC, wl, wi, b, dst, wp);
+        var wph = _peephole ? DnnlMemoryDesc.ByTag([1, D, 3, H], DnnlFormatTag.Ldgo) : default;
+        return (src, iter, iterC, wl, wi, b, dst, wp, wph);
     }
 
     private DnnlRnnDesc ForwardDesc(int l, int T, int N, DnnlPropKind prop)
@@ -332,7 +343,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         return Desc.Mode switch
         {
             RnnMode.Lstm => DnnlRnnDesc.LstmForward(prop, Direction, m.Src, m.Iter, m.IterC, m.Wl, m.Wi, m.B, m.Dst, m.Iter, m.IterC,
-                weightsProjection: m.Wp),
+                weightsPeephole: m.Wph, weightsProjection: m.Wp),
             RnnMode.Gru => DnnlRnnDesc.LbrGruForward(prop, Direction, m.Src, m.Iter, m.Wl, m.Wi, m.B, m.Dst, m.Iter),
             _ => DnnlRnnDesc.VanillaForward(prop, Desc.Mode == RnnMode.RnnRelu ? DnnlAlgKind.EltwiseRelu : DnnlAlgKind.EltwiseTanh,
                 Direction, m.Src, m.Iter, m.Wl, m.Wi, m.B, m.Dst, m.Iter),
@@ -346,7 +357,8 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         return Desc.Mode switch
         {
             RnnMode.Lstm => DnnlRnnDesc.LstmBackward(Direction, m.Src, m.Iter, m.IterC, m.Wl, m.Wi, m.B, m.Dst, m.Iter, m.IterC,
-                g.Src, g.Iter, g.IterC, g.Wl, g.Wi, g.B, g.Dst, g.Iter, g.IterC, weightsProjection: m.Wp, diffWeightsProjection: g.Wp),
+                g.Src, g.Iter, g.IterC, g.Wl, g.Wi, g.B, g.Dst, g.Iter, g.IterC, weightsPeephole: m.Wph, weightsProjection: m.Wp,
+                diffWeightsPeephole: g.Wph, diffWeightsProjection: g.Wp),
             RnnMode.Gru => DnnlRnnDesc.LbrGruBackward(Direction, m.Src, m.Iter, m.Wl, m.Wi, m.B, m.Dst, m.Iter,
                 g.Src, g.Iter, g.Wl, g.Wi, g.B, g.Dst, g.Iter),
             _ => DnnlRnnDesc.VanillaBackward(Desc.Mode == RnnMode.RnnRelu ? DnnlAlgKind.EltwiseRelu : DnnlAlgKind.EltwiseTanh,
@@ -382,6 +394,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             {
                 Source = w,
                 Wl = new DnnlMemory[L], Wi = new DnnlMemory[L], B = new DnnlMemory[L], Wp = new DnnlMemory?[L],
+                Wph = new DnnlMemory?[L],
             };
             using var stream = DnnlStream.Create(_engine);
             for (int l = 0; l < L; l++)
@@ -392,6 +405,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                 pw.Wi[l] = Reordered(uw.WiMem, pd.ArgDesc(DnnlArg.WeightsIter), stream);
                 pw.B[l] = Reordered(uw.BMem, pd.ArgDesc(DnnlArg.Bias), stream);
                 if (uw.WpMem != null) pw.Wp[l] = Reordered(uw.WpMem, pd.ArgDesc(DnnlArg.WeightsProjection), stream);
+                if (uw.WphMem != null) pw.Wph[l] = Reordered(uw.WphMem, pd.ArgDesc(DnnlArg.WeightsPeephole), stream);
             }
             stream.Wait();
             if (backward) e.BwdWeights = pw;
@@ -638,6 +652,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         args[n++] = new DnnlExecArg(DnnlArg.WeightsIter, pw.Wi[l]);
         args[n++] = new DnnlExecArg(DnnlArg.Bias, pw.B[l]);
         if (pw.Wp[l] is { } wp) args[n++] = new DnnlExecArg(DnnlArg.WeightsProjection, wp);
+        if (pw.Wph[l] is { } wph) args[n++] = new DnnlExecArg(DnnlArg.WeightsPeephole, wph);
         return n;
     }
 
@@ -701,6 +716,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                     var dWi = new float[D * Ho * G * H];
                     var dB = new float[D * Gb * H];
                     var dWp = P > 0 ? new float[D * H * P] : null;
+                    var dWph = _peephole ? new float[D * 3 * H] : null;
                     long so = (long)l * D * Ng * Ho, sc = (long)l * D * Ng * H;
                     var set = ctx.Bwd![l];
                     set.Bind(DnnlArg.SrcLayer, ctx.Pin(l == 0 ? g.X : g.Dst[l - 1]));
@@ -722,6 +738,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                     set.Bind(DnnlArg.DiffWeightsIter, ctx.Pin(dWi));
                     set.Bind(DnnlArg.DiffBias, ctx.Pin(dB));
                     if (dWp != null) set.Bind(DnnlArg.DiffWeightsProjection, ctx.Pin(dWp));
+                    if (dWph != null) set.Bind(DnnlArg.DiffWeightsPeephole, ctx.Pin(dWph));
                     var args = ctx.Args;
                     int n = set.CopyTo(args, 0);
                     n = WeightArgs(args, n, pw, l);
@@ -738,6 +755,12 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                                 dParams.Get(l, d, RnnParamKind.BiasHh).Span, H);
                         if (dWp != null)
                             OneDnnLayout.AddFromLdio(dWp.AsSpan(d * H * P), dParams.Get(l, d, RnnParamKind.WeightHr).Span, P, H);
+                        if (dWph != null) // ldgo (3, H) per direction: PyTorch's (3*H) order i, f, o
+                        {
+                            var dst = dParams.Get(l, d, RnnParamKind.WeightPh).Span;
+                            var src = dWph.AsSpan(d * 3 * H, 3 * H);
+                            for (int k = 0; k < src.Length; k++) dst[k] += src[k];
+                        }
                     }
                     dCur = dSrc;
                 }

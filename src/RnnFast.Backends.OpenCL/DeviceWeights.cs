@@ -10,12 +10,13 @@ namespace RnnFast.Backends.OpenCL;
 /// <summary>Where each parameter (or its gradient) starts in an arena of the stack's parameters, in elements.</summary>
 internal sealed class ArenaLayout
 {
-    private readonly long[] _offsets; // [(l*D + d)*5 + kind], -1 when the parameter does not exist
+    private const int Kinds = 6; // the members of RnnParamKind
+    private readonly long[] _offsets; // [(l*D + d)*Kinds + kind], -1 when the parameter does not exist
 
     public ArenaLayout(RnnParameters parameters)
     {
         var desc = parameters.Desc;
-        _offsets = Enumerable.Repeat(-1L, desc.NumLayers * desc.Directions * 5).ToArray();
+        _offsets = Enumerable.Repeat(-1L, desc.NumLayers * desc.Directions * Kinds).ToArray();
         Directions = desc.Directions;
         long at = 0;
         Starts = new long[parameters.Ids.Count];
@@ -40,7 +41,7 @@ internal sealed class ArenaLayout
     /// <summary>The parameter's offset, or -1 when the stack has no such parameter (no bias, no projection).</summary>
     public long Of(int layer, int direction, RnnParamKind kind) => _offsets[Slot(layer, direction, kind)];
 
-    private int Slot(int l, int d, RnnParamKind kind) => (l * Directions + d) * 5 + (int)kind;
+    private int Slot(int l, int d, RnnParamKind kind) => (l * Directions + d) * Kinds + (int)kind;
 }
 
 /// <summary>The parameters of one version, uploaded to the device as one arena.</summary>

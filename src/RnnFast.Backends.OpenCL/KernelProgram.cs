@@ -20,7 +20,7 @@ internal static class KernelProgram
     public const string CacheVariable = "RNNFAST_OPENCL_CACHE";
 
     /// <summary>The kernel files, in the order they are concatenated into one program.</summary>
-    public static readonly string[] Files = ["gemm.cl", "rnn_forward.cl", "rnn_backward.cl"];
+    public static readonly string[] Files = ["gemm.cl", "rnn_forward.cl", "rnn_backward.cl", "rnn_peephole.cl"];
 
     private static readonly Lazy<string> SourceText = new(LoadSource);
 

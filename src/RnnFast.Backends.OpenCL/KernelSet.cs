@@ -25,6 +25,9 @@ internal sealed class KernelSet
         LstmStepBwd = Make("lstm_step_bwd");
         GruStepBwd = Make("gru_step_bwd");
         ColumnSums = Make("column_sums");
+        LstmPeepStepFwd = Make("lstm_peep_step_fwd");
+        LstmPeepStepBwd = Make("lstm_peep_step_bwd");
+        LstmPeepGrad = Make("lstm_peep_grad");
     }
 
     public CLProgram Program { get; }
@@ -45,4 +48,7 @@ internal sealed class KernelSet
     public CLKernel LstmStepBwd { get; }
     public CLKernel GruStepBwd { get; }
     public CLKernel ColumnSums { get; }
+    public CLKernel LstmPeepStepFwd { get; }
+    public CLKernel LstmPeepStepBwd { get; }
+    public CLKernel LstmPeepGrad { get; }
 }

@@ -245,14 +245,16 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
             case RnnMode.Lstm:
             {
                 _dev.Gemm(N, GH, Ho, b.Hs, prev * N * Ho, Ho, false, w.Transposed, whh, GH, false, b.XW, offG, GH, 1f);
-                var a = new ArgWriter(_dev.Cl, k.LstmStepFwd);
+                var cell = Desc.Peephole ? k.LstmPeepStepFwd : k.LstmStepFwd; // the peephole kernel takes weight_ph last
+                var a = new ArgWriter(_dev.Cl, cell);
                 a.Int(N); a.Int(H); a.Int(t); a.Buf(len); a.Int(hasLen);
                 a.Buf(b.XW); a.Int(Off(offG));
                 a.Buf(b.Hs); a.Int(Off(prev * N * Ho)); a.Int(Off(next * N * Ho));
                 a.Buf(b.Cs!); a.Int(Off(prev * N * H)); a.Int(Off(next * N * H));
                 a.Buf(b.HRaw ?? b.XW); a.Int(Off((long)t * N * H)); a.Int(P > 0 ? 1 : 0);
                 a.Buf(y); a.Int(Off(offY)); a.Int(ldy);
-                _dev.Launch1D(k.LstmStepFwd, (long)N * H);
+                if (Desc.Peephole) { a.Buf(w.Arena); a.Int(Off(_layout.Of(l, d, RnnParamKind.WeightPh))); }
+                _dev.Launch1D(cell, (long)N * H);
                 if (P > 0)
                 {
                     // h_next (N, P) = h_raw (N, H) . W_hr^T, then carry / output
@@ -400,7 +402,8 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
                                     _dev.Gemm(N, H, P, dTot[d]!, (long)t * N * P, P, false, w.Arena, _layout.Of(l, d, RnnParamKind.WeightHr), H, false,
                                         dhRaw[d]!, 0, H, 0f);
                                 }
-                                var a = new ArgWriter(_dev.Cl, k.LstmStepBwd);
+                                var cell = Desc.Peephole ? k.LstmPeepStepBwd : k.LstmStepBwd; // the peephole kernel takes weight_ph last
+                                var a = new ArgWriter(_dev.Cl, cell);
                                 a.Int(N); a.Int(H); a.Int(Ho); a.Int(t); a.Buf(len); a.Int(hasLen);
                                 a.Buf(b.XW); a.Int(Off(offG));
                                 a.Buf(b.Cs!); a.Int(Off(prev * N * H)); a.Int(Off(next * N * H));
@@ -410,7 +413,8 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
                                 a.Buf(dc[d]!);
                                 a.Buf(dG[d]); a.Int(Off(offG));
                                 a.Buf(dh2[d]); a.Int(Off(nxt));
-                                _dev.Launch1D(k.LstmStepBwd, (long)N * H);
+                                if (Desc.Peephole) { a.Buf(w.Arena); a.Int(Off(_layout.Of(l, d, RnnParamKind.WeightPh))); }
+                                _dev.Launch1D(cell, (long)N * H);
                                 break;
                             }
                             case RnnMode.Gru:
@@ -446,6 +450,13 @@ internal sealed class OpenCLRnnPlan : IRnnPlan
                     }
                     if (P > 0)
                         _dev.Gemm(P, H, TN, dTot[d]!, 0, P, true, b.HRaw!, 0, H, false, grads, _layout.Of(l, d, RnnParamKind.WeightHr), H, 0f);
+                    if (Desc.Peephole)
+                    {
+                        var pg = new ArgWriter(_dev.Cl, k.LstmPeepGrad);
+                        pg.Int(T); pg.Int(N); pg.Int(H); pg.Int(d);
+                        pg.Buf(dG[d]); pg.Buf(b.Cs!); pg.Buf(grads); pg.Int(Off(_layout.Of(l, d, RnnParamKind.WeightPh)));
+                        _dev.Launch1D(k.LstmPeepGrad, 3L * H);
+                    }
                     // dX (T*N, I) (+)= dG (T*N, G*H) . W_ih (G*H, I)
                     _dev.Gemm(TN, I, GH, dG[d], 0, GH, false, w.Arena, _layout.Of(l, d, RnnParamKind.WeightIh), I, false, dX, 0, I, d > 0 ? 1f : 0f);
                 }

@@ -1,6 +1,7 @@
 // `rnnfast check FILE|DIR... [--backend NAME]`: runs PyTorch reference files on a backend and prints, per tensor,
 // the max absolute and relative error and pass/fail. Last line: `PASS n/m` or `FAIL n/m` (tensors).
-// Exit 0 all pass, 1 any tensor fails, 2 an unusable file or an unavailable backend.
+// Exit 0 all pass, 1 any tensor fails, 2 an unusable file, an unavailable backend, or a case the backend refuses by
+// design (NotSupportedException, e.g. cuda and a peephole LSTM: reported per file with the backend's reason).
 using System.CommandLine;
 using RnnFast.Backends;
 using RnnFast.Checks;
@@ -58,6 +59,11 @@ internal static class CheckCommand
             catch (Exception e) when (CliErrors.IsUserError(e))
             {
                 err.WriteLine($"error: {CliErrors.OneLine(e)}");
+                unusable++;
+            }
+            catch (NotSupportedException e)
+            {
+                err.WriteLine($"error: {Path.GetFileName(path)}: not run on {backend.Name}: {CliErrors.OneLine(e)}");
                 unusable++;
             }
         }

@@ -18,6 +18,7 @@ internal static class ClassifyCommand
         var hidden = new Option<int>("--hidden") { Description = "hidden units per layer (and direction)", DefaultValueFactory = _ => 64 };
         var embed = new Option<int>("--embed") { Description = "character embedding size", DefaultValueFactory = _ => 16 };
         var bidir = new Option<bool>("--bidirectional") { Description = "read each sequence both ways" };
+        var peephole = new Option<bool>("--peephole") { Description = "an LSTM with peephole connections (weight_ph_l{k}: the gates also read the cell state)" };
         var multiLabel = new Option<bool>("--multi-label") { Description = "several labels per text: --data rows are LABEL1,LABEL2<TAB>TEXT (- for none); a sigmoid per label" };
         var pooling = new Option<string>("--pooling") { Description = "what the head reads: last (the last step) or mean (the mean over every step)", DefaultValueFactory = _ => "last" };
         var batch = new Option<int>("--batch") { Description = "examples per optimizer step", DefaultValueFactory = _ => 32 };
@@ -38,7 +39,7 @@ internal static class ClassifyCommand
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
-            dataFile, model, layers, hidden, embed, bidir, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
+            dataFile, model, layers, hidden, embed, bidir, peephole, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
             examples, minLength, maxLength, classes, forgetBias,
         };
         cmd.SetAction(r =>
@@ -73,7 +74,7 @@ internal static class ClassifyCommand
                 var o = new TrainOptions
                 {
                     Mode = mode, Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
-                    Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Pooling = pool, Batch = r.GetValue(batch), Steps = r.GetValue(steps),
+                    Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Peephole = r.GetValue(peephole), Pooling = pool, Batch = r.GetValue(batch), Steps = r.GetValue(steps),
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),

@@ -54,6 +54,7 @@ internal static class TrainCommand
             DefaultValueFactory = _ => "lm",
         };
         var bidir = new Option<bool>("--bidirectional") { Description = "tag: read each text both ways" };
+        var peephole = new Option<bool>("--peephole") { Description = "lm, tag: an LSTM with peephole connections (weight_ph_l{k}: the gates also read the cell state)" };
         var target = new Option<string?>("--target") { Description = "forecast: the CSV column to forecast" };
         var features = new Option<string?>("--features") { Description = "forecast: input columns, comma-separated (default: the target alone)" };
         var horizon = new Option<int>("--horizon") { Description = "forecast: steps ahead", DefaultValueFactory = _ => 1 };
@@ -64,7 +65,7 @@ internal static class TrainCommand
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, allowBinary,
+            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary,
         };
         cmd.SetAction(r =>
         {
@@ -80,7 +81,7 @@ internal static class TrainCommand
                     var to = new TrainOptions
                     {
                         Mode = CliErrors.ParseMode(r.GetValue(model)), Layers = Pick(layers, 1), Hidden = Pick(hidden, 64), Embed = Pick(embed, 16),
-                        Bidirectional = r.GetValue(bidir), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
+                        Bidirectional = r.GetValue(bidir), Peephole = r.GetValue(peephole), Batch = r.GetValue(batch), Steps = r.GetValue(steps) ?? 600, LearningRate = Pick(lr, 0.01),
                         Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(), Momentum = r.GetValue(momentum), Clip = r.GetValue(clip),
                         Dropout = r.GetValue(dropout), Seed = r.GetValue(seed), Backend = r.GetValue(backend), Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = 0,
                         SeqLen = 1, // a tagger reads whole texts, not windows: no window length enters its sizes
@@ -94,6 +95,8 @@ internal static class TrainCommand
             }
             if (r.GetValue(bidir))
                 return CliErrors.Report(new ArgumentException("--bidirectional: only with --task tag"), r.InvocationConfiguration.Error, OptionNames.Train);
+            if (taskName == "forecast" && r.GetValue(peephole))
+                return CliErrors.Report(new ArgumentException("--peephole: only with --task lm or tag"), r.InvocationConfiguration.Error, OptionNames.Train);
             if (taskName == "forecast")
             {
                 // The forecasting recipe's own defaults (../shared/tools/torch_forecast.py) where a flag was not given.
@@ -138,7 +141,7 @@ internal static class TrainCommand
                 {
                     Mode = saved != null && r.GetResult(model) is not { Implicit: false } ? saved.Mode : CliErrors.ParseMode(r.GetValue(model)),
                     Layers = Given(layers, s => s.Layers), Hidden = Given(hidden, s => s.Hidden),
-                    Embed = Given(embed, s => s.Embed), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
+                    Embed = Given(embed, s => s.Embed), Peephole = Given(peephole, s => s.Peephole), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
                     Epochs = epochsValue, LearningRate = Given(lr, s => s.LearningRate),
                     Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = Given(momentum, s => s.Momentum), Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),

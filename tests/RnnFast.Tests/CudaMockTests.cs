@@ -89,6 +89,18 @@ public sealed class CudaMockTests(CudaMockLibrary mock) : IClassFixture<CudaMock
     }
 
     [FactNeedsGcc]
+    public void A_peephole_lstm_is_refused_with_the_reason()
+    {
+        // cuDNN has no peepholes: the plan refuses (never another backend's result), `check` says so per file, exit 2
+        var (code, o, e) = Rnnfast("check", "--backend", "cuda", TestPaths.Golden("peephole-ctc/lstm_peephole_basic.safetensors"),
+            TestPaths.Golden("lstm_basic"));
+        Assert.True(code == 2, o + e);
+        Assert.Contains("error: lstm_peephole_basic.safetensors: not run on cuda: cuda: cuDNN has no peephole LSTM (RnnDesc.Peephole is true)", e);
+        Assert.Contains("lstm_basic.safetensors (rnn_layer) on cuda:", o); // the other case still ran, on the mock
+        Assert.DoesNotContain("lstm_peephole_basic.safetensors (rnn_layer) on", o);
+    }
+
+    [FactNeedsGcc]
     public void Info_shows_the_device_and_its_peak()
     {
         var (code, o, e) = Rnnfast("info");

@@ -24,6 +24,29 @@ internal static class TestPaths
     public static IEnumerable<string> GoldenNames() =>
         Directory.GetFiles(GoldensDir, "*.safetensors").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
+    /// <summary>
+    /// The reference files of sub-folder <paramref name="folder"/> of the goldens (e.g. "peephole-ctc") whose
+    /// `kind` is one of <paramref name="kinds"/>, as "folder/name.safetensors" (what <see cref="Golden"/> takes), sorted.
+    /// A folder holds cases of several kinds; each test family picks the kinds it runs.
+    /// </summary>
+    public static IEnumerable<string> GoldenNamesIn(string folder, params string[] kinds) =>
+        Directory.GetFiles(Path.Combine(GoldensDir, folder), "*.safetensors")
+            .Where(path => kinds.Contains(KindOf(path)))
+            .Select(path => folder + "/" + Path.GetFileName(path))
+            .Order(StringComparer.Ordinal);
+
+    /// <summary>The peephole LSTM cases (kind rnn_layer) of the peephole/CTC folder.</summary>
+    public static IEnumerable<string> PeepholeGoldenNames() => GoldenNamesIn("peephole-ctc", "rnn_layer");
+
+    /// <summary>Every rnn_layer and train_char_lstm reference case: the top folder's and the sub-folders' that are supported.</summary>
+    public static IEnumerable<string> AllGoldenNames() => GoldenNames().Concat(PeepholeGoldenNames());
+
+    private static string KindOf(string path)
+    {
+        using var f = RnnFast.IO.SafeTensorsFile.Open(path);
+        return f.Metadata.TryGetValue("kind", out var k) ? k : "";
+    }
+
     public static string NewTempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "rnnfast-tests-" + Guid.NewGuid().ToString("N")[..12]);

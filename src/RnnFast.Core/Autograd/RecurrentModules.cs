@@ -40,7 +40,7 @@ public abstract class RecurrentModule : Module, IDisposable
     private protected RecurrentModule(RnnDesc desc, string? backend, int? seed)
     {
         ArgumentNullException.ThrowIfNull(desc);
-        Backend = BackendRegistry.Get(backend);
+        Backend = BackendRegistry.GetFor(backend, desc);
         var rng = seed is int s ? new Random(s) : new Random();
         Layer = new RnnLayer(desc, Backend, rng);
     }
@@ -257,17 +257,22 @@ public abstract class RecurrentModule : Module, IDisposable
 public sealed class Lstm : RecurrentModule
 {
     /// <summary>
-    /// A new LSTM with PyTorch's default init; <paramref name="backend"/> null uses RNNFAST_BACKEND, else auto;
-    /// <paramref name="seed"/> null draws the weights from an unseeded generator.
+    /// A new LSTM with PyTorch's default init; <paramref name="backend"/> null uses RNNFAST_BACKEND, else auto (a
+    /// backend that can run the description); <paramref name="seed"/> null draws the weights from an unseeded generator.
+    /// <paramref name="peephole"/> adds peephole connections (weight_ph_l{k}, (3*H), gates i, f, o: p_i*c_prev and
+    /// p_f*c_prev added to the i and f gates' pre-activations, p_o*c_t to the o gate's).
     /// </summary>
     public Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false, bool batchFirst = false,
-        int projSize = 0, bool bias = true, string? backend = null, int? seed = null)
-        : base(new RnnDesc(RnnMode.Lstm, inputSize, hiddenSize, numLayers, bidirectional, batchFirst, projSize, bias), backend, seed)
+        int projSize = 0, bool bias = true, string? backend = null, int? seed = null, bool peephole = false)
+        : base(new RnnDesc(RnnMode.Lstm, inputSize, hiddenSize, numLayers, bidirectional, batchFirst, projSize, bias, peephole), backend, seed)
     {
     }
 
     /// <summary>P: the projection size (0 = none).</summary>
     public int ProjSize => Desc.ProjSize;
+
+    /// <summary>Whether the cell has peephole connections (weight_ph_l{k}).</summary>
+    public bool Peephole => Desc.Peephole;
 }
 
 /// <summary>torch.nn.GRU: gates r,z,n. State (H, null).</summary>

@@ -69,6 +69,23 @@ public abstract class Backend
     public abstract IRnnPlan CreateRnnPlan(RnnParameters parameters);
 
     /// <summary>
+    /// Why this backend cannot run <paramref name="desc"/> at all (e.g. cuDNN has no peephole LSTM), or null when it
+    /// can. A backend that refuses a description throws <see cref="NotSupportedException"/> with this reason from
+    /// <see cref="CreateRnnPlan"/>; `auto` given a description skips it. Default: every description is runnable.
+    /// </summary>
+    public virtual string? RefusalFor(RnnDesc desc)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        return null;
+    }
+
+    /// <summary>Throws <see cref="NotSupportedException"/> ("&lt;backend&gt;: &lt;reason&gt;") when <see cref="RefusalFor"/> refuses <paramref name="desc"/>.</summary>
+    protected void EnsureCanRun(RnnDesc desc)
+    {
+        if (RefusalFor(desc) is { } reason) throw new NotSupportedException($"{Name}: {reason}");
+    }
+
+    /// <summary>
     /// The backend that "name:qualifier" names (e.g. "opencl:1", a device of this backend). By default a backend takes
     /// no qualifier: the error names the backend and the qualifier.
     /// </summary>

@@ -124,6 +124,38 @@ public static class BackendRegistry
     }
 
     /// <summary>
+    /// The best available backend among <paramref name="candidates"/> that can run <paramref name="desc"/> (its
+    /// <see cref="Backend.RefusalFor"/> is null): a backend that refuses the description is skipped like an unavailable
+    /// one, and when none is left the exception lists each backend with its reason.
+    /// </summary>
+    public static Backend Auto(IEnumerable<Backend> candidates, RnnDesc desc)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(desc);
+        var list = candidates.ToList();
+        string? Why(Backend b) => b.IsAvailable ? b.RefusalFor(desc) : b.Availability.Reason;
+        return list.Where(b => Why(b) == null).OrderByDescending(b => b.Score).FirstOrDefault()
+            ?? throw new BackendUnavailableException("auto", list.Count == 0
+                ? "no backend is registered"
+                : $"no available backend can run {desc} (" + string.Join("; ", list.Select(b => $"{b.Name}: {Why(b)}")) + ")");
+    }
+
+    /// <summary>
+    /// <see cref="Get(string?)"/> for a known description: `auto` (named, or by default) picks the best available
+    /// backend that can run <paramref name="desc"/>; a backend named explicitly is returned as it is (its plan refuses a
+    /// description it cannot run, never another backend in its place).
+    /// </summary>
+    public static Backend GetFor(string? name, RnnDesc desc)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        string? effective = string.IsNullOrWhiteSpace(name) ? env : name;
+        if (string.IsNullOrWhiteSpace(effective) || effective.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+            return Auto(All, desc);
+        return Resolve(All, name, env);
+    }
+
+    /// <summary>
     /// Resolves a backend name: null or empty means RNNFAST_BACKEND, else `auto`; `auto` picks the best available.
     /// "name:qualifier" (e.g. "opencl:1") asks the backend named for the variant the qualifier names
     /// (<see cref="Backend.WithQualifier"/>). An unknown name or an unavailable backend throws with the list of names /

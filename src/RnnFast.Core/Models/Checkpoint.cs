@@ -148,12 +148,17 @@ public static class Checkpoint
         int layers = 0;
         while (file.Contains($"{rnnPrefix}weight_ih_l{layers}")) layers++;
         bool bidir = file.Contains(rnnPrefix + "weight_ih_l0_reverse");
+        bool peephole = file.Contains(rnnPrefix + "weight_ph_l0");
+        if (meta.TryGetValue("peephole", out var phs) && phs != (peephole ? "true" : "false"))
+            throw Error($"metadata 'peephole' = '{phs}' but the tensors describe an RNN {(peephole ? "with" : "without")} peepholes ('{rnnPrefix}weight_ph_l0')");
+        if (peephole && mode != RnnMode.Lstm)
+            throw Error($"tensor '{rnnPrefix}weight_ph_l0' (peepholes) needs an LSTM, but the RNN is {RnnDesc.TorchModeName(mode)}");
 
         var headW = Need("head.weight");
         var headB = Need("head.bias");
         if (headW.Rank != 2) throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected (outputs, hidden)");
 
-        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p);
+        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p, peephole);
 
         CharVocab? v = vocab;
         if (meta.TryGetValue("vocab", out var vjson))
@@ -204,7 +209,7 @@ public static class Checkpoint
             throw Error($"metadata 'format' = '{fmt}': this version reads {Format}");
         var config = new NetworkConfig
         {
-            Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir,
+            Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir, Peephole = peephole,
             Dropout = dropout, Vocab = v, Labels = labels, Pooling = pooling,
         };
         try { config.Validate(); }
@@ -280,7 +285,7 @@ public static class Checkpoint
 
     /// <summary>The forecaster part of <see cref="Read"/>: feature names, targets and scaling from the metadata.</summary>
     private static CheckpointContents ReadForecaster(SafeTensorsFile file, IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error,
-        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p)
+        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p, bool peephole)
     {
         string[] Strings(string key)
         {
@@ -320,7 +325,7 @@ public static class Checkpoint
             throw error($"metadata 'dropout' = '{ds}' is not a number", null);
         var config = new NetworkConfig
         {
-            Kind = NetworkKind.Forecaster, Mode = mode, Layers = layers, Hidden = hidden, Embed = 0, Features = inputs,
+            Kind = NetworkKind.Forecaster, Mode = mode, Layers = layers, Hidden = hidden, Embed = 0, Features = inputs, Peephole = peephole,
             FeatureNames = features, TargetNames = targets, Scaling = scaling, Dropout = dropout, Vocab = CharVocab.None,
         };
         try { config.Validate(); }

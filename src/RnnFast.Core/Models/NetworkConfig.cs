@@ -73,6 +73,8 @@ public sealed record NetworkConfig
     /// <summary>Input and target scaling of a forecaster (null: none).</summary>
     public SeriesScaling? Scaling { get; init; }
     public bool Bidirectional { get; init; }
+    /// <summary>LSTM peephole connections (weight_ph_l{k}, saved with the model; metadata 'peephole' = true). LSTM only.</summary>
+    public bool Peephole { get; init; }
     /// <summary>Dropout applied to the embedding output and the RNN output during training (0 = none).</summary>
     public float Dropout { get; init; }
     public required CharVocab Vocab { get; init; }
@@ -109,7 +111,7 @@ public sealed record NetworkConfig
     /// <summary>The RNN's input width: <see cref="Features"/> for real-valued inputs, else <see cref="Embed"/>.</summary>
     public int InputSize => HasFeatureInput ? Features : Embed;
 
-    public RnnDesc RnnDesc => new(Mode, InputSize, Hidden, Layers, Bidirectional);
+    public RnnDesc RnnDesc => new(Mode, InputSize, Hidden, Layers, Bidirectional, peephole: Peephole);
 
     /// <summary>Checks every field; the message starts with the property, e.g. <c>NetworkConfig.Layers: must be positive, got 0</c>.</summary>
     public void Validate()
@@ -139,6 +141,7 @@ public sealed record NetworkConfig
             }
         }
         else if (HasFeatureInput) Fail(nameof(Features), $"only a forecaster reads real-valued vectors; a {Kind} reads tokens");
+        if (Peephole && Mode != RnnMode.Lstm) Fail(nameof(Peephole), $"peephole connections are only defined for LSTM, not {RnnDesc.TorchModeName(Mode)}");
         if (!Enum.IsDefined(Pooling)) Fail(nameof(Pooling), $"must be a SequencePooling, got {(int)Pooling}");
         if (Pooling != SequencePooling.Last && !PoolsSequences) Fail(nameof(Pooling), $"only a classifier pools a sequence; a {Kind} must use Last, got {Pooling}");
         if (Dropout is < 0 or >= 1 || float.IsNaN(Dropout)) Fail(nameof(Dropout), $"must be in [0, 1), got {Dropout}");
@@ -158,6 +161,7 @@ public sealed record NetworkConfig
     public Dictionary<string, string> ToMetadata()
     {
         var meta = CommonMetadata();
+        if (Peephole) meta["peephole"] = "true"; // absent: no peepholes (files without it read as before)
         if (PoolsSequences) meta["pooling"] = PoolingName(Pooling);
         if (Kind != NetworkKind.Forecaster) return meta;
         var inv = CultureInfo.InvariantCulture;

@@ -15,7 +15,7 @@ public enum RnnMode
 public sealed record RnnDesc
 {
     public RnnDesc(RnnMode mode, int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false,
-        bool batchFirst = false, int projSize = 0, bool bias = true)
+        bool batchFirst = false, int projSize = 0, bool bias = true, bool peephole = false)
     {
         if (!Enum.IsDefined(mode))
             throw new ArgumentException($"mode: {(int)mode} is not an RnnMode", nameof(mode));
@@ -31,6 +31,8 @@ public sealed record RnnDesc
             throw new ArgumentException($"projSize: projection is only defined for LSTM, not {mode}", nameof(projSize));
         if (projSize >= hiddenSize)
             throw new ArgumentException($"projSize: must be smaller than hiddenSize ({hiddenSize}), got {projSize}", nameof(projSize));
+        if (peephole && mode != RnnMode.Lstm)
+            throw new ArgumentException($"peephole: peephole connections are only defined for LSTM, not {mode}", nameof(peephole));
         long largest = (long)GateCountOf(mode) * hiddenSize * Math.Max(inputSize, Math.Max(hiddenSize, hiddenSize * 2));
         if (largest > Array.MaxLength)
             throw new ArgumentException($"hiddenSize/inputSize: a weight matrix of {largest} elements is too large", nameof(hiddenSize));
@@ -43,6 +45,7 @@ public sealed record RnnDesc
         BatchFirst = batchFirst;
         ProjSize = projSize;
         Bias = bias;
+        Peephole = peephole;
     }
 
     public RnnMode Mode { get; }
@@ -54,6 +57,12 @@ public sealed record RnnDesc
     /// <summary>LSTM projection size (0 = none): h is projected from H to P by weight_hr.</summary>
     public int ProjSize { get; }
     public bool Bias { get; }
+
+    /// <summary>
+    /// LSTM peephole connections: per layer and direction weight_ph (3*H; i, f, o) add p_i*c_prev and p_f*c_prev to the
+    /// i and f gates' pre-activations and p_o*c_t (the new cell) to the o gate's.
+    /// </summary>
+    public bool Peephole { get; }
 
     /// <summary>D: 2 when bidirectional, else 1.</summary>
     public int Directions => Bidirectional ? 2 : 1;
@@ -99,5 +108,5 @@ public sealed record RnnDesc
 
     public override string ToString() =>
         $"{TorchModeName(Mode)}(I={InputSize}, H={HiddenSize}, L={NumLayers}, D={Directions}" +
-        (ProjSize > 0 ? $", P={ProjSize}" : "") + (Bias ? "" : ", no bias") + (BatchFirst ? ", batch_first" : "") + ")";
+        (ProjSize > 0 ? $", P={ProjSize}" : "") + (Peephole ? ", peephole" : "") + (Bias ? "" : ", no bias") + (BatchFirst ? ", batch_first" : "") + ")";
 }

@@ -16,6 +16,8 @@ public enum RnnParamKind
     BiasHh,
     /// <summary>(P, H): LSTM projection only.</summary>
     WeightHr,
+    /// <summary>(3*H): LSTM peephole weights only, gates i, f, o.</summary>
+    WeightPh,
 }
 
 /// <summary>One parameter's identity: which layer, which direction, which matrix.</summary>
@@ -27,6 +29,7 @@ public readonly record struct RnnParamId(int Layer, int Direction, RnnParamKind 
         RnnParamKind.WeightHh => "weight_hh",
         RnnParamKind.BiasIh => "bias_ih",
         RnnParamKind.BiasHh => "bias_hh",
+        RnnParamKind.WeightPh => "weight_ph",
         _ => "weight_hr",
     } + $"_l{Layer}" + (Direction == 1 ? "_reverse" : "");
 }
@@ -34,6 +37,7 @@ public readonly record struct RnnParamId(int Layer, int Direction, RnnParamKind 
 /// <summary>The weights of an RNN stack in PyTorch layout and names; what every backend reads.</summary>
 public sealed class RnnParameters
 {
+    private const int KindCount = 6; // the members of RnnParamKind
     private readonly Tensor?[] _byIndex;
 
     private RnnParameters(RnnDesc desc, IReadOnlyList<RnnParamId> ids, Tensor[] tensors)
@@ -41,7 +45,7 @@ public sealed class RnnParameters
         Desc = desc;
         Ids = ids;
         Tensors = tensors;
-        _byIndex = new Tensor?[desc.NumLayers * desc.Directions * 5];
+        _byIndex = new Tensor?[desc.NumLayers * desc.Directions * KindCount];
         for (int i = 0; i < ids.Count; i++) _byIndex[Slot(ids[i])] = tensors[i];
     }
 
@@ -75,6 +79,7 @@ public sealed class RnnParameters
                 ids.Add(new RnnParamId(l, d, RnnParamKind.BiasHh));
             }
             if (desc.ProjSize > 0) ids.Add(new RnnParamId(l, d, RnnParamKind.WeightHr));
+            if (desc.Peephole) ids.Add(new RnnParamId(l, d, RnnParamKind.WeightPh));
         }
         return ids;
     }
@@ -88,6 +93,7 @@ public sealed class RnnParameters
             RnnParamKind.WeightIh => [gh, desc.LayerInputSize(id.Layer)],
             RnnParamKind.WeightHh => [gh, desc.OutputHiddenSize],
             RnnParamKind.BiasIh or RnnParamKind.BiasHh => [gh],
+            RnnParamKind.WeightPh => [3 * desc.HiddenSize],
             _ => [desc.ProjSize, desc.HiddenSize],
         };
     }
@@ -169,7 +175,7 @@ public sealed class RnnParameters
     {
         if ((uint)id.Layer >= (uint)Desc.NumLayers || (uint)id.Direction >= (uint)Desc.Directions)
             throw new ArgumentOutOfRangeException(nameof(id), $"{id.TorchName} is outside {Desc}");
-        return (id.Layer * Desc.Directions + id.Direction) * 5 + (int)id.Kind;
+        return (id.Layer * Desc.Directions + id.Direction) * KindCount + (int)id.Kind;
     }
 }
 

@@ -103,7 +103,7 @@ public sealed class CharLmTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.LanguageModel, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Dropout = o.Dropout, Vocab = vocab,
+            Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab,
         };
         using var net = resume != null ? Checkpoint.ToNetwork(resume, backend) : new CharNetwork(config, backend, new Random(o.Seed));
         var parameters = net.Parameters();

@@ -47,7 +47,7 @@ public sealed class ClassifierTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.Classifier, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
+            Bidirectional = o.Bidirectional, Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
         };
         return SequenceTrainingLoop.Run(config, backend, o, train, testFraction,
             (N, totalSteps) => $"classifier {config.RnnDesc} on {backend.Name}: {labels.Length} classes, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps",

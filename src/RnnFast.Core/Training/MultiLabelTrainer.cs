@@ -70,7 +70,7 @@ public sealed class MultiLabelTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.MultiLabel, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
+            Bidirectional = o.Bidirectional, Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab, Labels = labels, Pooling = o.Pooling,
         };
         return SequenceTrainingLoop.Run(config, backend, o, train, testFraction,
             (N, totalSteps) => $"multi-label classifier {config.RnnDesc} on {backend.Name}: {C} labels, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps",

@@ -32,7 +32,7 @@ internal static class ResumeRecipe
         }
         return new TrainOptions
         {
-            Mode = c.Config.Mode, Layers = c.Config.Layers, Hidden = c.Config.Hidden, Embed = c.Config.Embed,
+            Mode = c.Config.Mode, Layers = c.Config.Layers, Hidden = c.Config.Hidden, Embed = c.Config.Embed, Peephole = c.Config.Peephole,
             Bidirectional = c.Config.Bidirectional, Dropout = c.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed,
             LearningRate = t.LearningRate, Optimizer = t.Optimizer, Momentum = momentum, Clip = t.Clip, ValFraction = t.ValFraction,
             Steps = planned, Resume = path,
@@ -56,6 +56,7 @@ internal static class ResumeRecipe
         Fixed(nameof(TrainOptions.Layers), given.Layers, saved.Layers, Num);
         Fixed(nameof(TrainOptions.Hidden), given.Hidden, saved.Hidden, Num);
         Fixed(nameof(TrainOptions.Embed), given.Embed, saved.Embed, Num);
+        Fixed(nameof(TrainOptions.Peephole), given.Peephole, saved.Peephole, b => b ? "true" : "false");
         Fixed(nameof(TrainOptions.Bidirectional), given.Bidirectional, saved.Bidirectional, b => b ? "true" : "false");
         Fixed(nameof(TrainOptions.Dropout), given.Dropout, saved.Dropout, Num);
         Fixed(nameof(TrainOptions.SeqLen), given.SeqLen, saved.SeqLen, Num);

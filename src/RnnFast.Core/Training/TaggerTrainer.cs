@@ -85,7 +85,7 @@ public sealed class TaggerTrainer
         var config = new NetworkConfig
         {
             Kind = NetworkKind.Tagger, Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = o.Embed,
-            Bidirectional = o.Bidirectional, Dropout = o.Dropout, Vocab = vocab, Labels = labels,
+            Bidirectional = o.Bidirectional, Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab, Labels = labels,
         };
         return SequenceTrainingLoop.Run(config, backend, o, train, testFraction,
             (N, totalSteps) => $"tagger {config.RnnDesc} on {backend.Name}: {labels.Length} tags, V={vocab.Count}, {train.Length} train / {test.Length} test examples, {totalSteps} steps",

@@ -9,6 +9,9 @@ public sealed record TrainOptions
     public int Hidden { get; init; } = 128;
     public int Embed { get; init; } = 64;
     public bool Bidirectional { get; init; }
+
+    /// <summary>LSTM peephole connections (weight_ph_l{k}); LSTM only (CLI --peephole).</summary>
+    public bool Peephole { get; init; }
     /// <summary>Classifier only: read each sequence's last step (default) or the mean over its steps.</summary>
     public RnnFast.Models.SequencePooling Pooling { get; init; } = RnnFast.Models.SequencePooling.Last;
     public int SeqLen { get; init; } = 64;
@@ -94,6 +97,7 @@ public sealed record TrainOptions
         Positive(Batch, nameof(Batch));
         if (!Enum.IsDefined(Mode)) Fail(nameof(Mode), $"must be an RnnMode, got {(int)Mode}");
         if (!Enum.IsDefined(Pooling)) Fail(nameof(Pooling), $"must be Last or Mean, got {(int)Pooling}");
+        if (Peephole && Mode != RnnMode.Lstm) Fail(nameof(Peephole), $"peephole connections are only defined for LSTM, not {RnnDesc.TorchModeName(Mode)}");
         if (Steps is <= 0) Fail(nameof(Steps), $"must be positive, got {Steps}");
         if (Epochs is { } e && (!(e > 0) || double.IsInfinity(e))) Fail(nameof(Epochs), $"must be a positive number, got {e}");
         if (Steps != null && Epochs != null)

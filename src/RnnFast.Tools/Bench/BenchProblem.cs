@@ -19,8 +19,11 @@ public sealed record BenchProblem(RnnMode Cell, bool Bidirectional, int Layers, 
     /// <summary>D: 2 when bidirectional, else 1.</summary>
     public int Directions => Bidirectional ? 2 : 1;
 
-    /// <summary>The cell's name as the shapes files spell it: lstm, gru, rnn_tanh, rnn_relu.</summary>
-    public string CellName => CellNameOf(Cell);
+    /// <summary>A peephole LSTM (shapes files: cell lstm_peephole); LSTM only.</summary>
+    public bool Peephole { get; init; }
+
+    /// <summary>The cell's name as the shapes files spell it: lstm, lstm_peephole, gru, rnn_tanh, rnn_relu.</summary>
+    public string CellName => Peephole ? "lstm_peephole" : CellNameOf(Cell);
 
     /// <summary>"inference" or "training".</summary>
     public string PhaseName => PhaseNameOf(Phase);
@@ -31,8 +34,8 @@ public sealed record BenchProblem(RnnMode Cell, bool Bidirectional, int Layers, 
     /// <summary>The same shape without the batch size, for grouping problems that differ only in N.</summary>
     public string ShapeWithoutBatch => $"{CellName} T={T} I={I} H={H} L={Layers} D={Directions}";
 
-    /// <summary>The RNN stack this problem runs (time-major, with biases, no projection).</summary>
-    public RnnDesc ToDesc() => new(Cell, I, H, Layers, Bidirectional);
+    /// <summary>The RNN stack this problem runs (time-major, with biases, no projection; peepholes when asked).</summary>
+    public RnnDesc ToDesc() => new(Cell, I, H, Layers, Bidirectional, peephole: Peephole);
 
     /// <summary>FLOPs of one timed call at sequence length <paramref name="t"/> (the whole problem when null).</summary>
     public double Flops(int? t = null) => FlopCount.Of(ToDesc(), t ?? T, N, Phase);

@@ -1,6 +1,6 @@
 // Reads and finds problem lists (bench/shapes/*.txt). One problem a line, whitespace-separated:
 //   cell dir layers T N I H phase      e.g.  lstm uni 1 50 64 512 512 inference
-// cell: lstm | gru | rnn_tanh | rnn_relu; dir: uni | bi; phase: inference | training; '#' starts a comment.
+// cell: lstm | lstm_peephole | gru | rnn_tanh | rnn_relu; dir: uni | bi; phase: inference | training; '#' starts a comment.
 // Every error names the file and the line (file:line: problem) and is a ProblemFileException.
 using System.Globalization;
 
@@ -27,7 +27,7 @@ public sealed class ProblemFileException : RnnFormatException
 public static class ProblemFile
 {
     /// <summary>The line format, for help texts and error messages.</summary>
-    public const string Format = "cell dir layers T N I H phase (cell lstm|gru|rnn_tanh|rnn_relu, dir uni|bi, phase inference|training)";
+    public const string Format = "cell dir layers T N I H phase (cell lstm|lstm_peephole|gru|rnn_tanh|rnn_relu, dir uni|bi, phase inference|training)";
 
     /// <summary>Reads <paramref name="path"/>; the problems in file order.</summary>
     public static IReadOnlyList<BenchProblem> Load(string path)
@@ -80,13 +80,14 @@ public static class ProblemFile
         ProblemFileException Bad(string what) => new(source, line, what);
         if (f.Length != 8)
             throw Bad($"expected 8 fields ({Format}), found {f.Length}: '{string.Join(' ', f)}'");
+        bool peephole = f[0].Equals("lstm_peephole", StringComparison.OrdinalIgnoreCase);
         var cell = f[0].ToLowerInvariant() switch
         {
-            "lstm" => RnnMode.Lstm,
+            "lstm" or "lstm_peephole" => RnnMode.Lstm,
             "gru" => RnnMode.Gru,
             "rnn_tanh" or "tanh" => RnnMode.RnnTanh,
             "rnn_relu" or "relu" or "vanilla" => RnnMode.RnnRelu,
-            _ => throw Bad($"unknown cell '{f[0]}' (expected lstm, gru, rnn_tanh or rnn_relu)"),
+            _ => throw Bad($"unknown cell '{f[0]}' (expected lstm, lstm_peephole, gru, rnn_tanh or rnn_relu)"),
         };
         bool bi = f[1].ToLowerInvariant() switch
         {
@@ -107,7 +108,7 @@ public static class ProblemFile
             "training" or "train" => BenchPhase.Training,
             _ => throw Bad($"unknown phase '{f[7]}' (expected inference or training)"),
         };
-        var p = new BenchProblem(cell, bi, layers, t, n, inSize, h, phase, source, line);
+        var p = new BenchProblem(cell, bi, layers, t, n, inSize, h, phase, source, line) { Peephole = peephole };
         try
         {
             _ = p.ToDesc();

@@ -48,7 +48,7 @@ public sealed class RnnLayerCase
         {
             desc = new RnnDesc(RnnDesc.ParseMode(f.Meta("mode")), f.MetaInt("input_size"), f.MetaInt("hidden_size"),
                 f.MetaInt("num_layers", 1), f.MetaBool("bidirectional", false), f.MetaBool("batch_first", false),
-                f.MetaInt("proj_size", 0), f.MetaBool("bias", true));
+                f.MetaInt("proj_size", 0), f.MetaBool("bias", true), f.MetaBool("peephole", false));
         }
         catch (ArgumentException e)
         {

@@ -6,6 +6,7 @@
 // Cells (PyTorch's definitions; xi = W_ih x + b_ih, hh = W_hh h + b_hh):
 //   RNN : h' = act(xi + hh)
 //   LSTM: i,f,o = sigmoid, g = tanh of (xi + hh) by gate; c' = f c + i g; h' = o tanh(c'); with projection h' = W_hr h'
+//         peephole (weight_ph = p_i, p_f, p_o): i and f add p_i c and p_f c, o adds p_o c' to their pre-activations
 //   GRU : r,z = sigmoid(xi + hh) by gate; n = tanh(xi_n + r * hh_n); h' = (1 - z) n + z h
 namespace RnnFast.Backends.Reference;
 
@@ -109,6 +110,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         var bih = Parameters.TryGet(l, d, RnnParamKind.BiasIh)?.HostArray;
         var bhh = Parameters.TryGet(l, d, RnnParamKind.BiasHh)?.HostArray;
         var whr = Parameters.TryGet(l, d, RnnParamKind.WeightHr)?.HostArray;
+        var wph = Parameters.TryGet(l, d, RnnParamKind.WeightPh)?.HostArray;
 
         if (rec != null)
         {
@@ -152,12 +154,14 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
                 case RnnMode.Lstm:
                     for (int j = 0; j < H; j++)
                     {
-                        double ig = Sigmoid(xi[j] + hh[j]);
-                        double fg = Sigmoid(xi[H + j] + hh[H + j]);
+                        double cp = c[n * H + j];
+                        double pi = wph?[j] ?? 0, pf = wph?[H + j] ?? 0, po = wph?[2 * H + j] ?? 0;
+                        double ig = Sigmoid(xi[j] + hh[j] + pi * cp);
+                        double fg = Sigmoid(xi[H + j] + hh[H + j] + pf * cp);
                         double gg = Math.Tanh(xi[2 * H + j] + hh[2 * H + j]);
-                        double og = Sigmoid(xi[3 * H + j] + hh[3 * H + j]);
+                        double cn = fg * cp + ig * gg;
+                        double og = Sigmoid(xi[3 * H + j] + hh[3 * H + j] + po * cn);
                         gates[j] = (float)ig; gates[H + j] = (float)fg; gates[2 * H + j] = (float)gg; gates[3 * H + j] = (float)og;
-                        double cn = fg * c[n * H + j] + ig * gg;
                         c[n * H + j] = (float)cn;
                         hRaw[j] = (float)(og * Math.Tanh(cn));
                         if (rec != null) { rec.CNew[t][n * H + j] = (float)cn; rec.HRaw[t][n * H + j] = hRaw[j]; }
@@ -265,6 +269,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
             Bih = new double[b?.Length ?? 0];
             Bhh = new double[b?.Length ?? 0];
             Whr = new double[target.TryGet(l, d, RnnParamKind.WeightHr)?.Length ?? 0];
+            Wph = new double[target.TryGet(l, d, RnnParamKind.WeightPh)?.Length ?? 0];
         }
 
         public double[] Wih { get; }
@@ -272,6 +277,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         public double[] Bih { get; }
         public double[] Bhh { get; }
         public double[] Whr { get; }
+        public double[] Wph { get; }
 
         public void Store()
         {
@@ -280,6 +286,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
             Copy(Bih, RnnParamKind.BiasIh);
             Copy(Bhh, RnnParamKind.BiasHh);
             Copy(Whr, RnnParamKind.WeightHr);
+            Copy(Wph, RnnParamKind.WeightPh);
         }
 
         private void Copy(double[] src, RnnParamKind kind)
@@ -300,6 +307,7 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
         var wih = Parameters.Get(l, d, RnnParamKind.WeightIh).HostArray;
         var whh = Parameters.Get(l, d, RnnParamKind.WeightHh).HostArray;
         var whr = Parameters.TryGet(l, d, RnnParamKind.WeightHr)?.HostArray;
+        var wph = Parameters.TryGet(l, d, RnnParamKind.WeightPh)?.HostArray;
         bool hasBias = desc.Bias;
 
         var dxi = new double[G * H]; // gradient w.r.t. W_ih x + b_ih, by gate
@@ -344,14 +352,25 @@ internal sealed class ReferenceRnnPlan : IRnnPlan
                         double ig = gates[j], fg = gates[H + j], gg = gates[2 * H + j], og = gates[3 * H + j];
                         double cNew = rec.CNew[t][n * H + j], cPrev = rec.CPrev[t][n * H + j];
                         double tc = Math.Tanh(cNew);
-                        double dcNew = dc[n * H + j] + dhRaw[j] * og * (1 - tc * tc);
                         double dOg = dhRaw[j] * tc;
+                        double dPreO = dOg * og * (1 - og);
+                        double dcNew = dc[n * H + j] + dhRaw[j] * og * (1 - tc * tc);
+                        if (wph != null) dcNew += dPreO * wph[2 * H + j]; // o's peephole reads c'
                         double dIg = dcNew * gg, dGg = dcNew * ig, dFg = dcNew * cPrev;
-                        dc[n * H + j] = dcNew * fg;
-                        dxi[j] = dIg * ig * (1 - ig);
-                        dxi[H + j] = dFg * fg * (1 - fg);
+                        double dPreI = dIg * ig * (1 - ig), dPreF = dFg * fg * (1 - fg);
+                        double dcPrev = dcNew * fg;
+                        if (wph != null)
+                        {
+                            dcPrev += dPreI * wph[j] + dPreF * wph[H + j];
+                            grads.Wph[j] += dPreI * cPrev;
+                            grads.Wph[H + j] += dPreF * cPrev;
+                            grads.Wph[2 * H + j] += dPreO * cNew;
+                        }
+                        dc[n * H + j] = dcPrev;
+                        dxi[j] = dPreI;
+                        dxi[H + j] = dPreF;
                         dxi[2 * H + j] = dGg * (1 - gg * gg);
-                        dxi[3 * H + j] = dOg * og * (1 - og);
+                        dxi[3 * H + j] = dPreO;
                     }
                     for (int g = 0; g < G * H; g++) dhh[g] = dxi[g];
                     break;

@@ -25,6 +25,7 @@ internal unsafe struct DirFwd
     public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
     public PackedB WhrT;   // W_hr^T (K = H, P columns), or null
     public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights (same panels as WhhT / WhrT), else null
+    public FloatBuf Ph;    // peephole LSTM: (Q, 3, 32) p_i, p_f, p_o by chunk (DirWeights.Ph), else null
 
     /// <summary>
     /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weights; the caller
@@ -36,7 +37,7 @@ internal unsafe struct DirFwd
         {
             Mode = mode, T = T, N = N, Ho = dw.Ho, P = dw.P, Dir = dir, Layout = dw.Layout,
             Training = training, SplitSteps = splitSteps,
-            WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels,
+            WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels, Ph = FloatBuf.Of(dw.Ph),
         };
         if (bf16Batch1 && N == 1 && dw.WhhBf16 != null)
         {
@@ -83,6 +84,7 @@ internal unsafe struct DirBwd
     public FloatBuf DhRaw;  // (N, H): LSTM projection's dh_raw = dH_t . W_hr, or null
     public PackedB WhhB;    // W_hh (K = GP, H_out columns)
     public PackedB WhrB;    // W_hr (K = P, H columns), or null
+    public FloatBuf Ph;     // peephole LSTM: (Q, 3, 32) p_i, p_f, p_o by chunk (DirWeights.Ph), else null
 }
 
 /// <summary>One backward step t of a direction: the step's slices of its DirBwd's buffers.</summary>

@@ -72,12 +72,24 @@ internal static unsafe class CellBackward
                 long h = (long)n * Ho + j0, c = (long)n * H + j0;      // unit j0 of row n in (N, H_out) and (N, H)
                 switch (mode)
                 {
-                    case RnnMode.Lstm:
+                    case RnnMode.Lstm when b.Ph.IsNull:
                     {
                         var op = new LstmBwdOp
                         {
                             G = gates, Cp = st.CPrev.At(c, w), Cn = st.CNext.At(c, w),
                             Dh = P > 0 ? b.DhRaw.At(c, w) : st.DhCur.At(h, w), Dy = dy, Dc = b.Dc.At(c, w), DG = dg,
+                        };
+                        Pointwise.Run(ref op, w);
+                        break;
+                    }
+                    case RnnMode.Lstm:
+                    {
+                        float* ph = b.Ph.At((long)q * 3 * U, 3 * U); // chunk q's p_i, p_f, p_o
+                        var op = new LstmPeepBwdOp
+                        {
+                            G = gates, Cp = st.CPrev.At(c, w), Cn = st.CNext.At(c, w),
+                            Dh = P > 0 ? b.DhRaw.At(c, w) : st.DhCur.At(h, w), Dy = dy, Dc = b.Dc.At(c, w), DG = dg,
+                            Pi = ph, Pf = ph + U, Po = ph + 2 * U,
                         };
                         Pointwise.Run(ref op, w);
                         break;

@@ -96,11 +96,21 @@ internal static unsafe class CellForward
                     case RnnMode.Lstm:
                     {
                         float* cp = st.CPrev.At(c, w), cn = st.CNext.At(c, w);
-                        if (active)
+                        if (active && d.Ph.IsNull)
                         {
                             var op = new LstmFwdOp
                             {
                                 G = gates, Cp = cp, Cn = cn, Store = d.Training,
+                                H = d.P > 0 ? st.HRaw.At(c, w) : st.HNext.At(h, w), Y = y,
+                            };
+                            Pointwise.Run(ref op, w);
+                        }
+                        else if (active)
+                        {
+                            float* ph = d.Ph.At((long)q * 3 * U, 3 * U); // chunk q's p_i, p_f, p_o
+                            var op = new LstmPeepFwdOp
+                            {
+                                G = gates, Cp = cp, Cn = cn, Store = d.Training, Pi = ph, Pf = ph + U, Po = ph + 2 * U,
                                 H = d.P > 0 ? st.HRaw.At(c, w) : st.HNext.At(h, w), Y = y,
                             };
                             Pointwise.Run(ref op, w);

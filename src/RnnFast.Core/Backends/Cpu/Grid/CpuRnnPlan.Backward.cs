@@ -89,7 +89,7 @@ internal sealed unsafe partial class CpuRnnPlan
                         DY = dYl.From(d * Ho), Ldy = D * Ho,
                         DG = FloatBuf.Of(dG[d]), DGh = FloatBuf.Of(dGh[d]), Dh2 = FloatBuf.Of(dh2[d]), Dc = FloatBuf.Of(dc[d]),
                         DTot = FloatBuf.Of(dTot[d]), DhRaw = FloatBuf.Of(dhRaw[d]),
-                        WhhB = dw.WhhBPanels, WhrB = dw.WhrBPanels,
+                        WhhB = dw.WhhBPanels, WhrB = dw.WhrBPanels, Ph = FloatBuf.Of(dw.Ph),
                     };
                     // dh_T (and dc_T) into the first dh slot
                     float* dhFirst = b.Dh2.At(0, hState);
@@ -134,6 +134,7 @@ internal sealed unsafe partial class CpuRnnPlan
                         if (gru) ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
                         UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh));
                     }
+                    if (dw.Ph != null) PeepholeGradient(ref b, dParams.Get(l, d, RnnParamKind.WeightPh));
                     if (P > 0)
                     {
                         // dW_hr (P x H) = dH^T . H_raw
@@ -157,6 +158,40 @@ internal sealed unsafe partial class CpuRnnPlan
             Tensor.FromArray(dh0, L * D, N, Ho),
             dc0 == null ? null : Tensor.FromArray(dc0, L * D, N, H),
             dParams);
+    }
+
+    /// <summary>
+    /// The peephole weights' gradient (3*H; i, f, o) of one layer-direction after its time loop: over every step and row,
+    /// dp_i += dG_i c_prev, dp_f += dG_f c_prev, dp_o += dG_o c' (masked steps have dG = 0), in the chunked form, then
+    /// into PyTorch's order.
+    /// </summary>
+    private static void PeepholeGradient(ref DirBwd b, Tensor target)
+    {
+        var L = b.Layout;
+        int T = b.T, N = b.N, H = L.H;
+        long cStep = (long)N * H, gStep = L.Row(N);
+        var acc = CpuWeights.Pinned((long)L.Q * 3 * GateLayout.U);
+        var accb = FloatBuf.Of(acc);
+        for (int t = 0; t < T; t++)
+        {
+            long prev = b.Dir == 0 ? t : t + 1, next = b.Dir == 0 ? t + 1 : t; // the c slots before and after step t
+            for (int n = 0; n < N; n++)
+            for (int q = 0; q < L.Q; q++)
+            {
+                int j0 = L.FirstUnit(q), w = L.Units(q);
+                var op = new PeepholeGradOp
+                {
+                    DG = b.DG.At(t * gStep + L.At(n, q), L.ChunkColumns),
+                    Cp = b.CBuf.At(prev * cStep + (long)n * H + j0, w), Cn = b.CBuf.At(next * cStep + (long)n * H + j0, w),
+                    Acc = accb.At((long)q * 3 * GateLayout.U, 3 * GateLayout.U),
+                };
+                Pointwise.Run(ref op, w);
+            }
+        }
+        var dst = target.Span;
+        for (int k = 0; k < 3; k++)
+        for (int j = 0; j < H; j++)
+            dst[k * H + j] = acc[CpuWeights.PeepholeIndex(k, j)];
     }
 
     /// <summary>sums[c] = sum over rows of m (rows x cols).</summary>

@@ -26,6 +26,12 @@ internal sealed unsafe class DirWeights
     /// <summary>GRU only: b_hh by physical column, added to the recurrent product. (GP)</summary>
     public float[]? HBias;
 
+    /// <summary>
+    /// Peephole LSTM only: weight_ph by chunk, (Q, 3, 32): chunk q's p_i, p_f, p_o of its 32 units side by side (padding
+    /// units zero), so the gate kernel of chunk q reads them at q * 96. Null without peepholes.
+    /// </summary>
+    public float[]? Ph;
+
     /// <summary>Opt-in bf16 copies of WhhT and WhrT (same panel layout) for batch-1 inference; null unless asked for.</summary>
     public ushort[]? WhhBf16, WhrBf16;
 
@@ -83,6 +89,7 @@ internal sealed unsafe class CpuWeights
             var bih = p.TryGet(l, d, RnnParamKind.BiasIh) is { } bi ? Host(bi) : null;
             var bhh = p.TryGet(l, d, RnnParamKind.BiasHh) is { } bh ? Host(bh) : null;
             var whr = p.TryGet(l, d, RnnParamKind.WeightHr) is { } wr ? Host(wr) : null;
+            var wph = p.TryGet(l, d, RnnParamKind.WeightPh) is { } ph ? Host(ph) : null;
             var dw = new DirWeights
             {
                 I = I, H = H, Ho = Ho, P = P, Layout = layout, PhysToRow = map,
@@ -91,6 +98,7 @@ internal sealed unsafe class CpuWeights
                 WhhT = PackB(whh, Ho, transposed: true, Ho, GP, null, map),
                 WhrT = whr == null ? null : PackB(whr, H, transposed: true, H, P, null, null),
             };
+            if (wph != null) dw.Ph = PackPeephole(wph, layout);
             if (bf16)
             {
                 dw.WhhBf16 = Bf16.FromPacked(dw.WhhT);
@@ -136,6 +144,20 @@ internal sealed unsafe class CpuWeights
             _backwardReady = true;
         }
     }
+
+    /// <summary>weight_ph (3*H; i, f, o) into the chunked (Q, 3, 32) form of <see cref="DirWeights.Ph"/>.</summary>
+    private static float[] PackPeephole(float[] wph, GateLayout layout)
+    {
+        int H = layout.H, U = GateLayout.U;
+        var dst = Pinned((long)layout.Q * 3 * U);
+        for (int k = 0; k < 3; k++)
+        for (int j = 0; j < H; j++)
+            dst[PeepholeIndex(k, j)] = wph[k * H + j];
+        return dst;
+    }
+
+    /// <summary>Where peephole <paramref name="k"/> (0 i, 1 f, 2 o) of unit <paramref name="j"/> sits in the chunked form.</summary>
+    public static int PeepholeIndex(int k, int j) => (j / GateLayout.U) * 3 * GateLayout.U + k * GateLayout.U + j % GateLayout.U;
 
     private static float[] Host(Tensor t) => t.IsHost ? t.HostArray : t.ToArray();
 
