@@ -200,7 +200,20 @@ internal sealed class HostileProcessCorpus : IDisposable
             "demo" => ["demo", "--seconds", "0.3", "--out-dir", Pick("--out-dir", Path.Combine(dir, "demo")), .. b],
             _ => throw new ArgumentException($"unknown command {command}"),
         };
-        return extra == null ? line : [.. line, .. extra];
+        return extra == null ? line : With(line, extra);
+    }
+
+    /// <summary><paramref name="line"/> with each "--flag value" pair of <paramref name="extra"/> replacing that flag's value, or appended.</summary>
+    private static string[] With(string[] line, string[] extra)
+    {
+        var result = line.ToList();
+        for (int i = 0; i + 1 < extra.Length; i += 2)
+        {
+            int at = result.IndexOf(extra[i]);
+            if (at >= 0) result[at + 1] = extra[i + 1];
+            else result.AddRange([extra[i], extra[i + 1]]);
+        }
+        return [.. result];
     }
 
     private void Add(string command, string condition, string[] args, Dictionary<string, string?> env, string dir, int[] codes,
@@ -445,7 +458,7 @@ internal sealed class HostileProcessCorpus : IDisposable
                 Env(), dir, [2], mustSay);
         }
         Flag("train-lm", "--hidden", "--hidden", "1000000000");
-        Flag("train-lm", "--layers", "--layers", "1000");
+        Flag("train-lm", "--layers", "--layers", "1000", "--hidden", "128", "--seq-len", "64", "--batch", "32");
         Flag("train-lm", "--batch", "--batch", "40000000");
         Flag("train-lm", "--seq-len", "--seq-len", "0");
         Flag("train-lm", "--embed", "--embed", "2000000000");
@@ -454,14 +467,22 @@ internal sealed class HostileProcessCorpus : IDisposable
         Flag("train-forecast", "--horizon", "--horizon", "2000000000");
         Flag("train-forecast", "--batch", "--batch", "40000000");
         Flag("train-tag", "--hidden", "--hidden", "1000000000");
-        Flag("train-tag", "--layers", "--layers", "1000");
-        Flag("classify", "--examples", "--examples", "100000000");
+        Flag("train-tag", "--layers", "--layers", "1000", "--hidden", "128", "--batch", "32");
         Flag("classify", "--hidden", "--hidden", "1000000000");
-        Flag("classify", "--max-length", "--max-length", "2000000000");
-        Flag("classify", "--classes", "--classes", "1000000000");
-        Flag("sample", "--length", "--length", "2000000000");
+        // the generated task's sizes (no --data)
+        foreach (var (flag, value, say) in new[] { ("--examples", "100000000", "--examples"), ("--max-length", "2000000000", "--max-length"),
+                     ("--classes", "1000000000", "--classes"), ("--min-length", "0", "--min-length") })
+        {
+            string dir = CaseDir();
+            Add("classify", $"{flag} {value} (generated task)", ["classify", "--steps", "1", "--hidden", "8", "--embed", "4", "--batch", "2",
+                "--backend", "cpu", flag, value], Env(), dir, [2], say);
+        }
+        {
+            string dir = CaseDir();
+            Add("sample", "--length 2000000000", ["sample", "--model", _lm, "--length", "2000000000", "--backend", "cpu"], Env(), dir, [2], "--length");
+        }
         Flag("sample", "--top-k", "--top-k", "-5");
-        Flag("demo", "--seconds", "--seconds", "1e300");
+        Flag("demo", "--seconds", "--seconds", "-5");
 
         foreach (var line in new[] { "lstm uni 1000 1 1 4096 4096 inference", "gru bi 100000 100000 100000 100000 100000 training", "lstm uni 0 1 1 8 8 inference" })
         {
@@ -471,10 +492,17 @@ internal sealed class HostileProcessCorpus : IDisposable
             Add("bench", $"shapes line '{line}'", Line("bench", dir, "--shapes", shapes), Env(), dir, [2], "shapes.txt:1");
         }
 
+        {
+            string dir = CaseDir();
+            string sparse = Path.Combine(dir, "shapes-sparse.txt");
+            using (var f = File.Create(sparse)) f.SetLength(1L << 30);
+            Add("bench", "--shapes is a sparse 1 GiB file", Line("bench", dir, "--shapes", sparse), Env(), dir, [2], "--shapes");
+        }
+
         // sample --length 1e9 whose reader goes away after 10 characters: ends quietly
         {
             string dir = CaseDir();
-            Add("sample", "--length 1000000000, stdout closed after 10 characters", Line("sample", dir, backend: "cpu", extra: ["--length", "1000000000"]),
+            Add("sample", "--length 1000000000, stdout closed after 10 characters", ["sample", "--model", _lm, "--length", "1000000000", "--backend", "cpu"],
                 Env(), dir, [0], null, closeAfter: 10);
         }
 
