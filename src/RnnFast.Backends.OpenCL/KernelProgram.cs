@@ -3,7 +3,8 @@
 // options and source; under $XDG_CACHE_HOME/rnnfast/opencl or ~/.cache/rnnfast/opencl; RNNFAST_OPENCL_CACHE=DIR
 // moves it, =off disables it). Each entry carries a header (magic, format version, payload length, SHA-256) that is checked
 // before any byte reaches the driver; an entry that fails the check (empty, truncated, altered, an older format) or that
-// the driver rejects is deleted and the source compiled again. Entries are written to a temporary file, flushed and
+// the driver rejects is deleted and the source compiled again; one whose size says it is no entry (a FIFO or a device,
+// size 0; a file over 64 MiB) is deleted without being read. Entries are written to a temporary file, flushed and
 // renamed into place.
 using System.Buffers.Binary;
 using System.Diagnostics;
@@ -46,7 +47,7 @@ internal static class KernelProgram
             byte[]? binary = null;
             try
             {
-                binary = ReadEntry(File.ReadAllBytes(path), out discarded);
+                binary = ReadEntryFile(path, out discarded);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -94,7 +95,9 @@ internal static class KernelProgram
             try
             {
                 var binary = cl.GetProgramBinary(program);
-                if (binary.Length > 0)
+                if (binary.Length > MaxEntryBytes - EntryHeaderSize)
+                    origin += $" (binary not cached: {binary.Length} bytes is more than the cache keeps, {MaxEntryBytes >> 20} MiB)";
+                else if (binary.Length > 0)
                 {
                     WriteEntry(path, binary);
                     origin += $", binary cached at {path}";
@@ -135,6 +138,45 @@ internal static class KernelProgram
         SHA256.HashData(payload, entry.AsSpan(24, 32));
         payload.CopyTo(entry.AsSpan(EntryHeaderSize));
         return entry;
+    }
+
+    /// <summary>The largest cache entry read or written; a program binary of these kernels is well under a MiB.</summary>
+    internal const long MaxEntryBytes = 64L << 20;
+
+    /// <summary>
+    /// The payload of the cache entry at <paramref name="path"/>, or null (with the reason). The size is checked before the
+    /// file is opened: a FIFO or a device (size 0) would block the read or never end, and an entry larger than
+    /// <see cref="MaxEntryBytes"/> (a sparse file, say) would take that much memory; neither is read.
+    /// </summary>
+    internal static byte[]? ReadEntryFile(string path, out string? problem)
+    {
+        long length = new FileInfo(path).Length; // symlinks followed
+        if (length < EntryHeaderSize)
+        {
+            problem = $"{length} bytes, shorter than the {EntryHeaderSize}-byte header (or not a regular file)";
+            return null;
+        }
+        if (length > MaxEntryBytes)
+        {
+            problem = $"{length} bytes, more than any entry this cache writes ({MaxEntryBytes >> 20} MiB)";
+            return null;
+        }
+        var bytes = new byte[length];
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
+        {
+            if (!stream.CanSeek)
+            {
+                problem = "not a regular file";
+                return null;
+            }
+            int got = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (got != bytes.Length || stream.ReadByte() >= 0)
+            {
+                problem = "changed while it was read";
+                return null;
+            }
+        }
+        return ReadEntry(bytes, out problem);
     }
 
     /// <summary>

@@ -100,6 +100,9 @@ internal static class BenchCommand
         return cmd;
     }
 
+    /// <summary>The largest --shapes file read (a problem list is a few lines; anything larger is not one).</summary>
+    private const long MaxShapesBytes = 1 << 20;
+
     /// <summary>
     /// Runs the benchmark. <paramref name="backendsOverride"/> replaces the registry (tests pass a deliberately wrong
     /// backend); <paramref name="interactive"/> draws a live progress display on <paramref name="err"/>.
@@ -126,6 +129,14 @@ internal static class BenchCommand
             if (a.Plot != null && !a.Plot.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"--plot: '{a.Plot}': only SVG plots are written (the project's chart writer makes SVG); name the file *.svg");
             shapesPath = ProblemFile.Resolve(a.Shapes);
+            if (File.Exists(shapesPath))
+            {
+                // a FIFO or a device would block the read or never end; a problem list is a short text file
+                InputFiles.RequireRegular("--shapes", shapesPath);
+                long length = new FileInfo(shapesPath).Length;
+                if (length > MaxShapesBytes)
+                    throw new ArgumentException($"--shapes: {shapesPath} is {length} bytes; a problem list is a text file of at most {MaxShapesBytes >> 20} MiB");
+            }
             problems = ProblemFile.Load(shapesPath);
             (backends, missing) = backendsOverride != null ? (backendsOverride.ToList(), []) : SelectBackends(a.Backends);
             if (a.Baseline != null && !backends.Any(b => b.Name == a.Baseline))

@@ -85,6 +85,7 @@ internal static class VerifyCommand
             goldensDir = a.NoGoldens ? null : FindGoldens(a.Goldens);
             goldenFiles = goldensDir == null ? [] : Directory.GetFiles(goldensDir, "*.safetensors").Order(StringComparer.Ordinal).ToList();
             if (a.Goldens != null && goldenFiles.Count == 0) throw new ArgumentException($"--goldens: no .safetensors files in {goldensDir}");
+            foreach (var file in goldenFiles) InputFiles.RequireRegular("--goldens", file); // a FIFO would block the read forever
         }
         catch (Exception e) when (CliErrors.IsUserError(e))
         {

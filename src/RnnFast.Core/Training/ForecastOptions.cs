@@ -59,6 +59,11 @@ public sealed record ForecastOptions
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) Fail(nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         if (!(Clip >= 0) || !double.IsFinite(Clip)) Fail(nameof(Clip), $"must be >= 0, got {Clip}");
         if (!(ValFraction > 0 && ValFraction < 1)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
+        // the products the trainer allocates, in long arithmetic (named by these options, not by the backend's parameters)
+        long gates = RnnDesc.GateCountOf(Mode);
+        string T = NameOf(nameof(SeqLen)), N = NameOf(nameof(Batch)), H = NameOf(nameof(Hidden));
+        TrainOptions.CheckElements([(H, Hidden), (H, Hidden), ("gates", gates)]);
+        TrainOptions.CheckElements([(T, SeqLen), (N, Batch), (H, Hidden), ("gates", gates)]);
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -29,6 +29,16 @@ public sealed class ForecastTrainer
         int n = prep.Length, ntr = prep.TrainLength, F = prep.Features, K = o.Horizon, W = o.SeqLen, B = o.Batch;
         var levels = series.Column(o.Target);
 
+        // Sizes in long arithmetic: a horizon past the training part is the horizon's problem, not the target's.
+        if (K >= ntr)
+            throw new ArgumentException($"{ForecastOptions.NameOf(nameof(ForecastOptions.Horizon))}: {K} steps ahead reaches past the training part ({ntr} of {n} steps)");
+        if ((long)ntr - W - K < 1)
+            throw new ArgumentException($"{ForecastOptions.NameOf(nameof(ForecastOptions.SeqLen))}: windows of {W} steps with horizon {K} do not fit in the training part ({ntr} of {n} steps)");
+
+        // A run that cannot fit in the memory available is refused before anything large is allocated.
+        MemoryEstimate.Require(MemoryEstimate.Training(new TrainOptions { Mode = o.Mode, Layers = o.Layers, Hidden = o.Hidden, Embed = F },
+            0, 1, W, B, ForecastOptions.NameOf(nameof(ForecastOptions.SeqLen)), ForecastOptions.NameOf(nameof(ForecastOptions.Batch))));
+
         // z[t]: what the output at step t aims at (the target K steps later: its level, or its change since t).
         var (z, targetMean, targetStd) = Targets(prep, levels, K, ntr);
         int starts = ntr - W - K;
