@@ -1,7 +1,8 @@
 // The OpenCL API over SafeHandles, named and shaped like Silk.NET.OpenCL's CL class (CL.GetApi(), GetPlatformIDs,
 // GetDeviceIDs, CreateContext, CreateBuffer, EnqueueNDRangeKernel, ...) and calling through it (CLNative.Api: Silk.NET's
-// CL over the library our loader found). Raw handles never leave this layer. Every status is checked: a failing call throws CLException naming the call and the status
-// (clBuildProgram adds the build log). Span overloads of reads and writes are blocking (a span cannot outlive the call).
+// CL over the library our loader found; our enums carry cl.h's values and are cast to Silk.NET's). Every status is
+// checked: a failing call throws CLException naming the call and the status (clBuildProgram adds the build log).
+// Span overloads of reads and writes are blocking (a span cannot outlive the call).
 using System.Runtime.InteropServices;
 using System.Text;
 using RnnFast.Native;
