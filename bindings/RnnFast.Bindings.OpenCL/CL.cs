@@ -1,10 +1,21 @@
 // The OpenCL API over SafeHandles, named and shaped like Silk.NET.OpenCL's CL class (CL.GetApi(), GetPlatformIDs,
-// GetDeviceIDs, CreateContext, CreateBuffer, EnqueueNDRangeKernel, ...), so that swapping that package in later is a
-// small change. Every status is checked: a failing call throws CLException naming the call and the status
-// (clBuildProgram adds the build log). Span overloads of reads and writes are blocking (a span cannot outlive the call).
+// GetDeviceIDs, CreateContext, CreateBuffer, EnqueueNDRangeKernel, ...) and calling through it (CLNative.Api: Silk.NET's
+// CL over the library our loader found; our enums carry cl.h's values and are cast to Silk.NET's). Every status is
+// checked: a failing call throws CLException naming the call and the status (clBuildProgram adds the build log).
+// Span overloads of reads and writes are blocking (a span cannot outlive the call).
 using System.Runtime.InteropServices;
 using System.Text;
 using RnnFast.Native;
+using SilkDeviceInfo = Silk.NET.OpenCL.DeviceInfo;
+using SilkKernelWorkGroupInfo = Silk.NET.OpenCL.KernelWorkGroupInfo;
+using SilkPlatformInfo = Silk.NET.OpenCL.PlatformInfo;
+using SilkProfilingInfo = Silk.NET.OpenCL.ProfilingInfo;
+using SilkProgramBuildInfo = Silk.NET.OpenCL.ProgramBuildInfo;
+using SilkProgramInfo = Silk.NET.OpenCL.ProgramInfo;
+using SilkCommandQueueProperties = Silk.NET.OpenCL.CommandQueueProperties;
+using SilkDeviceType = Silk.NET.OpenCL.DeviceType;
+using SilkMemFlags = Silk.NET.OpenCL.MemFlags;
+using SilkQueueProperties = Silk.NET.OpenCL.QueueProperties;
 
 namespace RnnFast.Bindings.OpenCL;
 
@@ -13,7 +24,9 @@ public sealed unsafe class CL
 {
     private static readonly Lazy<CL> Api = new(() => new CL(), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private CL() => CLLibrary.Load().GetHandleOrThrow();
+    private readonly Silk.NET.OpenCL.CL _cl;
+
+    private CL() => _cl = CLNative.Api;
 
     /// <summary>The API, once libOpenCL is loaded; throws <see cref="DllNotFoundException"/> (with the loader's trace) when it cannot be.</summary>
     public static CL GetApi()
@@ -28,10 +41,10 @@ public sealed unsafe class CL
     public CLPlatform[] GetPlatformIDs()
     {
         uint count;
-        CLException.Check(CLNative.clGetPlatformIDs(0, null, &count), "clGetPlatformIDs");
+        CLException.Check(_cl.GetPlatformIDs(0, null, &count), "clGetPlatformIDs");
         if (count == 0) return [];
         var ids = new IntPtr[count];
-        fixed (IntPtr* p = ids) CLException.Check(CLNative.clGetPlatformIDs(count, p, &count), "clGetPlatformIDs");
+        fixed (IntPtr* p = ids) CLException.Check(_cl.GetPlatformIDs(count, p, &count), "clGetPlatformIDs");
         return ids.Take((int)count).Select(id => new CLPlatform(id)).ToArray();
     }
 
@@ -40,9 +53,9 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(platform);
         nuint size;
-        CLException.Check(CLNative.clGetPlatformInfo(platform.Raw, (uint)param, 0, null, &size), "clGetPlatformInfo", param.ToString());
+        CLException.Check(_cl.GetPlatformInfo(platform.Raw, (SilkPlatformInfo)(int)param, 0, null, &size), "clGetPlatformInfo", param.ToString());
         var bytes = new byte[(int)size];
-        fixed (byte* b = bytes) CLException.Check(CLNative.clGetPlatformInfo(platform.Raw, (uint)param, size, b, null), "clGetPlatformInfo", param.ToString());
+        fixed (byte* b = bytes) CLException.Check(_cl.GetPlatformInfo(platform.Raw, (SilkPlatformInfo)(int)param, size, b, null), "clGetPlatformInfo", param.ToString());
         return CString(bytes);
     }
 
@@ -51,12 +64,12 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(platform);
         uint count;
-        int status = CLNative.clGetDeviceIDs(platform.Raw, (ulong)type, 0, null, &count);
+        int status = _cl.GetDeviceIDs(platform.Raw, (SilkDeviceType)(ulong)type, 0, null, &count);
         if (status == (int)ErrorCodes.DeviceNotFound) return [];
         CLException.Check(status, "clGetDeviceIDs", type.ToString());
         if (count == 0) return [];
         var ids = new IntPtr[count];
-        fixed (IntPtr* p = ids) CLException.Check(CLNative.clGetDeviceIDs(platform.Raw, (ulong)type, count, p, &count), "clGetDeviceIDs", type.ToString());
+        fixed (IntPtr* p = ids) CLException.Check(_cl.GetDeviceIDs(platform.Raw, (SilkDeviceType)(ulong)type, count, p, &count), "clGetDeviceIDs", type.ToString());
         return ids.Take((int)count).Select(id => new CLDevice(id, platform)).ToArray();
     }
 
@@ -66,7 +79,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(device);
         T value = default;
         nuint size;
-        CLException.Check(CLNative.clGetDeviceInfo(device.Raw, (uint)param, (nuint)sizeof(T), &value, &size), "clGetDeviceInfo", param.ToString());
+        CLException.Check(_cl.GetDeviceInfo(device.Raw, (SilkDeviceInfo)(int)param, (nuint)sizeof(T), &value, &size), "clGetDeviceInfo", param.ToString());
         if (size != (nuint)sizeof(T))
             throw new CLException("clGetDeviceInfo", (int)ErrorCodes.InvalidValue, $"{param} is {size} bytes, asked as {typeof(T).Name} ({sizeof(T)} bytes)");
         return value;
@@ -77,9 +90,9 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(device);
         nuint size;
-        CLException.Check(CLNative.clGetDeviceInfo(device.Raw, (uint)param, 0, null, &size), "clGetDeviceInfo", param.ToString());
+        CLException.Check(_cl.GetDeviceInfo(device.Raw, (SilkDeviceInfo)(int)param, 0, null, &size), "clGetDeviceInfo", param.ToString());
         var bytes = new byte[(int)size];
-        fixed (byte* b = bytes) CLException.Check(CLNative.clGetDeviceInfo(device.Raw, (uint)param, size, b, null), "clGetDeviceInfo", param.ToString());
+        fixed (byte* b = bytes) CLException.Check(_cl.GetDeviceInfo(device.Raw, (SilkDeviceInfo)(int)param, size, b, null), "clGetDeviceInfo", param.ToString());
         return CString(bytes);
     }
 
@@ -88,9 +101,9 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(device);
         nuint size;
-        CLException.Check(CLNative.clGetDeviceInfo(device.Raw, (uint)param, 0, null, &size), "clGetDeviceInfo", param.ToString());
+        CLException.Check(_cl.GetDeviceInfo(device.Raw, (SilkDeviceInfo)(int)param, 0, null, &size), "clGetDeviceInfo", param.ToString());
         var values = new nuint[(int)size / sizeof(nuint)];
-        fixed (nuint* v = values) CLException.Check(CLNative.clGetDeviceInfo(device.Raw, (uint)param, size, v, null), "clGetDeviceInfo", param.ToString());
+        fixed (nuint* v = values) CLException.Check(_cl.GetDeviceInfo(device.Raw, (SilkDeviceInfo)(int)param, size, v, null), "clGetDeviceInfo", param.ToString());
         return values;
     }
 
@@ -106,7 +119,7 @@ public sealed unsafe class CL
         props[2] = 0;
         IntPtr d = device.Raw;
         int err;
-        IntPtr ctx = CLNative.clCreateContext(props, 1, &d, IntPtr.Zero, IntPtr.Zero, &err);
+        IntPtr ctx = _cl.CreateContext(props, 1, &d, null, null, &err);
         CLException.Check(err, "clCreateContext");
         GC.KeepAlive(device);
         return new CLContext(ctx);
@@ -118,7 +131,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(device);
         int err;
-        IntPtr q = CLNative.clCreateCommandQueue(context.Raw, device.Raw, (ulong)properties, &err);
+        IntPtr q = _cl.CreateCommandQueue(context.Raw, device.Raw, (SilkCommandQueueProperties)(ulong)properties, &err);
         CLException.Check(err, "clCreateCommandQueue", properties.ToString());
         GC.KeepAlive(device);
         return new CLCommandQueue(q, context, properties.HasFlag(CommandQueueProperties.ProfilingEnable));
@@ -134,17 +147,17 @@ public sealed unsafe class CL
         props[1] = (ulong)properties;
         props[2] = 0;
         int err;
-        IntPtr q = CLNative.clCreateCommandQueueWithProperties(context.Raw, device.Raw, props, &err);
+        IntPtr q = _cl.CreateCommandQueueWithProperties(context.Raw, device.Raw, (SilkQueueProperties*)props, &err);
         CLException.Check(err, "clCreateCommandQueueWithProperties", properties.ToString());
         GC.KeepAlive(device);
         return new CLCommandQueue(q, context, properties.HasFlag(CommandQueueProperties.ProfilingEnable));
     }
 
     /// <summary>clFlush: submits everything enqueued so far.</summary>
-    public void Flush(CLCommandQueue queue) => CLException.Check(CLNative.clFlush(Raw(queue)), "clFlush");
+    public void Flush(CLCommandQueue queue) => CLException.Check(_cl.Flush(Raw(queue)), "clFlush");
 
     /// <summary>clFinish: blocks until everything enqueued on <paramref name="queue"/> has completed.</summary>
-    public void Finish(CLCommandQueue queue) => CLException.Check(CLNative.clFinish(Raw(queue)), "clFinish");
+    public void Finish(CLCommandQueue queue) => CLException.Check(_cl.Finish(Raw(queue)), "clFinish");
 
     // ------------------------------------------------------------------ buffers
 
@@ -154,7 +167,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(context);
         if (sizeInBytes <= 0) throw new ArgumentOutOfRangeException(nameof(sizeInBytes), $"a buffer needs a positive size, got {sizeInBytes}");
         int err;
-        IntPtr m = CLNative.clCreateBuffer(context.Raw, (ulong)flags, (nuint)sizeInBytes, null, &err);
+        IntPtr m = _cl.CreateBuffer(context.Raw, (SilkMemFlags)(ulong)flags, (nuint)sizeInBytes, null, &err);
         CLException.Check(err, "clCreateBuffer", $"{sizeInBytes} bytes");
         return new CLBuffer(m, context, sizeInBytes);
     }
@@ -164,7 +177,7 @@ public sealed unsafe class CL
     {
         CheckRange(buffer, offsetInBytes, sizeInBytes, "clEnqueueWriteBuffer");
         IntPtr e = IntPtr.Zero;
-        CLException.Check(CLNative.clEnqueueWriteBuffer(Raw(queue), buffer.Raw, blocking ? 1u : 0u, (nuint)offsetInBytes, (nuint)sizeInBytes, source,
+        CLException.Check(_cl.EnqueueWriteBuffer(Raw(queue), buffer.Raw, blocking, (nuint)offsetInBytes, (nuint)sizeInBytes, source,
             0, null, returnEvent ? &e : null), "clEnqueueWriteBuffer", $"{sizeInBytes} bytes at {offsetInBytes}");
         GC.KeepAlive(buffer);
         return returnEvent ? new CLEvent(e) : null;
@@ -182,7 +195,7 @@ public sealed unsafe class CL
     {
         CheckRange(buffer, offsetInBytes, sizeInBytes, "clEnqueueReadBuffer");
         IntPtr e = IntPtr.Zero;
-        CLException.Check(CLNative.clEnqueueReadBuffer(Raw(queue), buffer.Raw, blocking ? 1u : 0u, (nuint)offsetInBytes, (nuint)sizeInBytes, destination,
+        CLException.Check(_cl.EnqueueReadBuffer(Raw(queue), buffer.Raw, blocking, (nuint)offsetInBytes, (nuint)sizeInBytes, destination,
             0, null, returnEvent ? &e : null), "clEnqueueReadBuffer", $"{sizeInBytes} bytes at {offsetInBytes}");
         GC.KeepAlive(buffer);
         return returnEvent ? new CLEvent(e) : null;
@@ -202,7 +215,7 @@ public sealed unsafe class CL
         CheckRange(source, sourceOffset, sizeInBytes, "clEnqueueCopyBuffer");
         CheckRange(destination, destinationOffset, sizeInBytes, "clEnqueueCopyBuffer");
         IntPtr e = IntPtr.Zero;
-        CLException.Check(CLNative.clEnqueueCopyBuffer(Raw(queue), source.Raw, destination.Raw, (nuint)sourceOffset, (nuint)destinationOffset, (nuint)sizeInBytes,
+        CLException.Check(_cl.EnqueueCopyBuffer(Raw(queue), source.Raw, destination.Raw, (nuint)sourceOffset, (nuint)destinationOffset, (nuint)sizeInBytes,
             0, null, returnEvent ? &e : null), "clEnqueueCopyBuffer", $"{sizeInBytes} bytes");
         GC.KeepAlive(source);
         GC.KeepAlive(destination);
@@ -215,7 +228,7 @@ public sealed unsafe class CL
     {
         CheckRange(buffer, offsetInBytes, sizeInBytes, "clEnqueueFillBuffer");
         IntPtr e = IntPtr.Zero;
-        CLException.Check(CLNative.clEnqueueFillBuffer(Raw(queue), buffer.Raw, &pattern, (nuint)sizeof(T), (nuint)offsetInBytes, (nuint)sizeInBytes,
+        CLException.Check(_cl.EnqueueFillBuffer(Raw(queue), buffer.Raw, &pattern, (nuint)sizeof(T), (nuint)offsetInBytes, (nuint)sizeInBytes,
             0, null, returnEvent ? &e : null), "clEnqueueFillBuffer", $"{sizeInBytes} bytes at {offsetInBytes}");
         GC.KeepAlive(buffer);
         return returnEvent ? new CLEvent(e) : null;
@@ -235,7 +248,7 @@ public sealed unsafe class CL
         {
             byte* strings = s;
             nuint length = (nuint)bytes.Length;
-            prog = CLNative.clCreateProgramWithSource(context.Raw, 1, &strings, &length, &err);
+            prog = _cl.CreateProgramWithSource(context.Raw, 1, &strings, &length, &err);
         }
         CLException.Check(err, "clCreateProgramWithSource");
         return new CLProgram(prog, context);
@@ -255,7 +268,7 @@ public sealed unsafe class CL
         {
             byte* bin = b;
             nuint length = (nuint)binary.Length;
-            prog = CLNative.clCreateProgramWithBinary(context.Raw, 1, &d, &length, &bin, &binaryStatus, &err);
+            prog = _cl.CreateProgramWithBinary(context.Raw, 1, &d, &length, &bin, &binaryStatus, &err);
         }
         GC.KeepAlive(device);
         CLException.Check(err, "clCreateProgramWithBinary", err == (int)ErrorCodes.InvalidBinary ? $"binary status {CLException.StatusName(binaryStatus)}" : null);
@@ -270,7 +283,7 @@ public sealed unsafe class CL
         var opts = Encoding.UTF8.GetBytes((options ?? "") + "\0");
         IntPtr d = device.Raw;
         int status;
-        fixed (byte* o = opts) status = CLNative.clBuildProgram(program.Raw, 1, &d, o, IntPtr.Zero, IntPtr.Zero);
+        fixed (byte* o = opts) status = _cl.BuildProgram(program.Raw, 1, &d, o, null, null);
         if (status != 0)
         {
             string log;
@@ -287,10 +300,10 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(device);
         nuint size;
-        CLException.Check(CLNative.clGetProgramBuildInfo(program.Raw, device.Raw, (uint)param, 0, null, &size), "clGetProgramBuildInfo", param.ToString());
+        CLException.Check(_cl.GetProgramBuildInfo(program.Raw, device.Raw, (SilkProgramBuildInfo)(int)param, 0, null, &size), "clGetProgramBuildInfo", param.ToString());
         var bytes = new byte[(int)size];
         fixed (byte* b = bytes)
-            CLException.Check(CLNative.clGetProgramBuildInfo(program.Raw, device.Raw, (uint)param, size, b, null), "clGetProgramBuildInfo", param.ToString());
+            CLException.Check(_cl.GetProgramBuildInfo(program.Raw, device.Raw, (SilkProgramBuildInfo)(int)param, size, b, null), "clGetProgramBuildInfo", param.ToString());
         return CString(bytes);
     }
 
@@ -299,16 +312,16 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(program);
         uint devices;
-        CLException.Check(CLNative.clGetProgramInfo(program.Raw, (uint)ProgramInfo.NumDevices, sizeof(uint), &devices, null), "clGetProgramInfo", "NumDevices");
+        CLException.Check(_cl.GetProgramInfo(program.Raw, (SilkProgramInfo)(int)ProgramInfo.NumDevices, sizeof(uint), &devices, null), "clGetProgramInfo", "NumDevices");
         if (devices != 1) throw new CLException("clGetProgramInfo", (int)ErrorCodes.InvalidProgram, $"expected a program for 1 device, it has {devices}");
         nuint size;
-        CLException.Check(CLNative.clGetProgramInfo(program.Raw, (uint)ProgramInfo.BinarySizes, (nuint)sizeof(nuint), &size, null), "clGetProgramInfo", "BinarySizes");
+        CLException.Check(_cl.GetProgramInfo(program.Raw, (SilkProgramInfo)(int)ProgramInfo.BinarySizes, (nuint)sizeof(nuint), &size, null), "clGetProgramInfo", "BinarySizes");
         var binary = new byte[(int)size];
         if (size == 0) return binary;
         fixed (byte* b = binary)
         {
             byte* p = b;
-            CLException.Check(CLNative.clGetProgramInfo(program.Raw, (uint)ProgramInfo.Binaries, (nuint)sizeof(byte*), &p, null), "clGetProgramInfo", "Binaries");
+            CLException.Check(_cl.GetProgramInfo(program.Raw, (SilkProgramInfo)(int)ProgramInfo.Binaries, (nuint)sizeof(byte*), &p, null), "clGetProgramInfo", "Binaries");
         }
         return binary;
     }
@@ -321,7 +334,7 @@ public sealed unsafe class CL
         var n = Encoding.UTF8.GetBytes(name + "\0");
         int err;
         IntPtr k;
-        fixed (byte* p = n) k = CLNative.clCreateKernel(program.Raw, p, &err);
+        fixed (byte* p = n) k = _cl.CreateKernel(program.Raw, p, &err);
         CLException.Check(err, "clCreateKernel", name);
         return new CLKernel(k, program, name);
     }
@@ -332,7 +345,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(buffer);
         IntPtr m = buffer.Raw;
-        CLException.Check(CLNative.clSetKernelArg(kernel.Raw, index, (nuint)sizeof(IntPtr), &m), "clSetKernelArg", $"{kernel.Name} argument {index} (buffer)");
+        CLException.Check(_cl.SetKernelArg(kernel.Raw, index, (nuint)sizeof(IntPtr), &m), "clSetKernelArg", $"{kernel.Name} argument {index} (buffer)");
         GC.KeepAlive(buffer);
     }
 
@@ -340,7 +353,7 @@ public sealed unsafe class CL
     public void SetKernelArg<T>(CLKernel kernel, uint index, T value) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(kernel);
-        CLException.Check(CLNative.clSetKernelArg(kernel.Raw, index, (nuint)sizeof(T), &value), "clSetKernelArg", $"{kernel.Name} argument {index} ({typeof(T).Name})");
+        CLException.Check(_cl.SetKernelArg(kernel.Raw, index, (nuint)sizeof(T), &value), "clSetKernelArg", $"{kernel.Name} argument {index} ({typeof(T).Name})");
     }
 
     /// <summary>clGetKernelWorkGroupInfo for a size_t parameter (CL_KERNEL_WORK_GROUP_SIZE, ...).</summary>
@@ -349,7 +362,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(device);
         nuint value;
-        CLException.Check(CLNative.clGetKernelWorkGroupInfo(kernel.Raw, device.Raw, (uint)param, (nuint)sizeof(nuint), &value, null),
+        CLException.Check(_cl.GetKernelWorkGroupInfo(kernel.Raw, device.Raw, (SilkKernelWorkGroupInfo)(int)param, (nuint)sizeof(nuint), &value, null),
             "clGetKernelWorkGroupInfo", $"{kernel.Name} {param}");
         return value;
     }
@@ -366,7 +379,7 @@ public sealed unsafe class CL
         int status;
         fixed (nuint* g = globalSize)
         fixed (nuint* l = localSize)
-            status = CLNative.clEnqueueNDRangeKernel(Raw(queue), kernel.Raw, (uint)globalSize.Length, null, g, localSize.IsEmpty ? null : l,
+            status = _cl.EnqueueNdrangeKernel(Raw(queue), kernel.Raw, (uint)globalSize.Length, null, g, localSize.IsEmpty ? null : l,
                 0, null, returnEvent ? &e : null);
         if (status != 0)
             throw new CLException("clEnqueueNDRangeKernel", status,
@@ -383,7 +396,7 @@ public sealed unsafe class CL
         ArgumentNullException.ThrowIfNull(events);
         if (events.Length == 0) return;
         var raw = events.Select(e => e.Raw).ToArray();
-        fixed (IntPtr* p = raw) CLException.Check(CLNative.clWaitForEvents((uint)raw.Length, p), "clWaitForEvents");
+        fixed (IntPtr* p = raw) CLException.Check(_cl.WaitForEvents((uint)raw.Length, p), "clWaitForEvents");
         GC.KeepAlive(events);
     }
 
@@ -392,7 +405,7 @@ public sealed unsafe class CL
     {
         ArgumentNullException.ThrowIfNull(evt);
         ulong value;
-        CLException.Check(CLNative.clGetEventProfilingInfo(evt.Raw, (uint)param, sizeof(ulong), &value, null), "clGetEventProfilingInfo", param.ToString());
+        CLException.Check(_cl.GetEventProfilingInfo(evt.Raw, (SilkProfilingInfo)(int)param, sizeof(ulong), &value, null), "clGetEventProfilingInfo", param.ToString());
         return value;
     }
 

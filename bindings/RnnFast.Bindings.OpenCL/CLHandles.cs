@@ -1,7 +1,7 @@
 // SafeHandle wrappers of OpenCL's objects: platform and device ids (not reference-counted: nothing to release),
 // context, command queue, buffer, program, kernel and event (released with their clRelease* call). A handle that
 // depends on another (a queue on its context, a kernel on its program) holds a reference to it, so release order is
-// always child first. Handles are made by the CL class only.
+// always child first; each release goes through Silk.NET's CL (CLNative.Api). Handles are made by the CL class only.
 using System.Runtime.InteropServices;
 using RnnFast.Native;
 
@@ -52,7 +52,7 @@ public sealed class CLContext : CLHandle
 {
     internal CLContext(IntPtr value) => Attach(value, null);
 
-    private protected override int Release(IntPtr value) => CLNative.clReleaseContext(value);
+    private protected override int Release(IntPtr value) => CLNative.Api.ReleaseContext(value);
 }
 
 /// <summary>cl_command_queue (clReleaseCommandQueue).</summary>
@@ -67,7 +67,7 @@ public sealed class CLCommandQueue : CLHandle
     /// <summary>True when the queue was created with CL_QUEUE_PROFILING_ENABLE (events carry timestamps).</summary>
     public bool Profiling { get; }
 
-    private protected override int Release(IntPtr value) => CLNative.clReleaseCommandQueue(value);
+    private protected override int Release(IntPtr value) => CLNative.Api.ReleaseCommandQueue(value);
 }
 
 /// <summary>cl_mem of a buffer (clReleaseMemObject). Its size is reported to the GC as memory pressure.</summary>
@@ -89,7 +89,7 @@ public sealed class CLBuffer : CLHandle
     private protected override int Release(IntPtr value)
     {
         GC.RemoveMemoryPressure(_pressure);
-        return CLNative.clReleaseMemObject(value);
+        return CLNative.Api.ReleaseMemObject(value);
     }
 }
 
@@ -98,7 +98,7 @@ public sealed class CLProgram : CLHandle
 {
     internal CLProgram(IntPtr value, CLContext context) => Attach(value, context);
 
-    private protected override int Release(IntPtr value) => CLNative.clReleaseProgram(value);
+    private protected override int Release(IntPtr value) => CLNative.Api.ReleaseProgram(value);
 }
 
 /// <summary>cl_kernel (clReleaseKernel). Setting arguments is not thread-safe on one kernel object.</summary>
@@ -113,7 +113,7 @@ public sealed class CLKernel : CLHandle
     /// <summary>The kernel function's name.</summary>
     public string Name { get; }
 
-    private protected override int Release(IntPtr value) => CLNative.clReleaseKernel(value);
+    private protected override int Release(IntPtr value) => CLNative.Api.ReleaseKernel(value);
 }
 
 /// <summary>cl_event (clReleaseEvent): one enqueued command, to wait on or to read profiling timestamps from.</summary>
@@ -121,5 +121,5 @@ public sealed class CLEvent : CLHandle
 {
     internal CLEvent(IntPtr value) => Attach(value, null);
 
-    private protected override int Release(IntPtr value) => CLNative.clReleaseEvent(value);
+    private protected override int Release(IntPtr value) => CLNative.Api.ReleaseEvent(value);
 }

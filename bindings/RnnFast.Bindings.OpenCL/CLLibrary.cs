@@ -1,5 +1,5 @@
-// Finding the OpenCL ICD loader (libOpenCL.so.1) through RnnFast's one loader, which records every attempt; the
-// bindings' [LibraryImport("OpenCL")] declarations resolve through it.
+// Finding the OpenCL ICD loader (libOpenCL.so.1) through RnnFast's one loader, which records every attempt; Silk.NET's
+// CL is then built over the handle it returns (CLNative), so this is the only place libOpenCL is loaded.
 using RnnFast.Native;
 
 namespace RnnFast.Bindings.OpenCL;
@@ -26,9 +26,6 @@ public static class CLLibrary
     /// <summary>Which packages provide an ICD loader and a driver (for the unavailable reasons).</summary>
     public const string InstallAdvice =
         "the ICD loader libOpenCL.so.1 and a driver: Debian/Ubuntu `apt install ocl-icd-libopencl1 pocl-opencl-icd`; Fedora `dnf install ocl-icd pocl`; or a GPU vendor's OpenCL driver";
-
-    /// <summary>Called by the native class's static constructor, before its first call resolves the library.</summary>
-    internal static void RegisterResolver() => NativeLibraryLoader.RegisterResolver(typeof(CLLibrary).Assembly, Spec);
 
     /// <summary>Loads libOpenCL once per process (the outcome, with its trace, is cached).</summary>
     public static NativeLoadResult Load() => NativeLibraryLoader.Load(Spec);
