@@ -73,7 +73,8 @@ internal static class InfoJson
                 ["problem"] = unknownName ?? selectionProblem ?? (auto == null ? "none available" : null),
             },
         };
-        o.WriteLine(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        // Relaxed escaping: the object goes to a terminal or a script, never into HTML; "+" in a version stays "+".
+        o.WriteLine(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         if (unknownName == null) return CliErrors.Ok;
         err.WriteLine($"error: {unknownName}");
         return CliErrors.BadInput;
