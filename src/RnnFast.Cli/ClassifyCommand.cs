@@ -36,11 +36,12 @@ internal static class ClassifyCommand
         var minLength = new Option<int>("--min-length") { Description = "generated task: shortest sequence", DefaultValueFactory = _ => 30 };
         var maxLength = new Option<int>("--max-length") { Description = "generated task: longest sequence", DefaultValueFactory = _ => 60 };
         var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM: initial forget-gate bias (helps long-range memory)", DefaultValueFactory = _ => 3f };
+        var plot = new Option<string?>("--plot") { Description = "write the training and held-out loss curves (with the learning rate) to this .svg file" };
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
             dataFile, model, layers, hidden, embed, bidir, peephole, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
-            examples, minLength, maxLength, classes, forgetBias,
+            examples, minLength, maxLength, classes, forgetBias, plot,
         };
         cmd.SetAction(r =>
         {
@@ -70,6 +71,7 @@ internal static class ClassifyCommand
                     intro = $"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
                             $"the label ({c} classes) is the first character, the rest are distractors";
                 }
+                TrainingPlot.Check(r.GetValue(plot), ("--data", path), ("--out", r.GetValue(output)));
                 var mode = CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
                 {
@@ -93,6 +95,7 @@ internal static class ClassifyCommand
                     progress.ClearBar();
                     if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
                     if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                    TrainingPlot.Save(r.GetValue(plot), mrun, "multi-label classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
                     writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
                     EvalCommand.PrintMultiLabel(mtest, writer);
                     return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
@@ -102,6 +105,7 @@ internal static class ClassifyCommand
                 progress.ClearBar();
                 if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
                 if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                TrainingPlot.Save(r.GetValue(plot), run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
                 Print(test, writer);
                 return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
             }

@@ -1,4 +1,5 @@
 // `rnnfast info`: the runtime, the CPU and its SIMD support, and every backend with its availability and reason.
+// `--format json`: the same facts as one JSON object (InfoJson.cs).
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -12,8 +13,14 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("info", "Show the runtime, the CPU's SIMD support and every backend's availability");
-        cmd.SetAction(r => Run(r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        var format = new Option<string>("--format") { Description = "text (a listing) or json (one JSON object with the same facts)", DefaultValueFactory = _ => "text" };
+        var cmd = new Command("info", "Show the runtime, the CPU's SIMD support and every backend's availability") { format };
+        cmd.SetAction(r => r.GetValue(format) switch
+        {
+            "text" => Run(r.InvocationConfiguration.Output, r.InvocationConfiguration.Error),
+            "json" => InfoJson.Run(r.InvocationConfiguration.Output, r.InvocationConfiguration.Error),
+            var f => CliErrors.Report(new ArgumentException($"--format: must be text or json, got '{f}'"), r.InvocationConfiguration.Error, null),
+        });
         return cmd;
     }
 
@@ -21,12 +28,7 @@ internal static class InfoCommand
     public static int Run(TextWriter o, TextWriter? err = null)
     {
         err ??= Console.Error;
-        // The package version (MinVer, from the git tag: e.g. 0.2.0 or 0.2.0-alpha.0.86+sha), not the assembly
-        // version, which MinVer keeps at major.0.0.0 for binary compatibility.
-        var engine = typeof(Tensor).Assembly;
-        string? version = engine.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
-        o.WriteLine($"RnnFast {version ?? engine.GetName().Version?.ToString()}");
+        o.WriteLine($"RnnFast {Version()}");
         o.WriteLine($"runtime:  .NET {Environment.Version} on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture})");
         o.WriteLine($"cpu:      {RnnFast.Bench.BenchMachine.CpuModel()}, {Environment.ProcessorCount} logical cores");
         o.WriteLine($"isa:      {IsaSummary()}");
@@ -54,6 +56,18 @@ internal static class InfoCommand
         if (unknownName == null) return CliErrors.Ok;
         err.WriteLine($"error: {unknownName}");
         return CliErrors.BadInput;
+    }
+
+    /// <summary>
+    /// The package version (MinVer, from the git tag: e.g. 0.2.0 or 0.2.0-alpha.0.86+sha), not the assembly version,
+    /// which MinVer keeps at major.0.0.0 for binary compatibility.
+    /// </summary>
+    public static string? Version()
+    {
+        var engine = typeof(Tensor).Assembly;
+        string? version = engine.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion;
+        return version ?? engine.GetName().Version?.ToString();
     }
 
     /// <summary>The widest SIMD the JIT will use here (respects DOTNET_EnableAVX512F=0 and friends).</summary>

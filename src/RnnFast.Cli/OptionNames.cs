@@ -133,6 +133,8 @@ internal sealed partial class OptionNames
     {
         [S(nameof(SamplingOptions.Temperature))] = "--temperature",
         [S(nameof(SamplingOptions.TopK))] = "--top-k",
+        [S(nameof(SamplingOptions.TopP))] = "--top-p",
+        [S(nameof(SamplingOptions.Stop))] = "--stop",
         [S(nameof(SamplingOptions.Argmax))] = "--argmax",
         [S(nameof(SamplingOptions.Seed))] = "--seed",
         ["length"] = "--length", // RnnModel.Generate(prime, length, options)

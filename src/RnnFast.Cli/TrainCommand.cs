@@ -59,13 +59,14 @@ internal static class TrainCommand
         var features = new Option<string?>("--features") { Description = "forecast: input columns, comma-separated (default: the target alone)" };
         var horizon = new Option<int>("--horizon") { Description = "forecast: steps ahead", DefaultValueFactory = _ => 1 };
         var difference = new Option<bool>("--difference") { Description = "forecast: model changes instead of levels (trending series)" };
+        var plot = new Option<string?>("--plot") { Description = "lm: write the training and held-out loss curves (with the learning rate) to this .svg file" };
         var allowBinary = new Option<bool>("--allow-binary") { Description = "lm: train on a file that looks like binary data (NUL bytes, invalid UTF-8)" };
 
         var cmd = new Command("train",
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
-            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary,
+            seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary, plot,
         };
         cmd.SetAction(r =>
         {
@@ -93,6 +94,8 @@ internal static class TrainCommand
                     return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Tag);
                 }
             }
+            if (taskName != "lm" && r.GetValue(plot) != null)
+                return CliErrors.Report(new ArgumentException("--plot: only with --task lm (a language model's loss curves)"), r.InvocationConfiguration.Error, OptionNames.Train);
             if (r.GetValue(bidir))
                 return CliErrors.Report(new ArgumentException("--bidirectional: only with --task tag"), r.InvocationConfiguration.Error, OptionNames.Train);
             if (taskName == "forecast" && r.GetValue(peephole))
@@ -150,7 +153,7 @@ internal static class TrainCommand
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
-                return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output, r.GetValue(allowBinary));
+                return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output, r.GetValue(allowBinary), r.GetValue(plot));
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
             {
@@ -211,12 +214,13 @@ internal static class TrainCommand
     /// Trains on the text in <paramref name="dataPath"/>. The options are validated by the trainer (once); its
     /// exceptions name <see cref="TrainOptions"/> properties, which the command maps to flags (OptionNames.Train).
     /// </summary>
-    public static int Run(string dataPath, TrainOptions options, TextWriter o, bool allowBinary = false)
+    public static int Run(string dataPath, TrainOptions options, TextWriter o, bool allowBinary = false, string? plot = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         InputFiles.RequireRegular("--data", dataPath);
         InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
+        TrainingPlot.Check(plot, ("--data", dataPath), ("--out", options.Out), ("--resume", options.Resume));
         string text = RnnFast.Datasets.TextCorpus.Read(dataPath, allowBinary);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         progress.Names = OptionNames.Train;
@@ -227,6 +231,7 @@ internal static class TrainCommand
         if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
         else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
         if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
+        TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o);
         o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
         return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }

@@ -511,7 +511,8 @@ public sealed class RnnModel : IDisposable
     /// <paramref name="onText"/> with each one as it is produced. Returns the generated text (without the prime).
     /// With <paramref name="keepText"/> false the characters only go to <paramref name="onText"/> and are not
     /// accumulated (memory stays constant whatever <paramref name="length"/> is), and the result is "". Generation stops
-    /// early when <paramref name="cancel"/> is cancelled (e.g. by <paramref name="onText"/> when its reader has gone).
+    /// early when <paramref name="cancel"/> is cancelled (e.g. by <paramref name="onText"/> when its reader has gone), and
+    /// as soon as the generated text ends with <see cref="SamplingOptions.Stop"/> (which is included).
     /// </summary>
     public string Generate(string prime, int length, SamplingOptions options, Action<string>? onText = null, CancellationToken cancel = default, bool keepText = true)
     {
@@ -526,17 +527,37 @@ public sealed class RnnModel : IDisposable
         int[] ids;
         try { ids = string.IsNullOrEmpty(prime) ? [rng.Next(Vocab.Count)] : Vocab.Encode(prime); }
         catch (ArgumentException e) { throw new ArgumentException("prime: " + e.Message, nameof(prime), e); }
+        var stop = options.Stop;
+        if (stop != null)
+            foreach (var r in stop.EnumerateRunes())
+                if (!Vocab.TryGetId(r, out _))
+                    throw new ArgumentException($"{nameof(SamplingOptions)}.{nameof(SamplingOptions.Stop)}: '{r}' is not in the model's vocabulary, so the text could never end with it");
         foreach (var id in ids) logits = Step(state, id);
         var sb = keepText ? new System.Text.StringBuilder() : null;
+        var tail = stop != null ? new System.Text.StringBuilder(2 * stop.Length + 4) : null; // the last characters, to spot the stop string
         for (int i = 0; i < length && !cancel.IsCancellationRequested; i++)
         {
             int next = Sampler.Pick(logits, options, rng, scratch);
             var ch = Vocab[next];
             sb?.Append(ch);
             onText?.Invoke(ch);
+            if (tail != null)
+            {
+                tail.Append(ch);
+                if (tail.Length > 2 * stop!.Length) tail.Remove(0, tail.Length - stop.Length);
+                if (EndsWith(tail, stop)) break;
+            }
             logits = Step(state, next);
         }
         return sb?.ToString() ?? "";
+    }
+
+    private static bool EndsWith(System.Text.StringBuilder text, string end)
+    {
+        if (text.Length < end.Length) return false;
+        for (int i = 0; i < end.Length; i++)
+            if (text[text.Length - end.Length + i] != end[i]) return false;
+        return true;
     }
 
     /// <summary>output (O) = head.weight (O,F) · feature (F) + head.bias.</summary>
