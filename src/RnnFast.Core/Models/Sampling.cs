@@ -10,6 +10,7 @@ public sealed record SamplingOptions
     public int TopK { get; init; }
     /// <summary>Always take the most likely token.</summary>
     public bool Argmax { get; init; }
+    /// <summary>Seed of the sampling random generator (same seed and model: same text).</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>Checks every option; the message starts with the property, e.g. <c>SamplingOptions.Temperature: must be a positive number, got 0</c>.</summary>
