@@ -151,7 +151,7 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
         return new OpenCLStorage(this, device, device.NewBuffer(length), length);
     }
 
-    /// <summary>One line per OpenCL device found (platform, name, compute units), for `rnnfast info`.</summary>
+    /// <summary>One line per OpenCL platform and device this machine has (or why none is seen); empty for a backend bound to one device ("opencl:N").</summary>
     public IReadOnlyList<string> DescribeDevices()
     {
         if (_deviceIndex != null) return [];
