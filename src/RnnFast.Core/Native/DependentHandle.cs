@@ -12,7 +12,7 @@ public abstract class DependentHandle : SafeHandle
     private DependentHandle? _parent;
     private bool _parentRefAdded;
 
-    /// <summary>Starts invalid; the derived handle sets the native value once its create call succeeded.</summary>
+    /// <summary>Starts invalid; the derived handle takes its native object with <see cref="Attach"/> once the create call succeeded.</summary>
     protected DependentHandle() : base(IntPtr.Zero, ownsHandle: true) { }
 
     /// <inheritdoc/>
