@@ -10,6 +10,7 @@ public sealed record CudaDeviceInfo(int Ordinal, string Name, int ComputeMajor, 
     /// <summary>"sm_90" style architecture name.</summary>
     public string Architecture => $"sm_{ComputeMajor}{ComputeMinor}";
 
+    /// <inheritdoc/>
     public override string ToString() =>
         $"{Name} ({Architecture}, {Multiprocessors} SMs, {ClockKHz / 1e6:0.00} GHz, {TotalMemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB)";
 }

@@ -9,6 +9,7 @@ namespace RnnFast.Bindings.Cuda;
 /// <summary>A CUDA driver API call returned a CUresult other than CUDA_SUCCESS; the message names the call and the result.</summary>
 public sealed class CudaException : Exception
 {
+    /// <summary>A failed CUDA runtime or driver call: <paramref name="call"/> is the function, <paramref name="result"/> its error code, <paramref name="detail"/> optional context.</summary>
     public CudaException(string call, int result, string? detail = null)
         : base(Format(call, result, detail))
     {
@@ -43,6 +44,7 @@ public sealed class CudaException : Exception
 /// <summary>A cuDNN call returned a status other than CUDNN_STATUS_SUCCESS; the message names the call and the status.</summary>
 public sealed class CudnnException : Exception
 {
+    /// <summary>A failed cuDNN call: <paramref name="call"/> is the function, <paramref name="status"/> its cudnnStatus_t, <paramref name="detail"/> optional context.</summary>
     public CudnnException(string call, int status, string? detail = null)
         : base(Format(call, status, detail))
     {

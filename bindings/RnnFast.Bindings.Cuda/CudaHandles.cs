@@ -63,6 +63,7 @@ public sealed class CudaContext : CudaHandle
         return ((long)free, (long)total);
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value) => DriverApiNative.cuDevicePrimaryCtxRelease_v2(Device);
 }
 
@@ -93,6 +94,7 @@ public sealed class CudaStream : CudaHandle
         CudaException.Check(DriverApiNative.cuStreamSynchronize(Raw), "cuStreamSynchronize");
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -138,6 +140,7 @@ public sealed class CudaEvent : CudaHandle
         return ms;
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -248,6 +251,7 @@ public sealed class CudaDeviceMemory : CudaHandle
         ObjectDisposedException.ThrowIf(IsClosed, this);
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         if (_pool != null)

@@ -27,6 +27,7 @@ public sealed class CudnnLoadResult
     /// <summary>The sub-libraries and cuBLAS libraries preloaded from the shim's folder and its neighbours (may be empty).</summary>
     public IReadOnlyList<NativeLoadResult> Companions { get; }
 
+    /// <summary>True when libcudnn itself loaded (companions are optional).</summary>
     public bool Succeeded => Main.Succeeded;
 
     /// <summary>The main trace, then one entry per companion.</summary>
@@ -43,6 +44,7 @@ public sealed class CudnnLoadResult
         return sb.ToString();
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Describe();
 }
 

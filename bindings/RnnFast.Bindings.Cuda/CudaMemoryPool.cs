@@ -132,6 +132,7 @@ public sealed class CudaMemoryPool : IDisposable
         if (!keep) FreeAll([pointer]);
     }
 
+    /// <summary>Frees every cached and outstanding device block; the pool must not be used afterwards.</summary>
     public void Dispose()
     {
         lock (_gate) _disposed = true;

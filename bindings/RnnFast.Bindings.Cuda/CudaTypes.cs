@@ -6,25 +6,45 @@ namespace RnnFast.Bindings.Cuda;
 /// <summary>CUresult (cuda.h, cudaError_enum): the subset RnnFast names; any other value is reported by number and by cuGetErrorName.</summary>
 public enum CuResult
 {
+    /// <summary>CUDA_SUCCESS.</summary>
     Success = 0,
+    /// <summary>CUDA_ERROR_INVALID_VALUE.</summary>
     ErrorInvalidValue = 1,
+    /// <summary>CUDA_ERROR_OUT_OF_MEMORY.</summary>
     ErrorOutOfMemory = 2,
+    /// <summary>CUDA_ERROR_NOT_INITIALIZED.</summary>
     ErrorNotInitialized = 3,
+    /// <summary>CUDA_ERROR_DEINITIALIZED.</summary>
     ErrorDeinitialized = 4,
+    /// <summary>CUDA_ERROR_STUB_LIBRARY.</summary>
     ErrorStubLibrary = 34,
+    /// <summary>CUDA_ERROR_INSUFFICIENT_DRIVER.</summary>
     ErrorInsufficientDriver = 35,
+    /// <summary>CUDA_ERROR_DEVICE_UNAVAILABLE.</summary>
     ErrorDeviceUnavailable = 46,
+    /// <summary>CUDA_ERROR_NO_DEVICE.</summary>
     ErrorNoDevice = 100,
+    /// <summary>CUDA_ERROR_INVALID_DEVICE.</summary>
     ErrorInvalidDevice = 101,
+    /// <summary>CUDA_ERROR_INVALID_IMAGE.</summary>
     ErrorInvalidImage = 200,
+    /// <summary>CUDA_ERROR_INVALID_CONTEXT.</summary>
     ErrorInvalidContext = 201,
+    /// <summary>CUDA_ERROR_INVALID_HANDLE.</summary>
     ErrorInvalidHandle = 400,
+    /// <summary>CUDA_ERROR_NOT_FOUND.</summary>
     ErrorNotFound = 500,
+    /// <summary>CUDA_ERROR_NOT_READY.</summary>
     ErrorNotReady = 600,
+    /// <summary>CUDA_ERROR_ILLEGAL_ADDRESS.</summary>
     ErrorIllegalAddress = 700,
+    /// <summary>CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES.</summary>
     ErrorLaunchOutOfResources = 701,
+    /// <summary>CUDA_ERROR_LAUNCH_FAILED.</summary>
     ErrorLaunchFailed = 719,
+    /// <summary>CUDA_ERROR_SYSTEM_DRIVER_MISMATCH.</summary>
     ErrorSystemDriverMismatch = 803,
+    /// <summary>CUDA_ERROR_UNKNOWN.</summary>
     ErrorUnknown = 999,
 }
 

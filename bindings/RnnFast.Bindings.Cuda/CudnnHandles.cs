@@ -31,6 +31,7 @@ public sealed class CudnnContext : CudaHandle
         CudnnException.Check(CudnnNative.cudnnSetStream(Raw, stream.Stream), "cudnnSetStream");
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -74,6 +75,7 @@ public sealed class TensorDescriptor : CudaHandle
         return ((CudnnDataType)type, new ReadOnlySpan<int>(d, nb).ToArray(), new ReadOnlySpan<int>(s, nb).ToArray());
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -98,6 +100,7 @@ public sealed class DropoutDescriptor : CudaHandle
         return h;
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -207,6 +210,7 @@ public sealed class RnnDescriptor : CudaHandle
             "cudnnRNNBackwardWeights_v8", mode.ToString());
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();
@@ -236,6 +240,7 @@ public sealed class RnnDataDescriptor : CudaHandle
         return h;
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(nint value)
     {
         TryMakeContextCurrent();

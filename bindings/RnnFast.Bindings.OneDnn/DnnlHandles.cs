@@ -30,6 +30,7 @@ public sealed class DnnlEngine : DnnlHandle
         return h;
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_engine_destroy(value);
 }
 
@@ -52,6 +53,7 @@ public sealed class DnnlStream : DnnlHandle
     /// <summary>dnnl_stream_wait: blocks until everything submitted to the stream has finished.</summary>
     public void Wait() => DnnlException.Check(DnnlNative.dnnl_stream_wait(Raw), "dnnl_stream_wait");
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_stream_destroy(value);
 }
 
@@ -93,6 +95,7 @@ public sealed class DnnlMemory : DnnlHandle
     public unsafe void SetDataHandle(void* buffer) =>
         DnnlException.Check(DnnlNative.dnnl_memory_set_data_handle(Raw, buffer), "dnnl_memory_set_data_handle");
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_memory_destroy(value);
 }
 
@@ -115,6 +118,7 @@ public sealed class DnnlPrimitiveAttr : DnnlHandle
     public void SetScratchpadMode(DnnlScratchpadMode mode) =>
         DnnlException.Check(DnnlNative.dnnl_primitive_attr_set_scratchpad_mode(Raw, (int)mode), "dnnl_primitive_attr_set_scratchpad_mode");
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_attr_destroy(value);
 }
 
@@ -172,6 +176,7 @@ public sealed class DnnlPrimitiveDesc : DnnlHandle
         }
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_desc_destroy(value);
 }
 
@@ -209,6 +214,7 @@ public sealed class DnnlPrimitive : DnnlHandle
         DnnlException.Check(status, "dnnl_primitive_execute");
     }
 
+    /// <inheritdoc/>
     protected override int Destroy(IntPtr value) => DnnlNative.dnnl_primitive_destroy(value);
 }
 

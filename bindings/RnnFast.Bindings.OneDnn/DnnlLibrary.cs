@@ -8,6 +8,7 @@ namespace RnnFast.Bindings.OneDnn;
 /// <summary>A oneDNN call returned a status other than success; the message names the call and the status.</summary>
 public sealed class DnnlException : Exception
 {
+    /// <summary>A failed oneDNN call: <paramref name="call"/> is the C function, <paramref name="status"/> what it returned, <paramref name="detail"/> optional context.</summary>
     public DnnlException(string call, DnnlStatus status, string? detail = null)
         : base($"{call} failed: dnnl_status {(int)status} ({Describe(status)})" + (detail == null ? "" : $": {detail}"))
     {
@@ -18,6 +19,7 @@ public sealed class DnnlException : Exception
     /// <summary>The C function that failed, e.g. "dnnl_primitive_desc_create".</summary>
     public string Call { get; }
 
+    /// <summary>The dnnl_status_t the failed call returned.</summary>
     public DnnlStatus Status { get; }
 
     /// <summary>Throws a <see cref="DnnlException"/> naming <paramref name="call"/> unless <paramref name="status"/> is success.</summary>

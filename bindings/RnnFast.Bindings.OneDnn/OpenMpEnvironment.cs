@@ -12,6 +12,7 @@ namespace RnnFast.Bindings.OneDnn;
 /// <param name="SetHere">True when RnnFast set it (in this process); false when the user's value was already there.</param>
 public sealed record OpenMpSetting(string Name, string? Value, bool SetHere)
 {
+    /// <inheritdoc/>
     public override string ToString() => $"{Name}={Value}" + (SetHere ? " (set by rnnfast)" : " (the user's)");
 }
 

@@ -5,6 +5,7 @@ namespace RnnFast.Bindings.OpenCL;
 /// <summary>An OpenCL call returned an error status; the message names the call, the status and any detail.</summary>
 public sealed class CLException : Exception
 {
+    /// <summary>A failed OpenCL call: <paramref name="call"/> is the function, <paramref name="status"/> its cl_int error code, <paramref name="detail"/> optional context (e.g. the build log).</summary>
     public CLException(string call, int status, string? detail = null)
         : base($"{call} failed: {StatusName(status)} ({status})" + (string.IsNullOrEmpty(detail) ? "" : "; " + detail))
     {

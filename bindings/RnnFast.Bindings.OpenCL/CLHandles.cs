@@ -18,6 +18,7 @@ public abstract class CLHandle : DependentHandle
     /// <summary>The clRelease* call for this object (0 = CL_SUCCESS); objects that are not reference-counted return 0.</summary>
     private protected abstract int Release(IntPtr value);
 
+    /// <inheritdoc/>
     protected sealed override int Destroy(nint value) => Release(value);
 }
 

@@ -42,12 +42,15 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
         _useOverrides = true;
     }
 
+    /// <inheritdoc/>
     public override string Name => "cuda";
+    /// <inheritdoc/>
     public override BackendKind Kind => BackendKind.Gpu;
 
     /// <summary>Above the managed cpu backend (10): where a CUDA device and cuDNN are present, `auto` picks the GPU.</summary>
     public override int Score => 20;
 
+    /// <inheritdoc/>
     public override string Description =>
         (IsAvailable ? _summary : "cuDNN RNN API on an NVIDIA GPU (libcuda.so.1 + libcudnn.so.9)") +
         "; weights in cuDNN's weight space (one copy per parameter version), device-resident forward/backward, padded I/O for " +
@@ -69,8 +72,11 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
 
     // ------------------------------------------------------------------ IBackendDeviceInfo
 
+    /// <inheritdoc/>
     public string DeviceName => Device?.Name ?? "CUDA device";
+    /// <inheritdoc/>
     public double? PeakGflops => _peak;
+    /// <inheritdoc/>
     public string PeakSource => _peakSource;
 
     // ------------------------------------------------------------------ what plans and storages share
@@ -84,6 +90,7 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
     internal DropoutDescriptor NoDropout { get; private set; } = null!;
     internal CudaMemoryPool Pool { get; private set; } = null!;
 
+    /// <inheritdoc/>
     protected override BackendAvailability Probe()
     {
         CudaBackendOptions options;
@@ -176,6 +183,7 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
     public override string? RefusalFor(RnnDesc desc) =>
         desc.Peephole ? "cuDNN has no peephole LSTM (RnnDesc.Peephole is true); use cpu, onednn or opencl" : base.RefusalFor(desc);
 
+    /// <inheritdoc/>
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -18,13 +18,17 @@ public enum CudaRnnAlgorithm
 /// <summary>The cuda backend's settings; plans take the options current when they are created.</summary>
 public sealed record CudaBackendOptions
 {
+    /// <summary>The environment variable that sets <see cref="AllowTf32"/> when the backend is probed.</summary>
     public const string Tf32Variable = "RNNFAST_CUDA_TF32";
+    /// <summary>The environment variable that sets <see cref="Algorithm"/> when the backend is probed.</summary>
     public const string AlgoVariable = "RNNFAST_CUDA_ALGO";
+    /// <summary>The environment variable naming the CUDA device ordinal to run on.</summary>
     public const string DeviceVariable = "RNNFAST_CUDA_DEVICE";
 
     /// <summary>Let cuDNN use TF32 tensor cores for FP32 data (CUDNN_DEFAULT_MATH; about 1e-3 relative error). Off: CUDNN_FMA_MATH, exact FP32.</summary>
     public bool AllowTf32 { get; init; }
 
+    /// <summary>The cuDNN RNN algorithm new plans use (default: the standard algorithm, which supports every shape).</summary>
     public CudaRnnAlgorithm Algorithm { get; init; } = CudaRnnAlgorithm.Standard;
 
     /// <summary>Largest batch that uses the persistent algorithm under <see cref="CudaRnnAlgorithm.PersistentForSmallBatch"/>.</summary>

@@ -21,9 +21,12 @@ public sealed class CudaStorage : TensorStorage
     /// <summary>The device buffer (at least Length * 4 bytes).</summary>
     internal CudaDeviceMemory Memory { get; }
 
+    /// <inheritdoc/>
     public override Backend Owner => _owner;
+    /// <inheritdoc/>
     public override int Length { get; }
 
+    /// <inheritdoc/>
     public override void CopyFromHost(ReadOnlySpan<float> source)
     {
         if (source.Length != Length)
@@ -35,6 +38,7 @@ public sealed class CudaStorage : TensorStorage
         }
     }
 
+    /// <inheritdoc/>
     public override void CopyToHost(Span<float> destination)
     {
         if (destination.Length != Length)
@@ -46,6 +50,7 @@ public sealed class CudaStorage : TensorStorage
         }
     }
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         Memory.Dispose();

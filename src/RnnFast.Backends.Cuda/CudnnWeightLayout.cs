@@ -33,6 +33,7 @@ public sealed class CudnnWeightLayout
         Blocks = blocks;
     }
 
+    /// <summary>The RNN stack whose weights the layout places.</summary>
     public RnnDesc Desc { get; }
 
     /// <summary>Floats in the weight space (cudnnGetRNNWeightSpaceSize / 4).</summary>

@@ -19,7 +19,9 @@ public sealed class SequenceBatch
         PaddedRuns = padded;
     }
 
+    /// <summary>T: the padded sequence length (the longest sequence).</summary>
     public int T { get; }
+    /// <summary>N: the batch size.</summary>
     public int N { get; }
 
     /// <summary>One length per sequence (all T for a fixed-length batch): cudnnSetRNNDataDescriptor's seqLengthArray.</summary>

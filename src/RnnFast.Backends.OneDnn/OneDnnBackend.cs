@@ -31,7 +31,9 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
         _useOverride = true;
     }
 
+    /// <inheritdoc/>
     public override string Name => "onednn";
+    /// <inheritdoc/>
     public override BackendKind Kind => BackendKind.Cpu;
     /// <summary>
     /// Below the managed `cpu` backend (10): `auto` prefers `cpu`, which runs variable-length batches natively (oneDNN
@@ -42,6 +44,7 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
     /// </summary>
     public override int Score => 5;
 
+    /// <inheritdoc/>
     public override string Description =>
         (IsAvailable
             ? $"oneDNN {_version} RNN primitives ({_loadedFrom}), {Threads} OpenMP thread(s)" +
@@ -99,6 +102,7 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
         }
     }
 
+    /// <inheritdoc/>
     protected override BackendAvailability Probe()
     {
         // Before anything loads libgomp: it reads GOMP_SPINCOUNT once, at load (a user's own settings are kept). Failing to
@@ -132,6 +136,7 @@ public sealed class OneDnnBackend : Backend, IBackendThreads
         return BackendAvailability.Yes($"oneDNN {_version} from {_loadedFrom}, CPU engine created" + (_openMpProblem != null ? "; " + _openMpProblem : ""));
     }
 
+    /// <inheritdoc/>
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);

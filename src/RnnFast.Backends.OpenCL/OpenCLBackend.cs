@@ -40,6 +40,7 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
         _deviceIndex = device.Entry.Index;
     }
 
+    /// <inheritdoc/>
     public override string Name => _injected != null ? "opencl:test" : _deviceIndex is int i ? $"opencl:{i}" : "opencl";
 
     /// <summary>Gpu unless the chosen device is a CPU (PoCL); unavailable backends report Gpu, what they are for.</summary>
@@ -51,6 +52,7 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
     /// <summary><see cref="GpuScore"/>: what a GPU device would score (known without loading libOpenCL).</summary>
     public override int MaxScore => _injected != null ? Score : GpuScore;
 
+    /// <inheritdoc/>
     public override string Description =>
         (IsAvailable ? $"{Device.Entry.Properties.Name} ({Device.Entry.Properties.TypeName}, {Device.Entry.Platform.Name}), " : "") +
         "OpenCL kernels: SGEMM sized from the device (local-memory tiles on GPUs, vector registers on CPU devices), fused " +
@@ -69,15 +71,18 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
 
     // ------------------------------------------------------------------ IBackendDeviceInfo
 
+    /// <inheritdoc/>
     public string DeviceName => IsAvailable ? Device.Entry.Properties.Name : "(unavailable)";
 
     /// <summary>Unknown: OpenCL does not report FP32 lanes per compute unit (the harness then uses the CPU's measured peak for a CPU device).</summary>
     public double? PeakGflops => null;
 
+    /// <inheritdoc/>
     public string PeakSource => "not reported by OpenCL (FP32 lanes per compute unit are vendor-specific)";
 
     // ------------------------------------------------------------------ probe, qualifier, plans
 
+    /// <inheritdoc/>
     protected override BackendAvailability Probe()
     {
         if (_injected != null)
@@ -130,6 +135,7 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
         }
     }
 
+    /// <inheritdoc/>
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -145,6 +151,7 @@ public sealed class OpenCLBackend : Backend, IBackendDeviceInfo, IBackendDevices
         return new OpenCLStorage(this, device, device.NewBuffer(length), length);
     }
 
+    /// <summary>One line per OpenCL platform and device this machine has (or why none is seen); empty for a backend bound to one device ("opencl:N").</summary>
     public IReadOnlyList<string> DescribeDevices()
     {
         if (_deviceIndex != null) return [];

@@ -21,9 +21,12 @@ public sealed class OpenCLStorage : TensorStorage
 
     internal CLBuffer Buffer { get; }
 
+    /// <inheritdoc/>
     public override Backend Owner => _owner;
+    /// <inheritdoc/>
     public override int Length { get; }
 
+    /// <inheritdoc/>
     public override void CopyFromHost(ReadOnlySpan<float> source)
     {
         if (source.Length != Length)
@@ -31,6 +34,7 @@ public sealed class OpenCLStorage : TensorStorage
         Device.Cl.EnqueueWriteBuffer(Device.Queue, Buffer, 0, source);
     }
 
+    /// <inheritdoc/>
     public override void CopyToHost(Span<float> destination)
     {
         if (destination.Length != Length)
@@ -38,6 +42,7 @@ public sealed class OpenCLStorage : TensorStorage
         Device.Download(Buffer, 0, destination);
     }
 
+    /// <inheritdoc/>
     public override void Dispose()
     {
         Buffer.Dispose();

@@ -13,6 +13,7 @@ public abstract class Module
     /// <summary>Every parameter (Variable.Name carries the unprefixed name).</summary>
     public IEnumerable<Variable> Parameters() => NamedParameters().Select(p => p.Parameter);
 
+    /// <summary>Sets the gradient of every parameter to zero (call before each backward).</summary>
     public void ZeroGrad()
     {
         foreach (var p in Parameters()) p.ZeroGrad();
@@ -38,6 +39,7 @@ public abstract class Module
 /// <summary>nn.Embedding: a (V,E) table initialised N(0,1).</summary>
 public sealed class Embedding : Module
 {
+    /// <summary>A new (V,E) table, V = <paramref name="numEmbeddings"/>, E = <paramref name="embeddingDim"/>, drawn N(0,1) from <paramref name="rng"/>.</summary>
     public Embedding(int numEmbeddings, int embeddingDim, Random rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
@@ -63,7 +65,9 @@ public sealed class Embedding : Module
     /// <summary>(V,E)</summary>
     public Variable Weight { get; }
 
+    /// <summary>V: the number of rows (token ids 0..V-1).</summary>
     public int NumEmbeddings => Weight.Shape[0];
+    /// <summary>E: the length of each embedding vector.</summary>
     public int EmbeddingDim => Weight.Shape[1];
 
     /// <summary>ids laid out as <paramref name="shape"/> -> (shape..., E).</summary>
@@ -73,6 +77,7 @@ public sealed class Embedding : Module
         return tape.Embedding(Weight, ids, shape);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Variable Parameter)> NamedParameters(string prefix = "")
     {
         yield return (prefix + "weight", Weight);
@@ -82,6 +87,7 @@ public sealed class Embedding : Module
 /// <summary>nn.Linear: y = x W^T + b with W (Out,In), b (Out), both initialised U(-1/sqrt(In), 1/sqrt(In)).</summary>
 public sealed class Linear : Module
 {
+    /// <summary>A new layer y = x W^T + b, W (Out,In) and b (Out) drawn U(-1/sqrt(In), 1/sqrt(In)) from <paramref name="rng"/> as in torch.nn.Linear.</summary>
     public Linear(int inFeatures, int outFeatures, Random rng, bool bias = true)
     {
         ArgumentNullException.ThrowIfNull(rng);
@@ -112,7 +118,9 @@ public sealed class Linear : Module
     /// <summary>(Out) or null.</summary>
     public Variable? Bias { get; }
 
+    /// <summary>The input feature size (columns of the weight).</summary>
     public int InFeatures => Weight.Shape[1];
+    /// <summary>The output feature size (rows of the weight).</summary>
     public int OutFeatures => Weight.Shape[0];
 
     /// <summary>(..., In) -> (..., Out)</summary>
@@ -122,6 +130,7 @@ public sealed class Linear : Module
         return tape.Linear(x, Weight, Bias);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Variable Parameter)> NamedParameters(string prefix = "")
     {
         yield return (prefix + "weight", Weight);
@@ -154,7 +163,9 @@ public sealed class RnnLayer : Module, IDisposable
         Weights = weights;
     }
 
+    /// <summary>The backend plan that runs this layer's forward and backward.</summary>
     public IRnnPlan Plan { get; }
+    /// <summary>The shape of the RNN stack (cell, sizes, layers, directions).</summary>
     public RnnDesc Desc => Plan.Desc;
 
     /// <summary>Aligned with Plan.Parameters.Ids / Tensors.</summary>
@@ -167,11 +178,13 @@ public sealed class RnnLayer : Module, IDisposable
         return tape.Rnn(Plan, input, h0, c0, lengths, Weights);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Variable Parameter)> NamedParameters(string prefix = "")
     {
         var ids = Plan.Parameters.Ids;
         for (int i = 0; i < Weights.Count; i++) yield return (prefix + ids[i].TorchName, Weights[i]);
     }
 
+    /// <summary>Releases the backend plan (device memory for GPU backends).</summary>
     public void Dispose() => Plan.Dispose();
 }

@@ -23,7 +23,9 @@ public sealed record LoadStateDictResult(IReadOnlyList<string> MissingKeys, IRea
 /// <summary>The nonlinearity of a plain RNN (PyTorch's nonlinearity='tanh' or 'relu').</summary>
 public enum Nonlinearity
 {
+    /// <summary>h = tanh(W_ih x + b_ih + W_hh h + b_hh).</summary>
     Tanh,
+    /// <summary>h = relu(W_ih x + b_ih + W_hh h + b_hh).</summary>
     Relu,
 }
 
@@ -51,12 +53,19 @@ public abstract class RecurrentModule : Module, IDisposable
     /// <summary>The backend the plan runs on.</summary>
     public Backend Backend { get; }
 
+    /// <summary>The shape of the RNN stack (cell, sizes, layers, directions, layout).</summary>
     public RnnDesc Desc => Layer.Desc;
+    /// <summary>The backend plan that runs this module.</summary>
     public IRnnPlan Plan => Layer.Plan;
+    /// <summary>I: the input feature size.</summary>
     public int InputSize => Desc.InputSize;
+    /// <summary>H: the hidden size of each direction.</summary>
     public int HiddenSize => Desc.HiddenSize;
+    /// <summary>L: the number of stacked layers.</summary>
     public int NumLayers => Desc.NumLayers;
+    /// <summary>True when each layer runs in both directions (D = 2).</summary>
     public bool Bidirectional => Desc.Bidirectional;
+    /// <summary>True when inputs and outputs are (N,T,features) instead of (T,N,features).</summary>
     public bool BatchFirst => Desc.BatchFirst;
 
     /// <summary>
@@ -137,6 +146,7 @@ public abstract class RecurrentModule : Module, IDisposable
         return Layer.Forward(tape, x, h0, c0, lengths);
     }
 
+    /// <inheritdoc/>
     public override IEnumerable<(string Name, Variable Parameter)> NamedParameters(string prefix = "") =>
         Layer.NamedParameters(prefix);
 
@@ -199,8 +209,10 @@ public abstract class RecurrentModule : Module, IDisposable
         return new LoadStateDictResult(missing, unexpected);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Desc.ToString();
 
+    /// <summary>Releases the backend plan (device memory for GPU backends).</summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -302,6 +314,7 @@ public sealed class Rnn : RecurrentModule
     {
     }
 
+    /// <summary>The cell's nonlinearity: tanh or relu.</summary>
     public Nonlinearity Nonlinearity => Desc.Mode == RnnMode.RnnRelu ? Nonlinearity.Relu : Nonlinearity.Tanh;
 
     private static RnnMode ModeOf(Nonlinearity nonlinearity) => nonlinearity switch

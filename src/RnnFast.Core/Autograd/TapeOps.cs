@@ -156,6 +156,7 @@ public sealed partial class Tape
         return y;
     }
 
+    /// <summary>Elementwise tanh, recorded for backward.</summary>
     public Variable Tanh(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -176,6 +177,7 @@ public sealed partial class Tape
         return y;
     }
 
+    /// <summary>Elementwise logistic sigmoid 1/(1+e^-x), recorded for backward.</summary>
     public Variable Sigmoid(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -196,6 +198,7 @@ public sealed partial class Tape
         return y;
     }
 
+    /// <summary>Elementwise max(x, 0), recorded for backward.</summary>
     public Variable Relu(Variable x)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -48,6 +48,7 @@ public sealed class Variable
     /// <summary>True for parameters and constants, false for op results.</summary>
     public bool IsLeaf => Creator == null;
 
+    /// <summary>The shape of <see cref="Value"/>.</summary>
     public int[] Shape => Value.Shape;
 
     /// <summary>The tape whose op produced this variable (null for leaves).</summary>
@@ -119,6 +120,7 @@ public sealed class Variable
 
     internal void ClearGradSilently() => _grad = null;
 
+    /// <inheritdoc/>
     public override string ToString() =>
         $"Variable{(Name != null ? " '" + Name + "'" : "")}{Tensor.FormatShape(Value.Shape)}{(RequiresGrad ? " requires_grad" : "")}";
 }

@@ -5,14 +5,18 @@ namespace RnnFast.Backends;
 /// <summary>Whether a backend computes on the CPU or on a GPU.</summary>
 public enum BackendKind
 {
+    /// <summary>Runs on the host CPU (host memory).</summary>
     Cpu,
+    /// <summary>Runs on a GPU (device memory; tensors are copied to and from it).</summary>
     Gpu,
 }
 
 /// <summary>Whether a backend can run here; when it cannot, <see cref="Reason"/> says why.</summary>
 public sealed record BackendAvailability(bool IsAvailable, string Reason)
 {
+    /// <summary>Available; <paramref name="detail"/> says what was found (e.g. the library version).</summary>
     public static BackendAvailability Yes(string detail = "") => new(true, detail);
+    /// <summary>Unavailable, for <paramref name="reason"/> (one line, e.g. the library that failed to load).</summary>
     public static BackendAvailability No(string reason) => new(false, reason);
 }
 
@@ -21,11 +25,13 @@ public abstract class Backend
 {
     private readonly Lazy<BackendAvailability> _availability;
 
+    /// <summary>Sets up the lazy probe; <see cref="Probe"/> runs on first access to <see cref="Availability"/>.</summary>
     protected Backend() => _availability = new Lazy<BackendAvailability>(SafeProbe, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Short name used by --backend and RNNFAST_BACKEND (e.g. "reference", "cpu", "onednn").</summary>
     public abstract string Name { get; }
 
+    /// <summary>Whether the backend computes on the CPU or a GPU.</summary>
     public abstract BackendKind Kind { get; }
 
     /// <summary>One line saying what this backend is.</summary>
@@ -45,6 +51,7 @@ public abstract class Backend
     /// <summary>Probed once, lazily; a probe that throws makes the backend unavailable with the exception's message.</summary>
     public BackendAvailability Availability => _availability.Value;
 
+    /// <summary>True when the probe found everything this backend needs.</summary>
     public bool IsAvailable => Availability.IsAvailable;
 
     /// <summary>Checks whether this backend can run here (loads libraries, finds devices). Must not throw.</summary>
@@ -98,6 +105,7 @@ public abstract class Backend
         if (!IsAvailable) throw new BackendUnavailableException(Name, Availability.Reason);
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Name;
 
     private BackendAvailability SafeProbe()
@@ -116,6 +124,7 @@ public abstract class Backend
 /// <summary>A backend was asked for that cannot run here; the message carries the reason.</summary>
 public sealed class BackendUnavailableException : Exception
 {
+    /// <summary>Backend <paramref name="backend"/> cannot run here, for <paramref name="reason"/>.</summary>
     public BackendUnavailableException(string backend, string reason)
         : base($"backend '{backend}' is not available: {reason}")
     {
@@ -123,6 +132,8 @@ public sealed class BackendUnavailableException : Exception
         Reason = reason;
     }
 
+    /// <summary>The name of the backend that was asked for.</summary>
     public string BackendName { get; }
+    /// <summary>Why it cannot run (its probe's message).</summary>
     public string Reason { get; }
 }

@@ -11,6 +11,7 @@ namespace RnnFast.Backends;
 /// <summary>The explicitly registered backends and the choice among them: a name, `auto`, or RNNFAST_BACKEND.</summary>
 public static class BackendRegistry
 {
+    /// <summary>The environment variable naming the default backend ("auto" when unset).</summary>
     public const string EnvironmentVariable = "RNNFAST_BACKEND";
     private static readonly object Gate = new();
     private static readonly List<Backend> Registered = [];

@@ -8,14 +8,23 @@ namespace RnnFast.IO;
 /// <summary>Tensor element types; the member names are exactly the dtype strings used in safetensors headers.</summary>
 public enum SafeTensorDType
 {
+    /// <summary>32-bit IEEE float (the only type RnnFast computes in).</summary>
     F32,
+    /// <summary>16-bit IEEE half.</summary>
     F16,
+    /// <summary>bfloat16 (8 exponent bits, 7 mantissa bits).</summary>
     BF16,
+    /// <summary>64-bit IEEE double.</summary>
     F64,
+    /// <summary>Signed 32-bit integer.</summary>
     I32,
+    /// <summary>Signed 64-bit integer.</summary>
     I64,
+    /// <summary>Signed 8-bit integer.</summary>
     I8,
+    /// <summary>Unsigned 8-bit integer.</summary>
     U8,
+    /// <summary>Boolean, one byte per element.</summary>
     BOOL,
 }
 

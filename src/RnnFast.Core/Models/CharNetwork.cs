@@ -40,11 +40,15 @@ public sealed class CharNetwork : IDisposable
         Backend = backend;
     }
 
+    /// <summary>What the network is (kind, cell, sizes, vocabulary, labels).</summary>
     public NetworkConfig Config { get; }
+    /// <summary>The backend the RNN runs on.</summary>
     public Backend Backend { get; }
     /// <summary>The token embedding; null for a model with real-valued feature inputs.</summary>
     public Embedding? Embedding { get; }
+    /// <summary>The recurrent stack between the embedding and the head.</summary>
     public RnnLayer Rnn { get; }
+    /// <summary>The output layer: D*H to vocabulary logits (language model, tagger) or class logits (classifier).</summary>
     public Linear Head { get; }
 
     /// <summary>LSTM: sets the forget gate's slice [H, 2H) of every b_ih to <paramref name="value"/> (and of b_hh to 0).</summary>
@@ -68,6 +72,7 @@ public sealed class CharNetwork : IDisposable
     public IEnumerable<(string Name, Variable Parameter)> NamedParameters() =>
         (Embedding?.NamedParameters("embedding.") ?? []).Concat(Rnn.NamedParameters("rnn.")).Concat(Head.NamedParameters("head."));
 
+    /// <summary>Every trainable tensor (embedding, RNN weights, head), in the order <see cref="NamedParameters"/> lists them.</summary>
     public IReadOnlyList<Variable> Parameters() => NamedParameters().Select(p => p.Parameter).ToArray();
 
     /// <summary>
@@ -178,5 +183,6 @@ public sealed class CharNetwork : IDisposable
     private Variable MaybeDropout(Tape tape, Variable x, bool training, Random? rng) =>
         training && Config.Dropout > 0 ? tape.Dropout(x, Config.Dropout, rng ?? throw new ArgumentNullException(nameof(rng)), true) : x;
 
+    /// <summary>Releases the RNN's backend plan.</summary>
     public void Dispose() => Rnn.Dispose();
 }

@@ -59,6 +59,7 @@ public sealed class CharVocab
     /// <summary>True when every character of <paramref name="text"/> is in the vocabulary.</summary>
     public bool Covers(string text) => text.EnumerateRunes().All(r => _ids.ContainsKey(r.Value));
 
+    /// <summary>The id of <paramref name="r"/>; false when the character is not in the vocabulary.</summary>
     public bool TryGetId(Rune r, out int id) => _ids.TryGetValue(r.Value, out id);
 
     /// <summary>The ids of <paramref name="text"/>; a character outside the vocabulary is an ArgumentException naming it.</summary>
@@ -91,8 +92,10 @@ public sealed class CharVocab
         return sb.ToString();
     }
 
+    /// <summary>The symbols as a JSON array of strings, in id order (stored in checkpoint metadata).</summary>
     public string ToJson() => ModelJson.Strings(_symbols);
 
+    /// <summary>Reads a vocabulary written by <see cref="ToJson"/>.</summary>
     public static CharVocab FromJson(string json)
     {
         string[]? symbols;

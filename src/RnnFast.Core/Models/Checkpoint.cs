@@ -11,18 +11,29 @@ namespace RnnFast.Models;
 /// <summary>Where a training run stands: enough to resume it exactly.</summary>
 public sealed record TrainingState
 {
+    /// <summary>The optimizer steps taken so far (global, across resumes).</summary>
     public int Step { get; init; }
+    /// <summary>The optimizer's name, as in <see cref="RnnFast.Training.TrainOptions.Optimizer"/>.</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>The learning rate of the run.</summary>
     public double LearningRate { get; init; }
+    /// <summary>Global gradient-norm clip (0 = off).</summary>
     public double Clip { get; init; }
+    /// <summary>Characters per training sequence (truncated BPTT length).</summary>
     public int SeqLen { get; init; }
+    /// <summary>Sequences per optimizer step.</summary>
     public int Batch { get; init; }
+    /// <summary>The seed that fixed initialisation, the train/validation split and batch order.</summary>
     public int Seed { get; init; }
+    /// <summary>The fraction of the text held out for validation.</summary>
     public double ValFraction { get; init; }
     /// <summary>File name and a fingerprint of the training data, so a resume on other data is refused.</summary>
     public string DataName { get; init; } = "";
+    /// <summary>A hash of the training data; a resume on different data is refused.</summary>
     public string DataFingerprint { get; init; } = "";
+    /// <summary>The training loss history so far (nats per character).</summary>
     public IReadOnlyList<float> TrainLossHistory { get; init; } = [];
+    /// <summary>Validation loss of every evaluation so far (steps in <see cref="ValStepHistory"/>).</summary>
     public IReadOnlyList<float> ValLossHistory { get; init; } = [];
     /// <summary>The step of each <see cref="ValLossHistory"/> entry.</summary>
     public IReadOnlyList<float> ValStepHistory { get; init; } = [];
@@ -40,7 +51,9 @@ public sealed record CheckpointContents(NetworkConfig Config, Dictionary<string,
 /// <summary>Saves and reads a character model with its optimizer state and training state in one safetensors file, atomically.</summary>
 public static class Checkpoint
 {
+    /// <summary>The value of the "format" metadata key this version writes and reads.</summary>
     public const string Format = "rnnfast-char/1";
+    /// <summary>The tensor-name prefix of optimizer state (e.g. "optim.exp_avg.0").</summary>
     public const string OptimizerPrefix = "optim.";
 
     /// <summary>Writes the network's weights, the optimizer's state (if any) and the training state, atomically.</summary>

@@ -58,9 +58,13 @@ public sealed record SeriesScaling
 /// <summary>Shape and hyperparameters of a <see cref="CharNetwork"/>.</summary>
 public sealed record NetworkConfig
 {
+    /// <summary>What the network predicts (see <see cref="NetworkKind"/>).</summary>
     public required NetworkKind Kind { get; init; }
+    /// <summary>The recurrent cell.</summary>
     public required RnnMode Mode { get; init; }
+    /// <summary>L: stacked RNN layers.</summary>
     public required int Layers { get; init; }
+    /// <summary>H: hidden size of each direction.</summary>
     public required int Hidden { get; init; }
     /// <summary>Embedding width (token inputs); 0 for a model with real-valued feature inputs.</summary>
     public required int Embed { get; init; }
@@ -72,11 +76,13 @@ public sealed record NetworkConfig
     public IReadOnlyList<string> TargetNames { get; init; } = [];
     /// <summary>Input and target scaling of a forecaster (null: none).</summary>
     public SeriesScaling? Scaling { get; init; }
+    /// <summary>True for a bidirectional RNN (D = 2).</summary>
     public bool Bidirectional { get; init; }
     /// <summary>LSTM peephole connections (weight_ph_l{k}, saved with the model; metadata 'peephole' = true). LSTM only.</summary>
     public bool Peephole { get; init; }
     /// <summary>Dropout applied to the embedding output and the RNN output during training (0 = none).</summary>
     public float Dropout { get; init; }
+    /// <summary>The character vocabulary (V symbols).</summary>
     public required CharVocab Vocab { get; init; }
     /// <summary>How a classifier pools the RNN's outputs over a sequence (other kinds: <see cref="SequencePooling.Last"/> only).</summary>
     public SequencePooling Pooling { get; init; } = SequencePooling.Last;
@@ -111,6 +117,7 @@ public sealed record NetworkConfig
     /// <summary>The RNN's input width: <see cref="Features"/> for real-valued inputs, else <see cref="Embed"/>.</summary>
     public int InputSize => HasFeatureInput ? Features : Embed;
 
+    /// <summary>The RNN stack this configuration describes (input size I = the embedding or feature size).</summary>
     public RnnDesc RnnDesc => new(Mode, InputSize, Hidden, Layers, Bidirectional, peephole: Peephole);
 
     /// <summary>Checks every field; the message starts with the property, e.g. <c>NetworkConfig.Layers: must be positive, got 0</c>.</summary>

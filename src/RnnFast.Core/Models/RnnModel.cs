@@ -75,9 +75,13 @@ public sealed class RnnModel : IDisposable
 
     /// <summary>The backend batch inference runs on.</summary>
     public Backend Backend { get; }
+    /// <summary>What the model is (kind, cell, sizes, vocabulary, labels).</summary>
     public NetworkConfig Config { get; }
+    /// <summary>What the model predicts.</summary>
     public NetworkKind Kind => Config.Kind;
+    /// <summary>The model's character vocabulary.</summary>
     public CharVocab Vocab => Config.Vocab;
+    /// <summary>The class or tag names (empty for a language model or forecaster).</summary>
     public IReadOnlyList<string> Labels => Config.Labels;
     /// <summary>Width of what <see cref="Step(RnnState, int)"/> returns: V for a language model, C for a classifier.</summary>
     public int OutputSize => Config.OutputSize;
@@ -568,6 +572,7 @@ public sealed class RnnModel : IDisposable
             output[o] = _headB[o] + TensorPrimitives.Dot(_headW.AsSpan(o * F, F), feature);
     }
 
+    /// <summary>Releases the network's backend resources.</summary>
     public void Dispose()
     {
         lock (_multi)

@@ -12,8 +12,10 @@ public abstract class DependentHandle : SafeHandle
     private DependentHandle? _parent;
     private bool _parentRefAdded;
 
+    /// <summary>Starts invalid; the derived handle takes its native object with <see cref="Attach"/> once the create call succeeded.</summary>
     protected DependentHandle() : base(IntPtr.Zero, ownsHandle: true) { }
 
+    /// <inheritdoc/>
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>The handle this one depends on (null for a root object).</summary>
@@ -35,6 +37,7 @@ public abstract class DependentHandle : SafeHandle
     /// <summary>Destroys the native object; returns the library's status (0 = success).</summary>
     protected abstract int Destroy(nint value);
 
+    /// <inheritdoc/>
     protected sealed override bool ReleaseHandle()
     {
         int status = Destroy(handle);

@@ -14,6 +14,7 @@ namespace RnnFast.Native;
 /// </summary>
 public sealed class NativeLibrarySpec
 {
+    /// <summary>A library family <paramref name="family"/> imported as <paramref name="importName"/>, overridden by the file path in <paramref name="environmentVariable"/>, else searched as <paramref name="candidates"/> in order; a loaded file must export every name in <paramref name="requiredExports"/>.</summary>
     public NativeLibrarySpec(string family, string importName, string environmentVariable, IReadOnlyList<string> candidates,
         IReadOnlyList<string>? requiredExports = null)
     {
@@ -53,12 +54,14 @@ public sealed class NativeLibrarySpec
     /// </summary>
     public string? InstallHint { get; init; }
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Family} ({ImportName})";
 }
 
 /// <summary>One attempt to load a library: what was tried and, when it failed, why.</summary>
 public sealed record NativeLoadAttempt(string Candidate, bool Succeeded, string? Error)
 {
+    /// <inheritdoc/>
     public override string ToString() => Succeeded ? $"{Candidate}: loaded" : $"{Candidate}: {Error}";
 }
 
@@ -70,11 +73,13 @@ public sealed class NativeLibraryHandle : SafeHandle
 {
     internal NativeLibraryHandle(IntPtr handle) : base(IntPtr.Zero, ownsHandle: true) => SetHandle(handle);
 
+    /// <inheritdoc/>
     public override bool IsInvalid => handle == IntPtr.Zero;
 
     /// <summary>True when the library exports <paramref name="symbol"/>.</summary>
     public bool HasExport(string symbol) => !IsInvalid && NativeLibrary.TryGetExport(handle, symbol, out _);
 
+    /// <inheritdoc/>
     protected override bool ReleaseHandle() => true; // process lifetime: never unloaded (see the type's summary)
 }
 
@@ -90,11 +95,13 @@ public sealed class NativeLoadResult
         Note = note;
     }
 
+    /// <summary>The library family that was loaded (or not).</summary>
     public NativeLibrarySpec Spec { get; }
 
     /// <summary>The loaded library, or null when every attempt failed.</summary>
     public NativeLibraryHandle? Handle { get; }
 
+    /// <summary>True when one of the candidates loaded.</summary>
     public bool Succeeded => Handle != null;
 
     /// <summary>The candidate that loaded (a name or a path), or null.</summary>
@@ -123,6 +130,7 @@ public sealed class NativeLoadResult
     /// <summary>The handle, or a <see cref="DllNotFoundException"/> whose message carries the trace.</summary>
     public NativeLibraryHandle GetHandleOrThrow() => Handle ?? throw new DllNotFoundException(Describe());
 
+    /// <inheritdoc/>
     public override string ToString() => Describe();
 }
 

@@ -9,6 +9,7 @@ public sealed class Adagrad : Optimizer
 {
     private readonly Tensor[] _sums;   // per parameter: sum of squared gradients
 
+    /// <summary>Adagrad over <paramref name="parameters"/> (as torch.optim.Adagrad): step size lr / (1 + (step-1) * lrDecay), L2 <paramref name="weightDecay"/>, accumulators starting at <paramref name="initialAccumulatorValue"/>, <paramref name="eps"/> added to the root.</summary>
     public Adagrad(IReadOnlyList<Variable> parameters, double lr = 1e-2, double lrDecay = 0, double weightDecay = 0,
         double initialAccumulatorValue = 0, double eps = 1e-10)
         : base(parameters, lr)
@@ -26,14 +27,20 @@ public sealed class Adagrad : Optimizer
         UseStepCounters();
     }
 
+    /// <summary>The learning-rate decay per step (0 = constant).</summary>
     public double LrDecay { get; }
+    /// <summary>L2 penalty added to each gradient (weight_decay * parameter).</summary>
     public double WeightDecay { get; }
+    /// <summary>The starting value of every squared-gradient accumulator.</summary>
     public double InitialAccumulatorValue { get; }
+    /// <summary>Added to the square root of the accumulator, for numerical stability.</summary>
     public double Eps { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
         NamedState(("sum", _sums));
 
+    /// <inheritdoc/>
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
         double step = AdvanceStep(index);

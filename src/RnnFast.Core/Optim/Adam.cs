@@ -10,6 +10,7 @@ public sealed class Adam : Optimizer
     private readonly Tensor[] _expAvg;    // m per parameter
     private readonly Tensor[] _expAvgSq;  // v per parameter
 
+    /// <summary>Adam over <paramref name="parameters"/> with PyTorch's defaults and semantics (bias-corrected moments, L2 <paramref name="weightDecay"/> added to the gradient, not decoupled).</summary>
     public Adam(IReadOnlyList<Variable> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
         : base(parameters, lr)
     {
@@ -26,14 +27,20 @@ public sealed class Adam : Optimizer
         UseStepCounters();
     }
 
+    /// <summary>Decay of the first-moment (mean) estimate.</summary>
     public double Beta1 { get; }
+    /// <summary>Decay of the second-moment (uncentred variance) estimate.</summary>
     public double Beta2 { get; }
+    /// <summary>Added to the root of the second moment, for numerical stability.</summary>
     public double Eps { get; }
+    /// <summary>L2 penalty added to each gradient (weight_decay * parameter).</summary>
     public double WeightDecay { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
         NamedState(("exp_avg", _expAvg), ("exp_avg_sq", _expAvgSq));
 
+    /// <inheritdoc/>
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
         double step = AdvanceStep(index);

@@ -11,6 +11,7 @@ public abstract class Optimizer
     private double _lr;
     private int _stepCount;
 
+    /// <summary>Checks <paramref name="parameters"/> (non-empty, distinct, host tensors that require grad) and sets the learning rate.</summary>
     protected Optimizer(IReadOnlyList<Variable> parameters, double lr = 0)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -31,6 +32,7 @@ public abstract class Optimizer
         LearningRate = lr;
     }
 
+    /// <summary>The parameters this optimizer updates, in the order given.</summary>
     public IReadOnlyList<Variable> Parameters { get; }
 
     /// <summary>The learning rate (settable, e.g. by a schedule); must be &gt;= 0.</summary>
@@ -120,12 +122,14 @@ public abstract class Optimizer
         return state;
     }
 
+    /// <summary>Throws an ArgumentException naming <paramref name="name"/> unless <paramref name="value"/> is finite and &gt;= 0.</summary>
     protected static void CheckNonNegative(double value, string name)
     {
         if (!(value >= 0) || double.IsInfinity(value))
             throw new ArgumentException($"{name}: must be finite and >= 0, got {value}", name);
     }
 
+    /// <summary>Throws an ArgumentException naming <paramref name="name"/> unless <paramref name="value"/> is in [0, 1).</summary>
     protected static void CheckBeta(double value, string name)
     {
         if (!(value >= 0 && value < 1))

@@ -9,6 +9,7 @@ public sealed class Sgd : Optimizer
 {
     private readonly Tensor[]? _buffers; // momentum_buffer per parameter (only when momentum != 0)
 
+    /// <summary>SGD over <paramref name="parameters"/> as torch.optim.SGD (no dampening): optional <paramref name="momentum"/>, L2 <paramref name="weightDecay"/>, <paramref name="nesterov"/> momentum (needs momentum &gt; 0).</summary>
     public Sgd(IReadOnlyList<Variable> parameters, double lr, double momentum = 0, double weightDecay = 0, bool nesterov = false)
         : base(parameters, lr)
     {
@@ -23,13 +24,18 @@ public sealed class Sgd : Optimizer
         if (momentum != 0) _buffers = ZerosLikeParameters();
     }
 
+    /// <summary>Momentum factor (0 = plain SGD).</summary>
     public double Momentum { get; }
+    /// <summary>L2 penalty added to each gradient (weight_decay * parameter).</summary>
     public double WeightDecay { get; }
+    /// <summary>True for Nesterov momentum.</summary>
     public bool Nesterov { get; }
 
+    /// <inheritdoc/>
     public override IReadOnlyDictionary<string, Tensor> StateTensors() =>
         _buffers == null ? new Dictionary<string, Tensor>() : NamedState(("momentum_buffer", _buffers));
 
+    /// <inheritdoc/>
     protected override void Update(int index, Span<float> param, ReadOnlySpan<float> grad)
     {
         float lr = (float)LearningRate, wd = (float)WeightDecay, mom = (float)Momentum;

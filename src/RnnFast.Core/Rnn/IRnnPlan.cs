@@ -6,7 +6,9 @@ namespace RnnFast;
 /// <summary>Inputs of one forward pass, already validated and time-major.</summary>
 public sealed record RnnInputs(Tensor Input, Tensor? H0 = null, Tensor? C0 = null, int[]? Lengths = null)
 {
+    /// <summary>T: time steps (input dimension 0).</summary>
     public int SeqLen => Input.Shape[0];
+    /// <summary>N: sequences in the batch (input dimension 1).</summary>
     public int Batch => Input.Shape[1];
 }
 
@@ -46,6 +48,7 @@ public abstract class RnnWorkspace : IDisposable
 /// </summary>
 public sealed class RnnForwardResult : IDisposable
 {
+    /// <summary>Wraps a forward's results: output (T,N,D*H_out), h_n (L*D,N,H_out), c_n (L*D,N,H) for LSTM, and the training workspace (null for inference).</summary>
     public RnnForwardResult(Tensor output, Tensor hN, Tensor? cN, RnnWorkspace? workspace)
     {
         Output = output;
@@ -73,6 +76,7 @@ public sealed class RnnForwardResult : IDisposable
 /// <summary>Gradients of a loss with respect to the inputs and every parameter.</summary>
 public sealed class RnnGradients
 {
+    /// <summary>Wraps backward's results: dX (T,N,I), dh0 (L*D,N,H_out), dc0 (LSTM) and the parameter gradients.</summary>
     public RnnGradients(Tensor dInput, Tensor dH0, Tensor? dC0, RnnParameters dParams)
     {
         DInput = dInput;
@@ -100,6 +104,7 @@ public sealed class RnnGradients
 /// </summary>
 public interface IRnnPlan : IDisposable
 {
+    /// <summary>The RNN stack this plan runs.</summary>
     RnnDesc Desc { get; }
 
     /// <summary>The parameters this plan reads (a converting backend re-converts when their Version changes).</summary>

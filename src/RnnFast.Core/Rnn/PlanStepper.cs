@@ -18,14 +18,17 @@ public sealed class PlanStepper : RnnStepper
         _backend = backend;
     }
 
+    /// <inheritdoc/>
     public override string ExecutedBy => _backend.Name;
 
+    /// <inheritdoc/>
     public override RnnStepState CreateState(int streams = 1)
     {
         CheckStreams(streams);
         return new TensorStepState(Desc, streams, _backend);
     }
 
+    /// <inheritdoc/>
     public override void Step(RnnStepState state, ReadOnlySpan<float> x, Span<float> y)
     {
         CheckStep(state, x, y);

@@ -5,15 +5,20 @@ namespace RnnFast;
 /// <summary>The recurrent cell. Gate orders follow PyTorch: LSTM i,f,g,o; GRU r,z,n.</summary>
 public enum RnnMode
 {
+    /// <summary>Elman RNN with tanh: h' = tanh(W_ih x + b_ih + W_hh h + b_hh).</summary>
     RnnTanh,
+    /// <summary>Elman RNN with relu: h' = relu(W_ih x + b_ih + W_hh h + b_hh).</summary>
     RnnRelu,
+    /// <summary>LSTM (4 gates i,f,g,o; cell state c), optionally with a projection.</summary>
     Lstm,
+    /// <summary>GRU (3 gates r,z,n), PyTorch's variant (r applied after W_hn h + b_hn).</summary>
     Gru,
 }
 
 /// <summary>An immutable description of a (possibly stacked, bidirectional) RNN.</summary>
 public sealed record RnnDesc
 {
+    /// <summary>Describes a stack like torch.nn.RNN/LSTM/GRU's constructor (input_size, hidden_size, num_layers, bidirectional, batch_first, proj_size, bias); throws ArgumentException naming the argument on an invalid combination.</summary>
     public RnnDesc(RnnMode mode, int inputSize, int hiddenSize, int numLayers = 1, bool bidirectional = false,
         bool batchFirst = false, int projSize = 0, bool bias = true, bool peephole = false)
     {
@@ -48,14 +53,21 @@ public sealed record RnnDesc
         Peephole = peephole;
     }
 
+    /// <summary>The recurrent cell.</summary>
     public RnnMode Mode { get; }
+    /// <summary>I: the input feature size of layer 0.</summary>
     public int InputSize { get; }
+    /// <summary>H: the hidden (and cell) size of each direction.</summary>
     public int HiddenSize { get; }
+    /// <summary>L: the number of stacked layers.</summary>
     public int NumLayers { get; }
+    /// <summary>True when each layer also runs backwards in time (D = 2); outputs of the two directions are concatenated.</summary>
     public bool Bidirectional { get; }
+    /// <summary>True when inputs and outputs are (N,T,features) as in PyTorch's batch_first; false (default): (T,N,features).</summary>
     public bool BatchFirst { get; }
     /// <summary>LSTM projection size (0 = none): h is projected from H to P by weight_hr.</summary>
     public int ProjSize { get; }
+    /// <summary>False drops b_ih and b_hh (PyTorch's bias=False).</summary>
     public bool Bias { get; }
 
     /// <summary>
@@ -76,11 +88,13 @@ public sealed record RnnDesc
     /// <summary>The feature size of the output sequence: D * H_out.</summary>
     public int OutputSize => Directions * OutputHiddenSize;
 
+    /// <summary>True for LSTM, which carries a cell state c (L*D,N,H) besides h.</summary>
     public bool HasCellState => Mode == RnnMode.Lstm;
 
     /// <summary>The input feature size of layer <paramref name="layer"/>: I for layer 0, D*H_out above.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
 
+    /// <summary>G: gates per cell of <paramref name="mode"/> (RNN 1, GRU 3, LSTM 4).</summary>
     public static int GateCountOf(RnnMode mode) => mode switch
     {
         RnnMode.Lstm => 4,
@@ -98,6 +112,7 @@ public sealed record RnnDesc
         _ => throw new ArgumentException($"mode: unknown RNN mode '{text}' (expected LSTM, GRU, RNN_TANH or RNN_RELU)", nameof(text)),
     };
 
+    /// <summary>PyTorch's name for <paramref name="mode"/> ("RNN_TANH", "RNN_RELU", "LSTM", "GRU").</summary>
     public static string TorchModeName(RnnMode mode) => mode switch
     {
         RnnMode.Lstm => "LSTM",
@@ -106,6 +121,7 @@ public sealed record RnnDesc
         _ => "RNN_RELU",
     };
 
+    /// <inheritdoc/>
     public override string ToString() =>
         $"{TorchModeName(Mode)}(I={InputSize}, H={HiddenSize}, L={NumLayers}, D={Directions}" +
         (ProjSize > 0 ? $", P={ProjSize}" : "") + (Peephole ? ", peephole" : "") + (Bias ? "" : ", no bias") + (BatchFirst ? ", batch_first" : "") + ")";

@@ -23,6 +23,7 @@ public enum RnnParamKind
 /// <summary>One parameter's identity: which layer, which direction, which matrix.</summary>
 public readonly record struct RnnParamId(int Layer, int Direction, RnnParamKind Kind)
 {
+    /// <summary>The PyTorch parameter name of the kind without suffixes ("weight_ih", "bias_hh", ...).</summary>
     public string TorchName => Kind switch
     {
         RnnParamKind.WeightIh => "weight_ih",
@@ -49,6 +50,7 @@ public sealed class RnnParameters
         for (int i = 0; i < ids.Count; i++) _byIndex[Slot(ids[i])] = tensors[i];
     }
 
+    /// <summary>The RNN stack these parameters belong to.</summary>
     public RnnDesc Desc { get; }
 
     /// <summary>Every parameter in PyTorch's state_dict order.</summary>
@@ -57,10 +59,12 @@ public sealed class RnnParameters
     /// <summary>The tensors, aligned with <see cref="Ids"/>.</summary>
     public IReadOnlyList<Tensor> Tensors { get; }
 
+    /// <summary>The tensor of <paramref name="kind"/> for <paramref name="layer"/> and <paramref name="direction"/> (0 forward, 1 reverse); throws when absent (e.g. a bias when Bias is false).</summary>
     public Tensor Get(int layer, int direction, RnnParamKind kind) =>
         _byIndex[Slot(new RnnParamId(layer, direction, kind))]
         ?? throw new InvalidOperationException($"{new RnnParamId(layer, direction, kind).TorchName} does not exist for {Desc}");
 
+    /// <summary>As <see cref="Get"/>, but null when the stack has no such parameter.</summary>
     public Tensor? TryGet(int layer, int direction, RnnParamKind kind) =>
         _byIndex[Slot(new RnnParamId(layer, direction, kind))];
 
@@ -185,6 +189,7 @@ public sealed class RnnParameters
 /// </summary>
 public class RnnFormatException : Exception
 {
+    /// <summary><paramref name="source"/> (a file or tensor name) holds RNN weights that do not fit: <paramref name="problem"/> says how.</summary>
     public RnnFormatException(string source, string problem, Exception? inner = null)
         : base(IO.SafeTensorsFormatException.OneLine(source ?? string.Empty) + ": " + IO.SafeTensorsFormatException.OneLine(problem ?? "unknown problem"), inner)
     {

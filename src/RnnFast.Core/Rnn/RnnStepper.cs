@@ -26,6 +26,7 @@ public abstract class RnnStepper : IDisposable
     /// <summary>The plan whose weights this stepper reads.</summary>
     public IRnnPlan Plan { get; }
 
+    /// <summary>The RNN stack being stepped.</summary>
     public RnnDesc Desc { get; }
 
     /// <summary>The most streams one <see cref="Step"/> advances (scratch is sized for it up front).</summary>
@@ -72,6 +73,7 @@ public abstract class RnnStepper : IDisposable
             throw new ArgumentOutOfRangeException(nameof(streams), $"streams: must be in 1..{MaxStreams} (the stepper's MaxStreams), got {streams}");
     }
 
+    /// <summary>Releases the stepper's scratch memory.</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
@@ -90,6 +92,7 @@ public abstract class RnnStepState : IDisposable
         StateSize = desc.NumLayers * desc.OutputHiddenSize + (desc.HasCellState ? desc.NumLayers * desc.HiddenSize : 0);
     }
 
+    /// <summary>The RNN stack this state belongs to.</summary>
     public RnnDesc Desc { get; }
 
     /// <summary>N: the streams this state holds.</summary>
@@ -116,6 +119,7 @@ public abstract class RnnStepState : IDisposable
             throw new ArgumentException($"{spanName}: expected {StateSize} floats (h of {Desc.NumLayers} layers{(Desc.HasCellState ? ", then c" : "")}), found {spanLength}", spanName);
     }
 
+    /// <summary>Releases the state's memory (device memory for GPU backends).</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
@@ -137,6 +141,7 @@ public sealed class HostRnnStepState : RnnStepState
     /// <summary>(L,N,H): each layer's c (LSTM), else null.</summary>
     public float[]? C { get; }
 
+    /// <inheritdoc/>
     public override void CopyStreamTo(int stream, Span<float> destination)
     {
         CheckStream(stream, destination.Length, nameof(destination));
@@ -146,6 +151,7 @@ public sealed class HostRnnStepState : RnnStepState
             for (int l = 0; l < L; l++, o += Hc) C.AsSpan((l * N + stream) * Hc, Hc).CopyTo(destination[o..]);
     }
 
+    /// <inheritdoc/>
     public override void CopyStreamFrom(int stream, ReadOnlySpan<float> source)
     {
         CheckStream(stream, source.Length, nameof(source));
@@ -165,6 +171,7 @@ public sealed class HostRnnStepState : RnnStepState
             for (int l = 0; l < L; l++) source.C!.AsSpan((l * Ns + from) * Hc, Hc).CopyTo(C.AsSpan((l * Nd + to) * Hc, Hc));
     }
 
+    /// <inheritdoc/>
     public override void Reset()
     {
         Array.Clear(H);

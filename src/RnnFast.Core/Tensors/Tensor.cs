@@ -10,6 +10,7 @@ public sealed class Tensor
 {
     private int _version;
 
+    /// <summary>A tensor of <paramref name="shape"/> over <paramref name="storage"/> (not copied); the storage length must equal the element count.</summary>
     public Tensor(TensorStorage storage, params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(storage);
@@ -26,15 +27,20 @@ public sealed class Tensor
     /// <summary>Number of elements (product of <see cref="Shape"/>).</summary>
     public int Length { get; }
 
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Shape.Length;
+    /// <summary>Where the elements live (owned by <see cref="Backend"/>).</summary>
     public TensorStorage Storage { get; }
+    /// <summary>The backend that owns the storage.</summary>
     public Backend Backend => Storage.Owner;
+    /// <summary>True when <see cref="Span"/> can read the elements directly (host memory).</summary>
     public bool IsHost => Storage.IsHost;
 
     /// <summary>Bumped by every in-place change made through <see cref="MarkChanged"/> (optimizers do),
     /// so that backends which convert weights once know when to convert again.</summary>
     public int Version => Volatile.Read(ref _version);
 
+    /// <summary>Records an in-place change of the elements (bumps <see cref="Version"/>) so converting backends re-pack weights.</summary>
     public void MarkChanged() => Interlocked.Increment(ref _version);
 
     /// <summary>The elements of a host tensor. Device tensors must be copied with <see cref="ToHost"/> first.</summary>
@@ -45,8 +51,10 @@ public sealed class Tensor
         ? h.Array
         : throw new InvalidOperationException($"tensor {FormatShape(Shape)} lives on backend '{Backend.Name}'; copy it with ToHost() first");
 
+    /// <summary>The size of dimension <paramref name="axis"/>; a negative axis counts from the end (-1 is the last).</summary>
     public int Dim(int axis) => Shape[axis < 0 ? Shape.Length + axis : axis];
 
+    /// <summary>A new host tensor of <paramref name="shape"/> filled with zeros.</summary>
     public static Tensor Zeros(params int[] shape) => new(new HostStorage(new float[ElementCount(CheckShape(shape))]), shape);
 
     /// <summary>Wraps <paramref name="data"/> (no copy) as a host tensor of the given shape.</summary>
@@ -59,6 +67,7 @@ public sealed class Tensor
         return new Tensor(new HostStorage(data), shape);
     }
 
+    /// <summary>A new host tensor of <paramref name="shape"/> filled with <paramref name="value"/>.</summary>
     public static Tensor Full(float value, params int[] shape)
     {
         var t = Zeros(shape);
@@ -84,6 +93,7 @@ public sealed class Tensor
         return new Tensor(storage, (int[])Shape.Clone());
     }
 
+    /// <summary>A host copy of this tensor (device tensors are copied down).</summary>
     public Tensor Clone() => ToHost();
 
     /// <summary>Same elements, another shape (host tensors share the array).</summary>
@@ -94,6 +104,7 @@ public sealed class Tensor
         return new Tensor(Storage, shape);
     }
 
+    /// <summary>The elements as a new array, row-major (copied from the device when needed).</summary>
     public float[] ToArray()
     {
         var data = new float[Length];
@@ -101,12 +112,16 @@ public sealed class Tensor
         return data;
     }
 
+    /// <summary>True when <paramref name="other"/> has exactly this shape.</summary>
     public bool SameShape(Tensor other) => Shape.AsSpan().SequenceEqual(other.Shape);
 
+    /// <summary>True when this tensor's shape is exactly <paramref name="shape"/>.</summary>
     public bool HasShape(params int[] shape) => Shape.AsSpan().SequenceEqual(shape);
 
+    /// <inheritdoc/>
     public override string ToString() => $"Tensor{FormatShape(Shape)} on {Backend.Name}";
 
+    /// <summary>"(2,3,4)" style text for messages.</summary>
     public static string FormatShape(ReadOnlySpan<int> shape)
     {
         var sb = new StringBuilder("(");

@@ -22,6 +22,7 @@ public abstract class TensorStorage : IDisposable
     /// <summary>Copies this storage into <paramref name="destination"/> (host memory).</summary>
     public abstract void CopyToHost(Span<float> destination);
 
+    /// <summary>Frees the storage (device memory for GPU backends; nothing for host arrays).</summary>
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
 
@@ -30,17 +31,23 @@ public sealed class HostStorage : TensorStorage
 {
     private readonly Backend _owner;
 
+    /// <summary>Storage over <paramref name="array"/> (not copied), owned by <paramref name="owner"/> (default: the reference backend).</summary>
     public HostStorage(float[] array, Backend? owner = null)
     {
         Array = array ?? throw new ArgumentNullException(nameof(array));
         _owner = owner ?? Backends.Reference.ReferenceBackend.Instance;
     }
 
+    /// <summary>The managed array holding the elements.</summary>
     public float[] Array { get; }
+    /// <inheritdoc/>
     public override Backend Owner => _owner;
+    /// <inheritdoc/>
     public override int Length => Array.Length;
+    /// <inheritdoc/>
     public override bool IsHost => true;
 
+    /// <inheritdoc/>
     public override void CopyFromHost(ReadOnlySpan<float> source)
     {
         if (source.Length != Array.Length)
@@ -48,6 +55,7 @@ public sealed class HostStorage : TensorStorage
         source.CopyTo(Array);
     }
 
+    /// <inheritdoc/>
     public override void CopyToHost(Span<float> destination)
     {
         if (destination.Length != Array.Length)

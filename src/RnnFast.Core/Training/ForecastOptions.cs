@@ -15,19 +15,25 @@ public sealed record ForecastOptions
     public int Horizon { get; init; } = 1;
     /// <summary>Model changes instead of levels (trending series): inputs and target are differenced.</summary>
     public bool Difference { get; init; }
+    /// <summary>The recurrent cell.</summary>
     public RnnMode Mode { get; init; } = RnnMode.Lstm;
+    /// <summary>L: stacked RNN layers.</summary>
     public int Layers { get; init; } = 1;
+    /// <summary>H: hidden size.</summary>
     public int Hidden { get; init; } = 32;
     /// <summary>Window length in steps (truncated BPTT).</summary>
     public int SeqLen { get; init; } = 32;
     /// <summary>Windows per step.</summary>
     public int Batch { get; init; } = 32;
+    /// <summary>Optimizer steps (Adam).</summary>
     public int Steps { get; init; } = 300;
+    /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 0.01;
     /// <summary>Global gradient-norm clip (0 = off, as in the PyTorch recipe).</summary>
     public double Clip { get; init; }
     /// <summary>The held-out fraction at the end of the series.</summary>
     public double ValFraction { get; init; } = 0.2;
+    /// <summary>Seed of initialisation and window sampling.</summary>
     public int Seed { get; init; } = 1;
     /// <summary>A backend name; null: RNNFAST_BACKEND, else auto.</summary>
     public string? Backend { get; init; }

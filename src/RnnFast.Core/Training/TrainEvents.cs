@@ -10,9 +10,13 @@ public sealed record EvalReport(int Step, double ValLoss, string? Sample, double
 /// <summary>Receives training progress. Every method may be left empty.</summary>
 public interface ITrainObserver
 {
+    /// <summary>Called after every optimizer step.</summary>
     void OnStep(StepReport report) { }
+    /// <summary>Called after every validation pass.</summary>
     void OnEval(EvalReport report) { }
+    /// <summary>Called after a checkpoint was written to <paramref name="path"/> at optimizer step <paramref name="step"/>.</summary>
     void OnCheckpoint(string path, int step) { }
+    /// <summary>A one-line note for the user (resume changes, skipped steps, ...).</summary>
     void OnMessage(string message) { }
 }
 
@@ -20,5 +24,6 @@ public interface ITrainObserver
 /// (<see cref="NonFinitePolicy.Skip"/>); their losses are not in <see cref="TrainLoss"/>.</summary>
 public sealed record TrainResult(int Steps, double ValLoss, IReadOnlyList<float> TrainLoss, IReadOnlyList<(int Step, double Loss)> ValHistory, bool Cancelled, string BackendName, int SkippedSteps = 0)
 {
+    /// <summary>The validation loss in bits per character (nats / ln 2).</summary>
     public double BitsPerChar => ValLoss / Math.Log(2);
 }

@@ -4,17 +4,24 @@ namespace RnnFast.Training;
 /// <summary>Hyperparameters and bookkeeping for <see cref="CharLmTrainer"/> and <see cref="ClassifierTrainer"/>.</summary>
 public sealed record TrainOptions
 {
+    /// <summary>The recurrent cell.</summary>
     public RnnMode Mode { get; init; } = RnnMode.Lstm;
+    /// <summary>L: stacked RNN layers.</summary>
     public int Layers { get; init; } = 2;
+    /// <summary>H: hidden size of each direction.</summary>
     public int Hidden { get; init; } = 128;
+    /// <summary>E: embedding size (the RNN's input size I).</summary>
     public int Embed { get; init; } = 64;
+    /// <summary>True for a bidirectional RNN (D = 2).</summary>
     public bool Bidirectional { get; init; }
 
     /// <summary>LSTM peephole connections (weight_ph_l{k}); LSTM only (CLI --peephole).</summary>
     public bool Peephole { get; init; }
     /// <summary>Classifier only: read each sequence's last step (default) or the mean over its steps.</summary>
     public RnnFast.Models.SequencePooling Pooling { get; init; } = RnnFast.Models.SequencePooling.Last;
+    /// <summary>T: characters per training sequence (truncated BPTT length).</summary>
     public int SeqLen { get; init; } = 64;
+    /// <summary>N: sequences per optimizer step.</summary>
     public int Batch { get; init; } = 32;
     /// <summary>
     /// Total optimizer steps (including those before a resume). Null: derived from <see cref="Epochs"/>. On resume it is the
@@ -24,15 +31,21 @@ public sealed record TrainOptions
     public int? Steps { get; init; }
     /// <summary>Passes over the training text (each step sees SeqLen*Batch characters).</summary>
     public double? Epochs { get; init; }
+    /// <summary>The optimizer's learning rate.</summary>
     public double LearningRate { get; init; } = 2e-3;
+    /// <summary>The optimizer: "adam", "sgd" or "adagrad".</summary>
     public string Optimizer { get; init; } = "adam";
+    /// <summary>SGD momentum (0 = none).</summary>
     public double Momentum { get; init; }
     /// <summary>Global L2 gradient-norm clip (0 = off).</summary>
     public double Clip { get; init; } = 5;
+    /// <summary>Dropout probability applied during training between the network's layers (0 = off).</summary>
     public float Dropout { get; init; }
     /// <summary>LSTM only: initial value of the forget gate's input bias (b_ih[H..2H)); 1 helps long-range memory. 0 = PyTorch's init.</summary>
     public float ForgetBias { get; init; }
+    /// <summary>The fraction of the data held out for validation.</summary>
     public double ValFraction { get; init; } = 0.05;
+    /// <summary>Seed of initialisation, the split and batch order (same seed, data and backend: same run).</summary>
     public int Seed { get; init; } = 1;
     /// <summary>
     /// The backend to train on, by name (see <see cref="Backends.BackendRegistry.Get"/>). Null (the default): the
@@ -71,9 +84,11 @@ public sealed record TrainOptions
         ArgumentException.ThrowIfNullOrEmpty(path);
         return ResumeRecipe.FromContents(RnnFast.Models.Checkpoint.Read(path), path);
     }
+    /// <summary>Optimizer steps between checkpoint saves (0 = only at the end).</summary>
     public int CheckpointEvery { get; init; } = 100;
     /// <summary>Validation loss (and a sample) every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; } = 100;
+    /// <summary>Characters of sample text generated at each evaluation (language models; 0 = no samples).</summary>
     public int SampleLength { get; init; } = 120;
     /// <summary>Stop after this much wall time (the step count is then an upper bound). Null = no limit.</summary>
     public double? MaxSeconds { get; init; }

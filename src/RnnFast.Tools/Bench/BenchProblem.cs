@@ -5,7 +5,9 @@ namespace RnnFast.Bench;
 /// <summary>What a problem times: the inference forward, or a training step (forward with workspace, then backward).</summary>
 public enum BenchPhase
 {
+    /// <summary>Times the inference forward only.</summary>
     Inference,
+    /// <summary>Times a training step: forward keeping the workspace, then backward.</summary>
     Training,
 }
 
@@ -43,8 +45,10 @@ public sealed record BenchProblem(RnnMode Cell, bool Bidirectional, int Layers, 
     /// <summary>This problem in another phase (same shape and origin).</summary>
     public BenchProblem WithPhase(BenchPhase phase) => this with { Phase = phase };
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Name} {PhaseName}";
 
+    /// <summary>The cell's name in shapes files and reports ("lstm", "gru", "rnn_tanh", "rnn_relu").</summary>
     public static string CellNameOf(RnnMode mode) => mode switch
     {
         RnnMode.Lstm => "lstm",
@@ -53,6 +57,7 @@ public sealed record BenchProblem(RnnMode Cell, bool Bidirectional, int Layers, 
         _ => "rnn_relu",
     };
 
+    /// <summary>The phase's name in shapes files and reports ("inference" or "training").</summary>
     public static string PhaseNameOf(BenchPhase phase) => phase == BenchPhase.Training ? "training" : "inference";
 }
 

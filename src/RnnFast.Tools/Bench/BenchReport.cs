@@ -9,7 +9,9 @@ public sealed record UnavailableBackend(string Backend, string Reason);
 /// <summary>One problem timed on one backend.</summary>
 public sealed class BenchResult
 {
+    /// <summary>The problem this result times.</summary>
     public required BenchProblem Problem { get; init; }
+    /// <summary>The backend's name.</summary>
     public required string Backend { get; init; }
 
     /// <summary>"cpu" or "gpu".</summary>
@@ -32,7 +34,9 @@ public sealed class BenchResult
     /// <summary>The first failing tensor's report, or null.</summary>
     public string? CheckFailure { get; set; }
 
+    /// <summary>T of the correctness check run before timing (smaller than the problem's to keep the oracle fast).</summary>
     public int CheckT { get; set; }
+    /// <summary>N of the correctness check run before timing.</summary>
     public int CheckN { get; set; }
 
     /// <summary>Seconds the check's computation took on this backend (the oracle's for the reference).</summary>
@@ -65,6 +69,7 @@ public sealed class BenchResult
     /// <summary>False when the warm-up stopped at its limits before the timings settled (the times may include slower code).</summary>
     public bool WarmupSettled { get; set; }
 
+    /// <summary>The number of timed calls.</summary>
     public int Repetitions { get; set; }
 
     /// <summary>The sequence length actually timed: T, or fewer when one call at T would not fit the time budget.</summary>
@@ -73,8 +78,11 @@ public sealed class BenchResult
     /// <summary>True when <see cref="TimedT"/> &lt; T: the ms figures are then scaled by T / TimedT (time is linear in T).</summary>
     public bool Cut => TimedT > 0 && TimedT < Problem.T;
 
+    /// <summary>Median milliseconds per call of the whole problem (NaN when not timed).</summary>
     public double MsMedian { get; set; } = double.NaN;
+    /// <summary>Fastest call, in milliseconds.</summary>
     public double MsMin { get; set; } = double.NaN;
+    /// <summary>Slowest call, in milliseconds.</summary>
     public double MsMax { get; set; } = double.NaN;
 
     /// <summary>Median ms of one call at <see cref="TimedT"/> (equals <see cref="MsMedian"/> unless cut).</summary>
@@ -86,6 +94,7 @@ public sealed class BenchResult
     /// <summary>FLOPs of one call of the whole problem (see <see cref="FlopCount"/>).</summary>
     public double Gflop => Problem.Flops() / 1e9;
 
+    /// <summary>Achieved GFLOP/s: <see cref="Gflop"/> / median seconds.</summary>
     public double Gflops { get; set; } = double.NaN;
 
     /// <summary>The peak this backend is compared with (the measured CPU peak, or the GPU's), NaN when unknown.</summary>
@@ -97,14 +106,18 @@ public sealed class BenchResult
     /// <summary>For every other backend timed on the same problem: its median ms / this one's (above 1: this is faster).</summary>
     public Dictionary<string, double> SpeedupVs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>True when the backend was timed (it passed its check and ran).</summary>
     public bool Timed => double.IsFinite(MsMedian);
 }
 
 /// <summary>A whole benchmark run.</summary>
 public sealed class BenchReport
 {
+    /// <summary>The machine the run was on (CPU, cores, OS, runtime).</summary>
     public required BenchMachine Machine { get; init; }
+    /// <summary>Backends that were asked for but could not run, with the reason.</summary>
     public required IReadOnlyList<UnavailableBackend> Unavailable { get; init; }
+    /// <summary>One result per problem and backend, in run order.</summary>
     public required IReadOnlyList<BenchResult> Results { get; init; }
 
     /// <summary>The backend the ratio column is against (the first backend timed), or null.</summary>

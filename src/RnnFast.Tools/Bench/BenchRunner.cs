@@ -53,6 +53,7 @@ public sealed class BenchOptions
     /// <summary>Worker threads for backends that take a count (<see cref="IBackendThreads"/>); null leaves them as they are.</summary>
     public int? Threads { get; init; }
 
+    /// <summary>Which phases to time: each problem as written (default), or every shape as inference, training or both.</summary>
     public PhaseSelection Phase { get; init; } = PhaseSelection.AsWritten;
 
     /// <summary>Seeds the weights and inputs (the same for every backend).</summary>

@@ -209,19 +209,25 @@ public static class BenchWriters
 
     // ------------------------------------------------------------------ number formats (shared with the CLI table)
 
+    /// <summary>An integer in invariant culture.</summary>
     public static string I(int v) => v.ToString(Inv);
 
+    /// <summary>A double rounded for CSV/JSON (round-trip format; empty when not finite).</summary>
     public static string G(double v) => double.IsFinite(v) ? Round(v).ToString("R", Inv) : "";
 
+    /// <summary>A double with <paramref name="decimals"/> decimals ("-" when not finite).</summary>
     public static string F(double v, int decimals) => double.IsFinite(v) ? v.ToString("F" + I(decimals), Inv) : "-";
 
     /// <summary>Milliseconds with three significant digits (at least two decimals below 1 ms).</summary>
     public static string Ms(double v) =>
         !double.IsFinite(v) ? "-" : v >= 100 ? v.ToString("F0", Inv) : v >= 10 ? v.ToString("F1", Inv) : v >= 1 ? v.ToString("F2", Inv) : v.ToString("F3", Inv);
 
+    /// <summary>A fraction as a percentage ("12%", "3.4%" below 10%; "-" when not finite).</summary>
     public static string Pct(double fraction) => double.IsFinite(fraction) ? (fraction * 100).ToString(fraction < 0.1 ? "F1" : "F0", Inv) + "%" : "-";
 
+    /// <summary>A speed ratio such as "1.25x" or "12x" ("-" when not finite).</summary>
     public static string Ratio(double v) => double.IsFinite(v) ? (v >= 10 ? v.ToString("F0", Inv) : v.ToString("F2", Inv)) + "x" : "-";
 
+    /// <summary>Scientific notation with one decimal ("1.2E-5"; "-" when not finite).</summary>
     public static string Sci(double v) => double.IsFinite(v) ? (v == 0 ? "0" : v.ToString("0.0E+0", Inv)) : "-";
 }

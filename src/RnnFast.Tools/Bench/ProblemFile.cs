@@ -9,6 +9,7 @@ namespace RnnFast.Bench;
 /// <summary>A shapes file that cannot be used; the message starts with "file:line:".</summary>
 public sealed class ProblemFileException : RnnFormatException
 {
+    /// <summary>Line <paramref name="line"/> of shapes file <paramref name="file"/> is invalid: <paramref name="problem"/>.</summary>
     public ProblemFileException(string file, int line, string problem)
         : base(line > 0 ? $"{file}:{line}" : file, problem)
     {

@@ -21,6 +21,7 @@ public sealed record SweepCase(string Cell, RnnDesc Desc, int T, int N, int[]? L
 /// <summary>The outcome of one sweep case: every tensor compared, or the error the backend raised.</summary>
 public sealed record SweepResult(SweepCase Case, IReadOnlyList<TensorCheck> Checks, string? Error = null)
 {
+    /// <summary>True when the backend ran without error and every check passed.</summary>
     public bool Passed => Error == null && Checks.Count > 0 && Checks.All(c => c.Passed);
 
     /// <summary>The largest |a-b| / (atol + rtol|b|) over every tensor (1 = at the tolerance).</summary>

@@ -7,7 +7,9 @@ namespace RnnFast.Checks;
 /// <summary>The result of one reference file: every tensor compared, and whether all passed.</summary>
 public sealed record CaseReport(string File, string Kind, string Backend, IReadOnlyList<TensorCheck> Checks)
 {
+    /// <summary>The number of checks that passed.</summary>
     public int PassedCount => Checks.Count(c => c.Passed);
+    /// <summary>True when there was at least one check and all passed.</summary>
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 }
 

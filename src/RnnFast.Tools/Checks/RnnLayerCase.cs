@@ -24,18 +24,27 @@ public sealed class RnnLayerCase
         GradCN = gradCN;
     }
 
+    /// <summary>The case's name, as its case file gives it.</summary>
     public string Name { get; }
+    /// <summary>The RNN stack PyTorch ran.</summary>
     public RnnDesc Desc { get; }
+    /// <summary>PyTorch's weights for the stack.</summary>
     public RnnParameters Parameters { get; }
     /// <summary>As stored: (T,N,I), or (N,T,I) when batch_first.</summary>
     public Tensor Input { get; }
+    /// <summary>(L*D,N,H_out) initial hidden state, or null for zeros.</summary>
     public Tensor? H0 { get; }
+    /// <summary>(L*D,N,H) initial cell state (LSTM), or null for zeros.</summary>
     public Tensor? C0 { get; }
+    /// <summary>Per-sequence lengths for a variable-length batch, or null when all are T.</summary>
     public int[]? Lengths { get; }
     /// <summary>PyTorch's results by tensor name: output, h_n, c_n, grad_input, grad_h0, grad_c0, grad.&lt;param&gt;.</summary>
     public IReadOnlyDictionary<string, Tensor> Expected { get; }
+    /// <summary>The upstream gradient of the output used for backward, or null for a forward-only case.</summary>
     public Tensor? GradOutput { get; }
+    /// <summary>The upstream gradient of h_n, or null.</summary>
     public Tensor? GradHN { get; }
+    /// <summary>The upstream gradient of c_n (LSTM), or null.</summary>
     public Tensor? GradCN { get; }
 
     /// <summary>True when the file carries upstream gradients, so backward is checked too.</summary>

@@ -5,6 +5,7 @@ namespace RnnFast.Checks;
 /// <summary>The outcome of comparing one tensor.</summary>
 public sealed record TensorCheck(string Name, int Count, double MaxAbsError, double MaxRelError, double WorstToleranceRatio, bool Passed, string? Problem = null)
 {
+    /// <inheritdoc/>
     public override string ToString() => Problem != null
         ? $"{Name}: FAIL ({Problem})"
         : $"{Name}: max_abs={MaxAbsError:E2} max_rel={MaxRelError:E2} {(Passed ? "pass" : "FAIL")}";
@@ -13,7 +14,9 @@ public sealed record TensorCheck(string Name, int Count, double MaxAbsError, dou
 /// <summary>Element-wise comparison under the goldens tolerance |a-b| &lt;= atol + rtol*|b|.</summary>
 public static class TensorComparison
 {
+    /// <summary>The default absolute tolerance (the backends' fp32 tolerance).</summary>
     public const double DefaultAbsTolerance = RnnFast.Backends.Backend.DefaultAbsTolerance;
+    /// <summary>The default relative tolerance.</summary>
     public const double DefaultRelTolerance = RnnFast.Backends.Backend.DefaultRelTolerance;
 
     /// <summary>Compares <paramref name="actual"/> with <paramref name="expected"/> (shapes must match).</summary>
@@ -25,6 +28,7 @@ public static class TensorComparison
         return Compare(name, actual.ToArray(), expected.ToArray(), atol, rtol);
     }
 
+    /// <summary>Compares <paramref name="actual"/> with <paramref name="expected"/> element by element: passes when |a - e| &lt;= atol + rtol * |e| everywhere.</summary>
     public static TensorCheck Compare(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double atol = DefaultAbsTolerance, double rtol = DefaultRelTolerance)
     {
         if (actual.Length != expected.Length)

@@ -14,22 +14,37 @@ public sealed class TrainCharLstmCase
 
     private TrainCharLstmCase(CaseFile file) => _file = file;
 
+    /// <summary>The LSTM stack PyTorch trained.</summary>
     public required RnnDesc Desc { get; init; }
+    /// <summary>V: the vocabulary size.</summary>
     public required int Vocab { get; init; }
+    /// <summary>The number of training steps replayed.</summary>
     public required int Steps { get; init; }
+    /// <summary>T: characters per sequence.</summary>
     public required int SeqLen { get; init; }
+    /// <summary>N: sequences per step.</summary>
     public required int Batch { get; init; }
+    /// <summary>The optimizer PyTorch used ("adam", "sgd", ...).</summary>
     public required string OptimizerName { get; init; }
+    /// <summary>The gradient-norm clip, or null when off.</summary>
     public required double? ClipNorm { get; init; }
+    /// <summary>The initial (V,E) embedding table.</summary>
     public required Tensor Embedding { get; init; }
+    /// <summary>The initial LSTM weights.</summary>
     public required RnnParameters Lstm { get; init; }
+    /// <summary>The initial (V, D*H) head weight.</summary>
     public required Tensor HeadWeight { get; init; }
+    /// <summary>The initial (V) head bias.</summary>
     public required Tensor HeadBias { get; init; }
     /// <summary>(steps, T, N) token ids and targets.</summary>
     public required int[] Tokens { get; init; }
+    /// <summary>(steps, T, N) target ids.</summary>
     public required int[] Targets { get; init; }
+    /// <summary>PyTorch's loss at each step.</summary>
     public required Tensor ExpectedLoss { get; init; }
+    /// <summary>PyTorch's gradient norm at each step, when recorded.</summary>
     public Tensor? ExpectedGradNorm { get; init; }
+    /// <summary>PyTorch's weights after the last step, by parameter name.</summary>
     public required Dictionary<string, Tensor> ExpectedFinal { get; init; }
 
     internal static TrainCharLstmCase Load(CaseFile f)

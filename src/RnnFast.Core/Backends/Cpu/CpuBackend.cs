@@ -33,17 +33,21 @@ public sealed class CpuBackend : Backend, IBackendThreads
 
     /// <summary>"cpu", or "cpu:bf16" for the bf16-weights variant.</summary>
     public override string Name => Bf16Weights ? "cpu:bf16" : "cpu";
+    /// <inheritdoc/>
     public override BackendKind Kind => BackendKind.Cpu;
 
+    /// <inheritdoc/>
     public override string Description =>
         $"managed SIMD kernels ({Pointwise.PathName}, {Sgemm.MR}x{Sgemm.NR} SGEMM tiles), {WorkerPool.Shared.Size} thread(s)" +
         (Bf16Weights ? ", bf16 recurrent weights at batch 1" : "");
 
+    /// <inheritdoc/>
     public override int Score => 10;
 
     /// <summary>cpu:bf16 is checked at 1e-2 + 1e-2 |b| (bf16 weights: 8 significant bits); plain cpu at the default.</summary>
     public override (double Abs, double Rel) CheckTolerance => Bf16Weights ? (1e-2, 1e-2) : base.CheckTolerance;
 
+    /// <inheritdoc/>
     protected override BackendAvailability Probe() => BackendAvailability.Yes($"always ({Pointwise.PathName})");
 
     private CpuBackend? _bf16Variant;
@@ -58,6 +62,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
         return LazyInitializer.EnsureInitialized(ref _bf16Variant, () => new CpuBackend(bf16Weights: true));
     }
 
+    /// <inheritdoc/>
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -8,13 +8,19 @@ public sealed class ReferenceBackend : Backend
     /// <summary>The one instance the registry lists; it also owns plain host tensors.</summary>
     public static ReferenceBackend Instance { get; } = new();
 
+    /// <inheritdoc/>
     public override string Name => "reference";
+    /// <inheritdoc/>
     public override BackendKind Kind => BackendKind.Cpu;
+    /// <inheritdoc/>
     public override string Description => "scalar C#, double accumulation; the oracle (slow)";
+    /// <inheritdoc/>
     public override int Score => 1;
 
+    /// <inheritdoc/>
     protected override BackendAvailability Probe() => BackendAvailability.Yes("always");
 
+    /// <inheritdoc/>
     public override IRnnPlan CreateRnnPlan(RnnParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
