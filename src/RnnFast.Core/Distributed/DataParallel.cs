@@ -38,6 +38,12 @@ public sealed class DataParallel
     /// <summary>Steps between two comparisons of the parameters' hash across ranks (0 = never).</summary>
     public int CheckEvery { get; }
 
+    /// <summary>Time this rank spent in the gradient allreduce (waiting for slower ranks included), over <see cref="Reductions"/> steps.</summary>
+    public TimeSpan AllreduceTime { get; private set; }
+
+    /// <summary>Gradient allreduces (steps) so far.</summary>
+    public int Reductions { get; private set; }
+
     /// <summary>This rank's windows of a global batch of <paramref name="globalBatch"/>: (first, count); a batch not divisible by Size is refused naming <paramref name="batchName"/>.</summary>
     internal (int First, int Count) Share(int globalBatch, string batchName)
     {
@@ -66,7 +72,10 @@ public sealed class DataParallel
             at += g.Length;
         }
         _buffer[at] = localLoss * share;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         _comm.AllreduceSum(_buffer);
+        AllreduceTime += System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        Reductions++;
         at = 0;
         foreach (var p in parameters)
         {

@@ -206,6 +206,11 @@ public sealed class CharLmTrainer
 
         // Stopped by a signal: the checkpoint first (a second signal may end the process at any moment), then the usual
         // validation and sample, then the checkpoint again with that validation in its history.
+        if (dp is { Reductions: > 0 })
+        {
+            double stepMs = clock.Elapsed.TotalMilliseconds / dp.Reductions, reduceMs = dp.AllreduceTime.TotalMilliseconds / dp.Reductions;
+            observer.OnMessage($"data-parallel over {dp.Size} ranks ({localN} of {N} windows each): gradient allreduce {reduceMs:F2} ms of {stepMs:F2} ms a step ({100 * reduceMs / stepMs:F1}%, waiting for the slowest rank included)");
+        }
         if (cancelled) Save();
         dp?.CheckInSync(parameters, step, force: true); // the model rank 0 saves is every rank's
         if (dp is { IsRoot: false }) return new TrainResult(step, double.NaN, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped);
