@@ -14,11 +14,16 @@ namespace RnnFast.Distributed;
 /// </summary>
 public sealed class DataParallel
 {
-    private readonly MpiComm _comm;
+    private readonly ICollectives _comm;
     private float[] _buffer = [];
 
     /// <summary>Trains over <paramref name="comm"/>; the parameters are compared across ranks every <paramref name="checkEvery"/> steps (0 = never).</summary>
-    public DataParallel(MpiComm comm, int checkEvery = 100)
+    public DataParallel(MpiComm comm, int checkEvery = 100) : this((ICollectives)comm, checkEvery)
+    {
+    }
+
+    /// <summary>Over any implementation of the collectives (tests: ranks as threads of one process).</summary>
+    internal DataParallel(ICollectives comm, int checkEvery)
     {
         ArgumentNullException.ThrowIfNull(comm);
         if (checkEvery < 0) throw new ArgumentException($"checkEvery: must be >= 0, got {checkEvery}", nameof(checkEvery));
@@ -124,4 +129,15 @@ public sealed class DataParallel
         }
         return h;
     }
+}
+
+/// <summary>The collectives data-parallel training uses (MPI's, or a test's in-process stand-in).</summary>
+internal interface ICollectives
+{
+    int Rank { get; }
+    int Size { get; }
+    void AllreduceSum(Span<float> data);
+    void AllreduceSum(Span<int> data);
+    int AllreduceMax(int value);
+    void Broadcast(Span<byte> data, int root = 0);
 }

@@ -9,7 +9,7 @@ namespace RnnFast.Distributed;
 /// The world communicator of an MPI job (Open MPI). Made once per process by <see cref="Initialize"/>; disposing it
 /// finalizes MPI. Every MPI return code is checked: a failure throws <see cref="MpiException"/> naming the call.
 /// </summary>
-public sealed unsafe class MpiComm : SafeHandle
+public sealed unsafe class MpiComm : SafeHandle, ICollectives
 {
     private static int _made;
 
