@@ -1,5 +1,6 @@
 // Thin bindings to Open MPI's C API (libmpi.so.40), loaded through NativeLibraryLoader (its ELF checks and trace) and
-// promoted to RTLD_GLOBAL, which Open MPI's plugins need. The entry points are function pointers taken from the
+// promoted to RTLD_GLOBAL (builds whose plugins are not linked against libmpi need it; Debian's 4.1.4 runs either way,
+// checked by hand). The entry points are function pointers taken from the
 // loaded library; Open MPI's predefined handles (MPI_COMM_WORLD, MPI_FLOAT, MPI_SUM, ...) are the addresses of its
 // exported globals (ompi_mpi_comm_world, ompi_mpi_float, ompi_mpi_op_sum, ...), and MPI_IN_PLACE is (void*)1.
 using System.Runtime.InteropServices;
