@@ -2,8 +2,9 @@
 # Installs the Debian packages that RnnFast's native backends load at run time. Every backend also runs without its
 # package (it reports itself unavailable with the reason), so a machine without root or apt-get skips this step.
 set -euo pipefail
-# One package per native backend as it lands: oneDNN (libdnnl2), OpenCL (ocl-icd-libopencl1, pocl-opencl-icd).
-PACKAGES=(libdnnl2 ocl-icd-libopencl1 pocl-opencl-icd ${RNNFAST_EXTRA_PACKAGES:-})
+# One package per native backend as it lands: oneDNN (libdnnl2), OpenCL (ocl-icd-libopencl1, pocl-opencl-icd); Open MPI for
+# data-parallel `rnnfast train` under mpirun (openmpi-bin: mpirun and the runtime; libopenmpi-dev: libmpi.so headers and the 2-rank tests).
+PACKAGES=(libdnnl2 ocl-icd-libopencl1 pocl-opencl-icd openmpi-bin libopenmpi-dev ${RNNFAST_EXTRA_PACKAGES:-})
 
 missing=()
 for p in "${PACKAGES[@]}"; do

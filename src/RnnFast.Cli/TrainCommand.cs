@@ -5,6 +5,7 @@
 // (TaggerTrainer, one space-separated tag per character); its last line is `accuracy=<x>` per character, held out.
 using System.CommandLine;
 using System.Globalization;
+using RnnFast.Distributed;
 using RnnFast.Training;
 
 namespace RnnFast.Cli;
@@ -61,18 +62,36 @@ internal static class TrainCommand
         var difference = new Option<bool>("--difference") { Description = "forecast: model changes instead of levels (trending series)" };
         var plot = new Option<string?>("--plot") { Description = "lm: write the training and held-out loss curves (with the learning rate) to this .svg file" };
         var allowBinary = new Option<bool>("--allow-binary") { Description = "lm: train on a file that looks like binary data (NUL bytes, invalid UTF-8)" };
+        var distributed = new Option<string>("--distributed")
+        {
+            Description = "lm under mpirun -np K: auto (data-parallel over the K ranks, --batch is the global batch) or off (ignore the MPI job)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var syncCheck = new Option<int>("--sync-check-every")
+        {
+            Description = "data-parallel: compare a hash of the parameters across ranks every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100,
+        };
 
         var cmd = new Command("train",
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
             data, model, layers, hidden, embed, seqLen, batch, steps, epochs, lr, optimizer, momentum, clip, dropout, valFraction,
             seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary, plot,
+            distributed, syncCheck,
         };
         cmd.SetAction(r =>
         {
             string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
             if (taskName is not ("lm" or "forecast" or "tag"))
                 return CliErrors.Report(new ArgumentException($"--task: must be lm or forecast (or tag, a character tagger), got '{r.GetValue(task)}'"), r.InvocationConfiguration.Error, OptionNames.Train);
+            if (r.GetValue(syncCheck) < 0)
+                return CliErrors.Report(new ArgumentException($"--sync-check-every: must be >= 0, got {r.GetValue(syncCheck)}"), r.InvocationConfiguration.Error, OptionNames.Train);
+            MpiComm? world;
+            try { world = DistributedTrain.Start(r.GetValue(distributed), taskName); }
+            catch (Exception e) when (CliErrors.IsUserError(e) || e is MpiException || e is DllNotFoundException || e is EntryPointNotFoundException)
+            {
+                return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train);
+            }
             if (taskName == "tag")
             {
                 // The tagger's own defaults (those of `rnnfast classify`) where a flag was not given.
@@ -153,6 +172,10 @@ internal static class TrainCommand
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
+                if (world != null)
+                    return DistributedTrain.Run(world, r.GetValue(syncCheck), options, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
+                        (dpOptions, rankOutput) => Run(r.GetValue(data)!, dpOptions, rankOutput, r.GetValue(allowBinary),
+                            ReferenceEquals(rankOutput, TextWriter.Null) ? null : r.GetValue(plot))); // rank 0 alone draws the chart
                 return Run(r.GetValue(data)!, options, r.InvocationConfiguration.Output, r.GetValue(allowBinary), r.GetValue(plot));
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)

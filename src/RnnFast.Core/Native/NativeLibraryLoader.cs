@@ -54,6 +54,13 @@ public sealed class NativeLibrarySpec
     /// </summary>
     public string? InstallHint { get; init; }
 
+    /// <summary>
+    /// True when the library's symbols must be visible to the libraries it loads itself (plugins that expect their host's
+    /// symbols, e.g. Open MPI's components): after the checks the loaded candidate is opened again with
+    /// RTLD_NOW | RTLD_GLOBAL, and a failure to do so is a failed attempt.
+    /// </summary>
+    public bool Global { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{Family} ({ImportName})";
 }
@@ -198,6 +205,11 @@ public static class NativeLibraryLoader
                     NativeLibrary.Free(h);
                     trace.Add(new NativeLoadAttempt(candidate, false,
                         $"loaded, but it does not export {string.Join(", ", missing.Take(3))}{(missing.Count > 3 ? ", ..." : "")}: not the {spec.Family} library"));
+                    continue;
+                }
+                if (spec.Global && GlobalScope.Promote(candidate) is { } globalError)
+                {
+                    trace.Add(new NativeLoadAttempt(candidate, false, "loaded, but not with global symbols (RTLD_GLOBAL): " + globalError));
                     continue;
                 }
                 trace.Add(new NativeLoadAttempt(candidate, true, null));

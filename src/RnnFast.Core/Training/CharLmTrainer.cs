@@ -76,6 +76,14 @@ public sealed class CharLmTrainer
             applied = ResumeRecipe.Reconcile(o, saved, resumeFile);
             o.Validate(); // the schedule given for the resumed run
         }
+        // Data-parallel (an MPI job): this rank's share of the global batch; rank 0 alone writes and reports.
+        var dp = o.DataParallel;
+        var (first, localN) = dp?.Share(o.Batch, TrainOptions.NameOf(nameof(TrainOptions.Batch))) ?? (0, o.Batch);
+        if (dp is { IsRoot: false })
+        {
+            o = o with { Out = null };
+            observer = new NullObserver();
+        }
 
         // The output must be writable, and this run its only writer, before any work (the lock is held to the end).
         using var outputLock = o.Out != null ? RnnFast.IO.OutputLock.Acquire(o.Out, TrainOptions.NameOf(nameof(TrainOptions.Out))) : null;
@@ -141,30 +149,44 @@ public sealed class CharLmTrainer
 
         var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
         var names = net.NamedParameters().Select(p => p.Name).ToArray();
-        var tokens = new int[T * N];
-        var targets = new int[T * N];
+        var tokens = new int[T * localN];
+        var targets = new int[T * localN];
         var clock = Stopwatch.StartNew();
         int startStep = step;
         bool cancelled = false;
         while (step < totalSteps)
         {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
-            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
+            bool timeUp = o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max;
+            if (dp != null)
+            {
+                // Every rank stops at the same step (a signal or the clock may reach one rank first), else the others would wait forever.
+                int stop = dp.AgreeToStop(cancel.IsCancellationRequested ? 2 : timeUp ? 1 : 0); // 2: a signal, 1: the time limit
+                if (stop != 0) { cancelled = stop == 2; break; }
+            }
+            else
+            {
+                if (cancel.IsCancellationRequested) { cancelled = true; break; }
+                if (timeUp) break;
+            }
 
             var batchRng = TrainingSetup.StepRandom(o.Seed, step, 0);
             for (int n = 0; n < N; n++)
             {
-                int a = batchRng.Next(0, trainLength - T - 1);
+                int a = batchRng.Next(0, trainLength - T - 1); // every rank draws the whole batch and keeps its share
+                int k = n - first;
+                if ((uint)k >= (uint)localN) continue;
                 for (int t = 0; t < T; t++)
                 {
-                    tokens[t * N + n] = train[a + t];                           // (T,N) time-major
-                    targets[t * N + n] = train[a + t + 1];
+                    tokens[t * localN + k] = train[a + t];                      // (T,localN) time-major
+                    targets[t * localN + k] = train[a + t + 1];
                 }
             }
             var tape = new Tape();
-            var loss = net.LanguageModelLoss(tape, tokens, targets, T, N, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
-            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
+            var dropoutRng = TrainingSetup.StepRandom(o.Seed, step, dp == null || dp.IsRoot ? 1 : 1000 + dp.Rank); // ranks drop different units
+            var loss = net.LanguageModelLoss(tape, tokens, targets, T, localN, training: true, dropoutRng);
+            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward, dp);
             step++;
+            dp?.CheckInSync(parameters, step);
             if (updated) trainLoss.Add(l);
             else observer.OnMessage($"step {step}: loss {l} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
 
@@ -173,7 +195,7 @@ public sealed class CharLmTrainer
             TimeSpan? eta = step > startStep ? TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (totalSteps - step)) : null;
             observer.OnStep(new StepReport(step, totalSteps, l, norm, tps, elapsed, eta));
 
-            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
+            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps && dp is not { IsRoot: false })
             {
                 var (vl, sample) = Evaluate(net, val, T, N, o, step, withSample: true);
                 valHistory.Add((step, vl));
@@ -184,7 +206,14 @@ public sealed class CharLmTrainer
 
         // Stopped by a signal: the checkpoint first (a second signal may end the process at any moment), then the usual
         // validation and sample, then the checkpoint again with that validation in its history.
+        if (dp is { Reductions: > 0 })
+        {
+            double stepMs = clock.Elapsed.TotalMilliseconds / dp.Reductions, reduceMs = dp.AllreduceTime.TotalMilliseconds / dp.Reductions;
+            observer.OnMessage($"data-parallel over {dp.Size} ranks ({localN} of {N} windows each): gradient allreduce {reduceMs:F2} ms of {stepMs:F2} ms a step ({100 * reduceMs / stepMs:F1}%, waiting for the slowest rank included)");
+        }
         if (cancelled) Save();
+        dp?.CheckInSync(parameters, step, force: true); // the model rank 0 saves is every rank's
+        if (dp is { IsRoot: false }) return new TrainResult(step, double.NaN, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped);
         var (finalVal, finalSample) = Evaluate(net, val, T, N, o, step, withSample: o.SampleLength > 0);
         valHistory.Add((step, finalVal));
         observer.OnEval(new EvalReport(step, finalVal, finalSample));

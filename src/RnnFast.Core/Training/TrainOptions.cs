@@ -96,6 +96,13 @@ public sealed record TrainOptions
     public NonFinitePolicy OnNonFinite { get; init; } = NonFinitePolicy.Stop;
     /// <summary>With <see cref="NonFinitePolicy.Skip"/>: stop after this many skipped steps in a row.</summary>
     public int MaxConsecutiveSkips { get; init; } = 10;
+
+    /// <summary>
+    /// Character language models: train data-parallel over an MPI job (the same options on every rank); null (the
+    /// default) trains in this process alone. <see cref="Batch"/> stays the global batch (it must be divisible by the
+    /// number of ranks); rank 0 alone writes <see cref="Out"/> and reports progress.
+    /// </summary>
+    public RnnFast.Distributed.DataParallel? DataParallel { get; init; }
     /// <summary>Test seam: called after each backward pass with (step, parameters), before the NaN/Inf check.</summary>
     internal Action<int, IReadOnlyList<RnnFast.Autograd.Variable>>? AfterBackward { get; init; }
 

@@ -21,17 +21,20 @@ internal static class TrainingSetup
     /// global norm <paramref name="clip"/> (0 = off), let <paramref name="guard"/> judge a NaN/Inf loss or gradient (stop,
     /// or skip the update), then update and check that every weight is still finite. Returns the loss, the pre-clip norm
     /// and whether the weights were updated. <paramref name="step"/> is the 0-based index of this step.
-    /// <paramref name="afterBackward"/> is a test seam (e.g. to inject a NaN).
+    /// <paramref name="afterBackward"/> is a test seam (e.g. to inject a NaN). With <paramref name="parallel"/> the
+    /// gradients and loss are summed over the ranks (each scaled by its share) right after backward.
     /// </summary>
     public static (float Loss, double GradNorm, bool Updated) BackwardAndStep(Tape tape, Variable loss, Optimizer optimizer,
         IReadOnlyList<Variable> parameters, double clip, int step, NonFiniteGuard guard, IReadOnlyList<string>? names = null,
-        Action<int, IReadOnlyList<Variable>>? afterBackward = null)
+        Action<int, IReadOnlyList<Variable>>? afterBackward = null, Distributed.DataParallel? parallel = null)
     {
         optimizer.ZeroGrad();
         tape.Backward(loss);
         afterBackward?.Invoke(step, parameters);
-        double norm = GradClip.ClipGradNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
         float l = loss.Value.Span[0];
+        // Data-parallel: the gradients (and the loss) of the global batch, summed over the ranks, before clipping.
+        if (parallel != null) l = parallel.ReduceGradients(parameters, l);
+        double norm = GradClip.ClipGradNorm(parameters, clip > 0 ? clip : double.PositiveInfinity);
         if (!guard.Admit(l, norm, step + 1)) return (l, norm, false); // messages count steps from 1, as the progress bar does
         optimizer.Step();
         NonFiniteGuard.EnsureFiniteWeights(parameters, names, step + 1);
