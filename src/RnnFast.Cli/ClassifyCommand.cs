@@ -37,16 +37,25 @@ internal static class ClassifyCommand
         var maxLength = new Option<int>("--max-length") { Description = "generated task: longest sequence", DefaultValueFactory = _ => 60 };
         var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM: initial forget-gate bias (helps long-range memory)", DefaultValueFactory = _ => 3f };
         var plot = new Option<string?>("--plot") { Description = "write the training and held-out loss curves (with the learning rate) to this .svg file" };
+        var evalEvery = new Option<int>("--eval-every") { Description = "held-out loss and accuracy every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
+        var earlyStopping = new Option<int?>("--early-stopping") { Description = "stop when the held-out loss has not improved for this many checks (--eval-every); default: never" };
+        var keep = new Option<string>("--keep") { Description = "the model saved and scored: best (the parameters at the best held-out loss) or last", DefaultValueFactory = _ => "best" };
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
             dataFile, model, layers, hidden, embed, bidir, peephole, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
-            examples, minLength, maxLength, classes, forgetBias, plot,
+            examples, minLength, maxLength, classes, forgetBias, plot, evalEvery, earlyStopping, keep,
         };
         cmd.SetAction(r =>
         {
             try
             {
+                var keepModel = (r.GetValue(keep) ?? "").ToLowerInvariant() switch
+                {
+                    "best" => KeepModel.Best,
+                    "last" => KeepModel.Last,
+                    var k => throw new ArgumentException($"--keep: must be best or last, got '{k}'"),
+                };
                 var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 string? intro = null;
@@ -80,7 +89,8 @@ internal static class ClassifyCommand
                     LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
                     Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
                     ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
-                    Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = 0,
+                    Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = r.GetValue(evalEvery),
+                    EarlyStopping = r.GetValue(earlyStopping), Keep = keepModel,
                     SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
                 var writer = r.InvocationConfiguration.Output;

@@ -119,6 +119,9 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.Seed))] = "--seed",
         [T(nameof(TrainOptions.Backend))] = "--backend",
         [T(nameof(TrainOptions.Threads))] = "--threads",
+        [T(nameof(TrainOptions.EvalEvery))] = "--eval-every",
+        [T(nameof(TrainOptions.EarlyStopping))] = "--early-stopping",
+        [T(nameof(TrainOptions.Keep))] = "--keep",
         [T(nameof(TrainOptions.Out))] = "--out",
         ["testFraction"] = "--test-fraction", // ClassifierTrainer.Train(examples, testFraction, ...)
         ["examples"] = "--data",               // with a generated task: --examples (ClassifyCommand)

@@ -1,6 +1,7 @@
 // The training loop the sequence trainers share (classifier, multi-label classifier, tagger): a network from the
 // config, the optimizer, N random examples a step (the draw depends only on seed and step, so runs repeat exactly),
-// a guarded optimizer step, progress, periodic and final evaluation on the held-out examples, the atomic save. Each
+// a guarded optimizer step, progress, periodic and final evaluation on the held-out examples (with early stopping and
+// keep-best: TrainOptions.EarlyStopping, TrainOptions.Keep), the atomic save. Each
 // trainer supplies only what differs: how a batch becomes a loss, and how a model is scored.
 using RnnFast.Autograd;
 using RnnFast.Backends;
@@ -60,6 +61,19 @@ internal static class SequenceTrainingLoop
         int step = 0;
         long tokensSeen = 0;
         bool cancelled = false;
+        // Keep-best: the lowest held-out loss seen at a check, its step and (with KeepModel.Best) a host copy of the parameters then.
+        double bestLoss = double.PositiveInfinity;
+        int bestStep = -1, checksSinceBest = 0;
+        float[][]? bestParameters = null;
+        void Consider(double loss, int at)
+        {
+            if (loss < bestLoss) // a NaN loss never improves
+            {
+                bestLoss = loss; bestStep = at; checksSinceBest = 0;
+                if (o.Keep == KeepModel.Best) bestParameters = Snapshot(parameters, bestParameters);
+            }
+            else checksSinceBest++;
+        }
         while (step < totalSteps)
         {
             if (cancel.IsCancellationRequested) { cancelled = true; break; }
@@ -76,16 +90,65 @@ internal static class SequenceTrainingLoop
                 using var snapshot = RnnModel.FromNetwork(net);
                 var (el, ea) = score(evaluate(snapshot));
                 observer.OnEval(new EvalReport(step, el, null, ea));
+                Consider(el, step);
+                if (o.EarlyStopping is { } patience && checksSinceBest >= patience)
+                {
+                    observer.OnMessage(bestStep < 0
+                        ? $"early stopping at step {step}: no finite held-out loss in {patience} check(s)"
+                        : $"early stopping at step {step}: no held-out improvement in {patience} check(s) since step {bestStep} (loss {bestLoss:F4})");
+                    break;
+                }
             }
         }
 
-        // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment).
-        if (cancelled) TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
-        using var model = RnnModel.FromNetwork(net);
+        // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment);
+        // with keep-best, the best parameters seen at a check.
+        if (cancelled)
+        {
+            if (bestParameters != null) { Restore(parameters, bestParameters); observer.OnMessage(KeptMessage(bestStep, bestLoss, step)); }
+            TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
+        }
+        var model = RnnModel.FromNetwork(net);
         var final = evaluate(model);
         var (fl, fa) = score(final);
         observer.OnEval(new EvalReport(step, fl, null, fa));
+        if (!cancelled && o.Keep == KeepModel.Best)
+        {
+            // The end of the run is a check too: the last parameters are kept unless a periodic check scored lower.
+            if (bestParameters != null && !(fl <= bestLoss) && bestStep != step) // a NaN last loss loses to any finite best
+            {
+                Restore(parameters, bestParameters);
+                model.Dispose();
+                model = RnnModel.FromNetwork(net);
+                final = evaluate(model);
+                (fl, fa) = score(final);
+                observer.OnMessage(KeptMessage(bestStep, fl, step));
+            }
+            else observer.OnMessage($"kept the last parameters (step {step}, held-out loss {fl:F4}): no check scored lower");
+        }
+        model.Dispose();
         if (!cancelled) TrainingSetup.SaveSequenceModel(o, net, optimizer, step, N, testFraction, losses, observer);
         return (final, new TrainResult(step, fl, losses, [(step, fl)], cancelled, backend.Name, guard.Skipped));
+    }
+
+    private static string KeptMessage(int bestStep, double bestLoss, int lastStep) =>
+        $"kept the best parameters: step {bestStep} (held-out loss {bestLoss:F4}), not the last (step {lastStep})";
+
+    /// <summary>Host copies of the parameters' values (reusing <paramref name="into"/> when given).</summary>
+    private static float[][] Snapshot(IReadOnlyList<Variable> parameters, float[][]? into)
+    {
+        into ??= parameters.Select(p => new float[p.Value.Length]).ToArray();
+        for (int i = 0; i < parameters.Count; i++) parameters[i].Value.Storage.CopyToHost(into[i]);
+        return into;
+    }
+
+    /// <summary>Writes host copies back into the parameters (wherever they live) and marks them changed.</summary>
+    private static void Restore(IReadOnlyList<Variable> parameters, float[][] values)
+    {
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            parameters[i].Value.Storage.CopyFromHost(values[i]);
+            parameters[i].Value.MarkChanged();
+        }
     }
 }

@@ -88,6 +88,16 @@ public sealed record TrainOptions
     public int CheckpointEvery { get; init; } = 100;
     /// <summary>Validation loss (and a sample) every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; } = 100;
+    /// <summary>
+    /// Sequence trainers (classifier, multi-label classifier, tagger): stop when the held-out loss has not improved for
+    /// this many checks in a row (one every <see cref="EvalEvery"/> steps). Null (the default): never stop early.
+    /// </summary>
+    public int? EarlyStopping { get; init; }
+    /// <summary>
+    /// Sequence trainers: the parameters saved to <see cref="Out"/> and scored at the end, the last step's (the default)
+    /// or those at the best held-out loss (<see cref="KeepModel.Best"/>; the checks are every <see cref="EvalEvery"/> steps).
+    /// </summary>
+    public KeepModel Keep { get; init; } = KeepModel.Last;
     /// <summary>Characters of sample text generated at each evaluation (language models; 0 = no samples).</summary>
     public int SampleLength { get; init; } = 120;
     /// <summary>Stop after this much wall time (the step count is then an upper bound). Null = no limit.</summary>
@@ -133,6 +143,9 @@ public sealed record TrainOptions
         if (ValFraction is <= 0 or >= 1 || double.IsNaN(ValFraction)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
         if (CheckpointEvery < 0) Fail(nameof(CheckpointEvery), $"must be >= 0 (0 = only at the end), got {CheckpointEvery}");
         if (EvalEvery < 0) Fail(nameof(EvalEvery), $"must be >= 0 (0 = only at the end), got {EvalEvery}");
+        if (EarlyStopping is < 1) Fail(nameof(EarlyStopping), $"must be at least 1 (held-out checks without improvement), got {EarlyStopping}");
+        if (EarlyStopping != null && EvalEvery == 0) Fail(nameof(EarlyStopping), $"needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
+        if (!Enum.IsDefined(Keep)) Fail(nameof(Keep), $"must be Last or Best, got {(int)Keep}");
         if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
         if (MaxSeconds is { } s && (!(s > 0) || double.IsInfinity(s))) Fail(nameof(MaxSeconds), $"must be a positive number of seconds, got {s}");
         if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");
