@@ -414,7 +414,10 @@ public sealed class RnnModel : IDisposable
         for (int n = 0; n < texts.Count; n++)
         {
             var p = new float[C];
-            TensorPrimitives.SoftMax(logits.Span.Slice(n * C, C), p);
+            // Shifted by the largest logit first: SoftMax alone overflows (inf / inf = NaN) once a logit passes ~88.
+            var row = logits.Span.Slice(n * C, C);
+            TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), p);
+            TensorPrimitives.SoftMax(p, p);
             int best = TensorPrimitives.IndexOfMax(p);
             result[n] = new ClassPrediction(best, Labels[best], p[best], p);
         }
