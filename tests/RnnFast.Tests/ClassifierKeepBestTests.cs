@@ -100,4 +100,23 @@ public sealed class ClassifierKeepBestTests : IDisposable
         Assert.StartsWith("error: --early-stopping:", e.ToString());
         Assert.Contains("--eval-every", e.ToString());
     }
+
+    [Fact]
+    public void Classify_LargeLogits_GivesFiniteProbabilities()
+    {
+        // A held-out loss of NaN (softmax overflow past a logit of ~88) never counts as an improvement: keep-best needs finite scores.
+        var config = new NetworkConfig
+        {
+            Kind = NetworkKind.Classifier, Mode = RnnMode.Gru, Layers = 1, Hidden = 4, Embed = 2,
+            Vocab = CharVocab.FromText("ab"), Labels = ["x", "y", "z"],
+        };
+        using var net = new CharNetwork(config, RnnFast.Backends.BackendRegistry.Get("cpu"), new Random(1));
+        var (name, bias) = net.NamedParameters().Last(p => p.Parameter.Value.Rank == 1 && p.Parameter.Value.Length == 3);
+        bias.Value.Storage.CopyFromHost([200f, 100f, 0f]);
+        bias.Value.MarkChanged();
+        using var model = RnnModel.FromNetwork(net);
+        var p = model.Classify("ab").Probabilities;
+        Assert.All(p, v => Assert.True(float.IsFinite(v), $"{name}: probabilities {string.Join(", ", p)}"));
+        Assert.Equal(1f, p[0], 5);
+    }
 }
