@@ -78,10 +78,10 @@ public sealed class DistributedClassifierTests(ITestOutputHelper output)
             Assert.Contains("TrainOptions.Batch: the global batch 8 is not divisible by the 3 ranks", Assert.IsType<ArgumentException>(error).Message);
     }
 
-    private static string[] ClassifyArgs() =>
+    private static string[] ClassifyArgs(int batch = 8) =>
     [
         "classify", "--examples", "300", "--min-length", "6", "--max-length", "14", "--classes", "3", "--hidden", "16", "--embed", "8",
-        "--batch", "8", "--steps", "30", "--seed", "5", "--backend", "cpu", "--threads", "1", "--sync-check-every", "2",
+        "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--steps", "30", "--seed", "5", "--backend", "cpu", "--threads", "1", "--sync-check-every", "2",
     ];
 
     private static string Line(string text, string key) => Assert.Single(text.Split('\n'), l => l.StartsWith(key, StringComparison.Ordinal)).Trim();
@@ -101,5 +101,14 @@ public sealed class DistributedClassifierTests(ITestOutputHelper output)
         double l1 = double.Parse(loss1["test_loss=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         double l2 = double.Parse(loss2["test_loss=".Length..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Math.Abs(l1 - l2) <= 1.5e-4, $"held-out loss: 1 process {l1}, 2 ranks {l2}");
+    }
+
+    [FactNeedsMpirun]
+    public void Mpirun_refuses_a_batch_not_divisible_by_the_ranks()
+    {
+        // The ranks really split the batch (with each rank training the whole batch alone, the scores above would match too).
+        var job = DistributedTrainingTests.Run(DistributedTrainingTests.Mpirun(2, ClassifyArgs(batch: 7)), TimeSpan.FromSeconds(120));
+        Assert.Equal(2, job.Code);
+        Assert.Contains("--batch: the global batch 7 is not divisible by the 2 ranks", job.Err); // from rank 0 or rank 1, whichever aborts first
     }
 }
