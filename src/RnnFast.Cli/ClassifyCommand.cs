@@ -41,13 +41,30 @@ internal static class ClassifyCommand
         var earlyStopping = new Option<int?>("--early-stopping") { Description = "stop when the held-out loss has not improved for this many checks (--eval-every); default: never" };
         var keep = new Option<string>("--keep") { Description = "the model saved and scored: best (the parameters at the best held-out loss) or last", DefaultValueFactory = _ => "best" };
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
+        var distributed = new Option<string>("--distributed")
+        {
+            Description = "under mpirun -np K: auto (data-parallel over the K ranks, --batch is the global batch) or off (ignore the MPI job)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var syncCheck = new Option<int>("--sync-check-every")
+        {
+            Description = "data-parallel: compare a hash of the parameters across ranks every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100,
+        };
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
             dataFile, model, layers, hidden, embed, bidir, peephole, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
-            examples, minLength, maxLength, classes, forgetBias, plot, evalEvery, earlyStopping, keep,
+            examples, minLength, maxLength, classes, forgetBias, plot, evalEvery, earlyStopping, keep, distributed, syncCheck,
         };
         cmd.SetAction(r =>
         {
+            if (r.GetValue(syncCheck) < 0)
+                return CliErrors.Report(new ArgumentException($"--sync-check-every: must be >= 0, got {r.GetValue(syncCheck)}"), r.InvocationConfiguration.Error, OptionNames.Classify);
+            RnnFast.Distributed.MpiComm? world;
+            try { world = DistributedTrain.Start(r.GetValue(distributed), "classify"); }
+            catch (Exception e) when (CliErrors.IsUserError(e) || e is RnnFast.Distributed.MpiException || e is DllNotFoundException || e is EntryPointNotFoundException)
+            {
+                return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Classify);
+            }
             try
             {
                 var keepModel = (r.GetValue(keep) ?? "").ToLowerInvariant() switch
@@ -93,31 +110,42 @@ internal static class ClassifyCommand
                     EarlyStopping = r.GetValue(earlyStopping), Keep = keepModel,
                     SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
-                var writer = r.InvocationConfiguration.Output;
-                var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
-                var observer = new PendingLineObserver(progress, writer, intro);
-                // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
-                using var signals = new StopSignals(Console.Error);
-                if (multi)
+                // Rank 0 of an MPI job (or the only process) prints and writes; the other ranks train silently (TextWriter.Null).
+                int TrainAndPrint(TrainOptions o, TextWriter writer)
                 {
-                    var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                    string? plotPath = ReferenceEquals(writer, TextWriter.Null) ? null : r.GetValue(plot); // rank 0 alone draws the chart
+                    var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                    var observer = new PendingLineObserver(progress, writer, intro);
+                    // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
+                    using var signals = new StopSignals(Console.Error);
+                    if (multi)
+                    {
+                        var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                        observer.Flush();
+                        progress.ClearBar();
+                        if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
+                        if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                        TrainingPlot.Save(plotPath, mrun, "multi-label classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
+                        writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
+                        EvalCommand.PrintMultiLabel(mtest, writer);
+                        return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
+                    }
+                    var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
                     observer.Flush();
                     progress.ClearBar();
-                    if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
+                    if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
                     if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
-                    TrainingPlot.Save(r.GetValue(plot), mrun, "multi-label classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
-                    writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
-                    EvalCommand.PrintMultiLabel(mtest, writer);
-                    return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
+                    TrainingPlot.Save(plotPath, run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
+                    Print(test, writer);
+                    return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
                 }
-                var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
-                observer.Flush();
-                progress.ClearBar();
-                if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
-                if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
-                TrainingPlot.Save(r.GetValue(plot), run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
-                Print(test, writer);
-                return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
+                if (world != null)
+                {
+                    var names = r.GetValue(dataFile) != null ? OptionNames.Classify : OptionNames.Classify.With("examples", "--examples");
+                    return DistributedTrain.Run(world, r.GetValue(syncCheck), o, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
+                        (dpOptions, rankOutput) => TrainAndPrint(dpOptions, rankOutput), names);
+                }
+                return TrainAndPrint(o, r.InvocationConfiguration.Output);
             }
             catch (Exception e) when (CliErrors.IsUserError(e) || e is FormatException || e is TrainingDivergedException)
             {

@@ -20,8 +20,8 @@ internal static class DistributedTrain
         if (m == "off") return null;
         var job = MpiComm.FromLauncher();
         if (job is not { Size: > 1 }) return null;
-        if (task != "lm")
-            throw new ArgumentException($"--distributed: data-parallel training is for --task lm; this is one of {job.Value.Size} MPI ranks (use --distributed off to train each rank on its own)");
+        if (task is not ("lm" or "classify"))
+            throw new ArgumentException($"--distributed: data-parallel training is for --task lm and rnnfast classify; this is one of {job.Value.Size} MPI ranks (use --distributed off to train each rank on its own)");
         return MpiComm.Initialize();
     }
 
@@ -29,7 +29,8 @@ internal static class DistributedTrain
     /// Runs <paramref name="train"/> (given the options with <see cref="TrainOptions.DataParallel"/> set and the writer for
     /// this rank: the console on rank 0, nothing elsewhere); any failure is reported and ends every rank (MPI_Abort).
     /// </summary>
-    public static int Run(MpiComm world, int checkEvery, TrainOptions options, TextWriter output, TextWriter error, Func<TrainOptions, TextWriter, int> train)
+    public static int Run(MpiComm world, int checkEvery, TrainOptions options, TextWriter output, TextWriter error, Func<TrainOptions, TextWriter, int> train,
+        OptionNames? names = null)
     {
         int code;
         try
@@ -41,7 +42,7 @@ internal static class DistributedTrain
         {
             bool user = CliErrors.IsUserError(e) || e is TrainingDivergedException or MpiException;
             string where = world.Rank == 0 ? "" : $"rank {world.Rank} of {world.Size}: ";
-            error.WriteLine($"error: {where}{OptionNames.Train.Message(e)}");
+            error.WriteLine($"error: {where}{(names ?? OptionNames.Train).Message(e)}");
             if (!user) error.WriteLine(e.ToString());
             error.Flush();
             output.Flush();

@@ -12,7 +12,7 @@ namespace RnnFast.Tests;
 public sealed class DataParallelInProcessTests
 {
     /// <summary>K ranks as threads: every collective is a rendezvous on a barrier, reduced in rank order.</summary>
-    private sealed class ThreadGroup(int size)
+    internal sealed class ThreadGroup(int size)
     {
         private readonly Barrier _barrier = new(size);
         private readonly object?[] _slots = new object?[size];

@@ -44,13 +44,22 @@ internal static class SequenceTrainingLoop
         Func<Tape, CharNetwork, TExample[], Random, (Variable Loss, long Tokens)> batchLoss,
         Func<RnnModel, TEval> evaluate, Func<TEval, (double Loss, double Accuracy)> score, ITrainObserver observer, CancellationToken cancel)
     {
+        // Data-parallel (an MPI job): this rank's share of every global batch; rank 0 alone writes and reports. Every rank
+        // evaluates the same (identical) parameters on the same held-out examples, so all return the same evaluation.
+        var dp = o.DataParallel;
+        int N = Math.Min(o.Batch, train.Length);
+        var (first, localN) = dp?.Share(N, TrainOptions.NameOf(nameof(TrainOptions.Batch))) ?? (0, N);
+        if (dp is { IsRoot: false })
+        {
+            o = o with { Out = null };
+            observer = new SilentObserver();
+        }
         // The output must be writable, and this run its only writer, before any step (the lock is held to the end).
         using var outputLock = o.Out != null ? RnnFast.IO.OutputLock.Acquire(o.Out, TrainOptions.NameOf(nameof(TrainOptions.Out))) : null;
         using var net = new CharNetwork(config, backend, new Random(o.Seed));
         if (o.ForgetBias != 0) net.SetForgetBias(o.ForgetBias);
         var parameters = net.Parameters();
         var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
-        int N = Math.Min(o.Batch, train.Length);
         int totalSteps = o.Steps ?? (int)Math.Ceiling((o.Epochs ?? 1) * train.Length / (double)N);
         observer.OnMessage(describe(N, totalSteps));
 
@@ -76,15 +85,32 @@ internal static class SequenceTrainingLoop
         }
         while (step < totalSteps)
         {
-            if (cancel.IsCancellationRequested) { cancelled = true; break; }
-            if (o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max) break;
+            bool timeUp = o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max;
+            if (dp != null)
+            {
+                // Every rank stops at the same step (a signal or the clock may reach one rank first), else the others would wait forever.
+                int stop = dp.AgreeToStop(cancel.IsCancellationRequested ? 2 : timeUp ? 1 : 0); // 2: a signal, 1: the time limit
+                if (stop != 0) { cancelled = stop == 2; break; }
+            }
+            else
+            {
+                if (cancel.IsCancellationRequested) { cancelled = true; break; }
+                if (timeUp) break;
+            }
             var rng = TrainingSetup.StepRandom(o.Seed, step, 0);
-            var batch = new TExample[N];
-            for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
+            var batch = new TExample[localN];
+            for (int n = 0; n < N; n++)
+            {
+                var pick = train[rng.Next(train.Length)]; // every rank draws the whole global batch and keeps its share
+                int k = n - first;
+                if ((uint)k < (uint)localN) batch[k] = pick;
+            }
             var tape = new Tape();
-            var (loss, tokens) = batchLoss(tape, net, batch, TrainingSetup.StepRandom(o.Seed, step, 1));
-            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward);
+            var dropoutRng = TrainingSetup.StepRandom(o.Seed, step, dp == null || dp.IsRoot ? 1 : 1000 + dp.Rank); // ranks drop different units
+            var (loss, tokens) = batchLoss(tape, net, batch, dropoutRng);
+            var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward, dp);
             TrainingSetup.CountStep(ref step, totalSteps, l, norm, updated, losses, ref tokensSeen, tokens, clock, guard, observer);
+            dp?.CheckInSync(parameters, step);
             if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps)
             {
                 using var snapshot = RnnModel.FromNetwork(net);
@@ -101,6 +127,7 @@ internal static class SequenceTrainingLoop
             }
         }
 
+        dp?.CheckInSync(parameters, step, force: true); // the model rank 0 saves is every rank's
         // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment);
         // with keep-best, the best parameters seen at a check.
         if (cancelled)
@@ -151,4 +178,6 @@ internal static class SequenceTrainingLoop
             parameters[i].Value.MarkChanged();
         }
     }
+
+    private sealed class SilentObserver : ITrainObserver;
 }
