@@ -32,8 +32,7 @@ public sealed class CharLmTrainer
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(options);
         observer ??= new NullObserver();
-        var backend = BackendRegistry.Get(options.Backend);
-        BackendThreads.Apply(backend, options.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
+        var backend = TrainingSetup.ChooseBackend(options);
 
         // Resume: the checkpoint fixes the model and the data recipe (an option that differs is refused); the schedule
         // (learning rate, clip, momentum, the step to reach) may change and is reported; the data must be the same text.

@@ -30,8 +30,7 @@ public sealed class ClassifierTrainer
             if (string.IsNullOrEmpty(examples[i].Text)) throw new ArgumentException($"examples: example {i + 1} has an empty text", nameof(examples));
             if (examples[i].Label == null) throw new ArgumentException($"examples: example {i + 1} has no label", nameof(examples));
         }
-        var backend = BackendRegistry.Get(o.Backend);
-        BackendThreads.Apply(backend, o.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
+        var backend = TrainingSetup.ChooseBackend(o);
 
         var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct labels, got {labels.Length}", nameof(examples));

@@ -47,8 +47,7 @@ public sealed class MultiLabelTrainer
             if (string.IsNullOrEmpty(examples[i].Text)) throw new ArgumentException($"examples: example {i + 1} has an empty text", nameof(examples));
             if (examples[i].Labels == null) throw new ArgumentException($"examples: example {i + 1} has no label field", nameof(examples));
         }
-        var backend = BackendRegistry.Get(o.Backend);
-        BackendThreads.Apply(backend, o.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
+        var backend = TrainingSetup.ChooseBackend(o);
         var sets = examples.Select(e => ParseLabels(e.Labels)).ToArray();
         var labels = sets.SelectMany(s => s).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (labels.Length < 1) throw new ArgumentException("examples: no example carries a label; needs at least 1", nameof(examples));

@@ -68,8 +68,7 @@ public sealed class TaggerTrainer
             if (e.Tags.Count != chars)
                 throw new ArgumentException($"examples: example {i + 1} has {e.Tags.Count} tag(s) for {chars} character(s)", nameof(examples));
         }
-        var backend = BackendRegistry.Get(o.Backend);
-        BackendThreads.Apply(backend, o.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
+        var backend = TrainingSetup.ChooseBackend(o);
 
         var labels = examples.SelectMany(e => e.Tags).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct tags, got {labels.Length}", nameof(examples));

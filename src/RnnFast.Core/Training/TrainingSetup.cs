@@ -83,6 +83,17 @@ internal static class TrainingSetup
         return new Random((int)(h & 0x7FFFFFFF));
     }
 
+    /// <summary>
+    /// The backend a run trains on: <see cref="TrainOptions.Backend"/> (else RNNFAST_BACKEND, else auto), with
+    /// <see cref="TrainOptions.Threads"/> applied to it (the one place the trainers choose it).
+    /// </summary>
+    public static Backends.Backend ChooseBackend(TrainOptions o)
+    {
+        var backend = Backends.BackendRegistry.Get(o.Backend);
+        Backends.BackendThreads.Apply(backend, o.Threads, TrainOptions.NameOf(nameof(TrainOptions.Threads)));
+        return backend;
+    }
+
     public static string Fingerprint(string text)
     {
         // SHA-256 of the text's UTF-8, encoded in chunks: no copy of the whole text (a 50 MB corpus stays one string).
