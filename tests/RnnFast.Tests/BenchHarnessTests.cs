@@ -152,6 +152,8 @@ public sealed class BenchHarnessTests : IDisposable
             Assert.True(r.GetProperty("gflops").GetDouble() > 0);
             Assert.True(r.GetProperty("peak_fraction").GetDouble() > 0);
             Assert.True(r.GetProperty("max_abs_err").GetDouble() >= 0);
+            // The process's CPU time per call (Linux's clock): positive, and (the calls being short) present on every row.
+            if (OperatingSystem.IsLinux()) Assert.True(r.GetProperty("cpu_ms_median").GetDouble() > 0, r.ToString());
         }
         var lstm = results.First(r => r.GetProperty("cell").GetString() == "lstm");
         Assert.Equal("lstm T=3 N=2 I=5 H=4 L=1 D=1", lstm.GetProperty("problem").GetString());

@@ -85,6 +85,12 @@ public sealed class BenchResult
     /// <summary>Slowest call, in milliseconds.</summary>
     public double MsMax { get; set; } = double.NaN;
 
+    /// <summary>
+    /// Median process CPU milliseconds per call (every thread; scaled like <see cref="MsMedian"/>), NaN where the clock
+    /// is unavailable. With one thread it is the work of the call, nearly unaffected by other processes on the machine.
+    /// </summary>
+    public double CpuMsMedian { get; set; } = double.NaN;
+
     /// <summary>Median ms of one call at <see cref="TimedT"/> (equals <see cref="MsMedian"/> unless cut).</summary>
     public double MsTimedMedian { get; set; } = double.NaN;
 

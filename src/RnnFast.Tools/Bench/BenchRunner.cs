@@ -323,6 +323,7 @@ public sealed class BenchRunner
         }
 
         var samples = new List<double>();
+        var cpuSamples = new List<double>();
         double timedSum = 0;
         while (samples.Count < cap)
         {
@@ -333,12 +334,13 @@ public sealed class BenchRunner
             if (samples.Count > 0 && !withinBudget && !needMore) break;
             double s = run.RunOnce(plan);
             samples.Add(s);
+            if (run.LastCpuSeconds is double cpu) cpuSamples.Add(cpu);
             timedSum += s;
         }
 
-        samples.Sort();
-        double median = samples.Count % 2 == 1 ? samples[samples.Count / 2] : (samples[samples.Count / 2 - 1] + samples[samples.Count / 2]) / 2;
+        double median = Median(samples);
         double scale = (double)p.T / timedT;
+        if (cpuSamples.Count == samples.Count) result.CpuMsMedian = Median(cpuSamples) * 1e3 * scale;
         result.WarmupRuns = warm;
         result.WarmupSeconds = warmTime;
         result.WarmupSettled = warmUp.Settled;
@@ -351,6 +353,14 @@ public sealed class BenchRunner
         result.SequencesPerSecond = p.N / (median * scale);
         result.Gflops = p.Flops(timedT) / median / 1e9;
         result.PeakFraction = double.IsFinite(result.PeakGflops) && result.PeakGflops > 0 ? result.Gflops / result.PeakGflops : double.NaN;
+    }
+
+    /// <summary>The median of <paramref name="values"/> (sorted in place).</summary>
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /// <summary>The T to time: the full T when one call (estimated from <paramref name="perStep"/> seconds a step) fits the budget twice.</summary>
@@ -452,9 +462,13 @@ public sealed class BenchRunner
             if (_p.Phase == BenchPhase.Training) _dy = RandomTensor(rng, 1f, t, _p.N, work.Desc.OutputSize).To(backend);
         }
 
+        /// <summary>The process CPU seconds of the last <see cref="RunOnce"/> (null where the clock is unavailable).</summary>
+        public double? LastCpuSeconds { get; private set; }
+
         /// <summary>One call (a forward, or forward + backward); returns seconds. GPU results are read back (h_n or dh0) to wait for them.</summary>
         public double RunOnce(IRnnPlan plan)
         {
+            double? cpu0 = CpuClock.ProcessSeconds();
             long start = Stopwatch.GetTimestamp();
             if (_dy == null)
             {
@@ -467,7 +481,9 @@ public sealed class BenchRunner
                 var g = plan.Backward(_inputs, r, _dy, null, null);
                 if (_sync) _ = g.DH0.ToArray();
             }
-            return Stopwatch.GetElapsedTime(start).TotalSeconds;
+            double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            LastCpuSeconds = CpuClock.ProcessSeconds() - cpu0;
+            return wall;
         }
     }
 

@@ -113,6 +113,7 @@ public static class BenchWriters
         Num(w, "ms_min", r.MsMin);
         Num(w, "ms_max", r.MsMax);
         Num(w, "ms_timed_median", r.MsTimedMedian);
+        Num(w, "cpu_ms_median", r.CpuMsMedian);
         Num(w, "sequences_per_s", r.SequencesPerSecond);
         Num(w, "gflop", r.Gflop);
         Num(w, "gflops", r.Gflops);

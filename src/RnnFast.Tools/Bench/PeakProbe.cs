@@ -63,9 +63,9 @@ public static partial class PeakProbe
         while (true)
         {
             var sw = Stopwatch.StartNew();
-            double? c0 = ThreadClock.Seconds();
+            double? c0 = CpuClock.ThreadSeconds();
             kernel(iters);
-            single = ThreadClock.Seconds() is double c1 && c0 is double c ? c1 - c : sw.Elapsed.TotalSeconds;
+            single = CpuClock.ThreadSeconds() is double c1 && c0 is double c ? c1 - c : sw.Elapsed.TotalSeconds;
             if (single > 0.02 || iters > (1L << 40)) break;
             iters *= single < 0.002 ? 8 : 2;
         }
@@ -75,7 +75,7 @@ public static partial class PeakProbe
         // CPU time (clock_gettime(CLOCK_THREAD_CPUTIME_ID) on Linux), so that other processes sharing the cores do not
         // lower the measured peak; where that clock is missing, over the round's wall time. The best round counts.
         double best = 0, bestWall = 0, total = 0;
-        bool cpuClock = ThreadClock.Seconds() != null;
+        bool cpuClock = CpuClock.ThreadSeconds() != null;
         long count = perThread / 3 + 1;
         double flopsPerThread = (double)flopsPerIter * count;
         for (int round = 0; round < 3; round++)
@@ -102,9 +102,9 @@ public static partial class PeakProbe
             workers[i] = new Thread(() =>
             {
                 start.SignalAndWait();
-                double c0 = ThreadClock.Seconds() ?? 0;
+                double c0 = CpuClock.ThreadSeconds() ?? 0;
                 float r = kernel(perThread);
-                cpu[me] = (ThreadClock.Seconds() ?? 0) - c0;
+                cpu[me] = (CpuClock.ThreadSeconds() ?? 0) - c0;
                 Interlocked.Exchange(ref sink, r);
                 done.Signal();
             }) { IsBackground = true, Name = "RnnFast peak probe" };
@@ -117,38 +117,6 @@ public static partial class PeakProbe
         foreach (var w in workers) w.Join();
         GC.KeepAlive(sink);
         return (elapsed, cpu);
-    }
-
-    /// <summary>The calling thread's CPU time, from libc's clock_gettime (Linux); null where unavailable.</summary>
-    private static partial class ThreadClock
-    {
-        private const int ClockThreadCpuTimeId = 3;
-        private static bool _missing = !OperatingSystem.IsLinux();
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct TimeSpec
-        {
-            public long Seconds;
-            public long Nanoseconds;
-        }
-
-        [LibraryImport("libc", EntryPoint = "clock_gettime")]
-        private static partial int ClockGetTime(int clock, out TimeSpec time);
-
-        public static double? Seconds()
-        {
-            if (_missing) return null;
-            try
-            {
-                if (ClockGetTime(ClockThreadCpuTimeId, out var t) != 0) return null;
-                return t.Seconds + t.Nanoseconds * 1e-9;
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                _missing = true;
-                return null;
-            }
-        }
     }
 
     // Each loop: `chains` independent accumulators, acc = acc * a + b, unrolled; values stay finite (converge to
