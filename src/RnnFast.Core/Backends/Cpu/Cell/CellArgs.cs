@@ -10,6 +10,7 @@ internal unsafe struct DirFwd
 {
     public RnnMode Mode;
     public int T, N, Ho, P, Dir;
+    public int NStride;    // rows from one step's block to the next in XW, Y and the h/c slots: N, or the whole batch for a batch part
     public GateLayout Layout;
     public bool Training, SplitSteps;
     public int* Len;       // (N) sequence lengths, or null: all T
@@ -35,7 +36,7 @@ internal unsafe struct DirFwd
     {
         var f = new DirFwd
         {
-            Mode = mode, T = T, N = N, Ho = dw.Ho, P = dw.P, Dir = dir, Layout = dw.Layout,
+            Mode = mode, T = T, N = N, NStride = N, Ho = dw.Ho, P = dw.P, Dir = dir, Layout = dw.Layout,
             Training = training, SplitSteps = splitSteps,
             WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels, Ph = FloatBuf.Of(dw.Ph),
         };

@@ -22,6 +22,62 @@ internal static unsafe class TimeLoop
             for (int d = 0; d < D; d++) Backward(dirs + d);
     }
 
+    /// <summary>
+    /// An inference forward of one direction with the batch cut into <paramref name="parts"/> row ranges, each running
+    /// every step on its own thread with no synchronisation between steps (the rows of a batch are independent). For
+    /// recurrent weights small enough to stay in each core's L2 and steps too short for a per-step fork/join to pay:
+    /// see <see cref="BatchParts"/>.
+    /// </summary>
+    public static void ForwardBatchParts(DirFwd* dir, int parts)
+    {
+        BatchPartRuns++;
+        var job = new BatchJob { Dir = dir };
+        WorkerPool.Shared.Run(&BatchPartWorker, &job, parts);
+    }
+
+    /// <summary>Layer-directions this thread has run in batch parts (tests: that the path was taken).</summary>
+    [ThreadStatic] internal static int BatchPartRuns;
+
+    private struct BatchJob
+    {
+        public DirFwd* Dir;
+    }
+
+    private static void BatchPartWorker(void* ctx, int index, int count)
+    {
+        ref DirFwd d = ref *((BatchJob*)ctx)->Dir;
+        WorkerPool.Split(d.N, index, count, out int n0, out int n1);
+        if (n0 >= n1) return;
+        var L = d.Layout;
+        long h = (long)n0 * d.Ho, c = (long)n0 * L.H, g = L.Row(n0);
+        DirFwd part = d; // the same weights; this part's rows of every buffer, steps still NStride rows apart
+        part.N = n1 - n0;
+        part.SplitSteps = false;
+        part.Len = d.Len == null ? null : d.Len + n0;
+        part.XW = d.XW.From(g);
+        part.Y = d.Y.From(n0 * d.Ldy);
+        part.HBuf = d.HBuf.From(h);
+        if (!d.CBuf.IsNull) part.CBuf = d.CBuf.From(c);
+        if (!d.HRaw.IsNull) part.HRaw = d.HRaw.From(c);
+        if (!d.HH.IsNull) part.HH = d.HH.From(g);
+        Forward(&part);
+    }
+
+    /// <summary>
+    /// How many batch parts an inference forward of <paramref name="dw"/> at batch <paramref name="N"/> should run as
+    /// (<see cref="ForwardBatchParts"/>), or 0 to cut each step's hidden units across the threads instead. Parts pay
+    /// when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
+    /// part keeps at least 4 rows (the 4-row GEMM tile); then the only synchronisation is at the end of the layer.
+    /// </summary>
+    public static int BatchParts(DirWeights dw, int N)
+    {
+        int threads = WorkerPool.Shared.Size;
+        if (threads < 2 || N < 8) return 0;
+        long bytes = 4L * (dw.WhhT.Length + (dw.WhrT?.Length ?? 0));
+        if (bytes > CacheSizes.L2PerCore / 2) return 0;
+        return Math.Min(threads, N / 4);
+    }
+
     private static void BothForwardWorker(void* ctx, int index, int count)
     {
         for (int d = index; d < 2; d += count) Forward((DirFwd*)ctx + d);
@@ -36,32 +92,34 @@ internal static unsafe class TimeLoop
     private static void Forward(DirFwd* dp)
     {
         ref DirFwd d = ref *dp;
-        int T = d.T, N = d.N;
-        long hStep = (long)N * d.Ho, cStep = (long)N * d.Layout.H, gStep = d.Layout.Row(N); // one step of h, c, gates
-        long yStep = (long)N * d.Ldy, yRows = (N - 1) * d.Ldy + d.Ho;                        // y: N rows Ldy apart
+        int T = d.T, N = d.N, NS = d.NStride;
+        // Slots and steps are NS rows apart (the whole batch's buffers); a step touches its N rows (a batch part: N < NS).
+        long hStep = (long)NS * d.Ho, cStep = (long)NS * d.Layout.H, gStep = d.Layout.Row(NS); // one step of h, c, gates
+        long hRows = (long)N * d.Ho, cRows = (long)N * d.Layout.H, gRows = d.Layout.Row(N);
+        long yStep = (long)NS * d.Ldy, yRows = (N - 1) * d.Ldy + d.Ho;                          // y: N rows Ldy apart
         var st = new StepFwd { D = dp };
         for (int s = 0; s < T; s++)
         {
             int t = d.Dir == 0 ? s : T - 1 - s;
             st.T = t;
-            st.Gates = d.XW.Slice(t * gStep, gStep);
+            st.Gates = d.XW.Slice(t * gStep, gRows);
             st.Y = d.Y.Slice(t * yStep, yRows);
             if (d.Training)
             {
                 // slot t holds h (and c) before step t forward, after it reverse
                 long prev = d.Dir == 0 ? t : t + 1, next = d.Dir == 0 ? t + 1 : t;
-                st.HPrev = d.HBuf.Slice(prev * hStep, hStep);
-                st.HNext = d.HBuf.Slice(next * hStep, hStep);
-                st.CPrev = d.CBuf.SliceOrNull(prev * cStep, cStep);
-                st.CNext = d.CBuf.SliceOrNull(next * cStep, cStep);
-                st.HRaw = d.HRaw.SliceOrNull(t * cStep, cStep);
-                st.HhN = d.HhN.SliceOrNull(t * cStep, cStep);
+                st.HPrev = d.HBuf.Slice(prev * hStep, hRows);
+                st.HNext = d.HBuf.Slice(next * hStep, hRows);
+                st.CPrev = d.CBuf.SliceOrNull(prev * cStep, cRows);
+                st.CNext = d.CBuf.SliceOrNull(next * cStep, cRows);
+                st.HRaw = d.HRaw.SliceOrNull(t * cStep, cRows);
+                st.HhN = d.HhN.SliceOrNull(t * cStep, cRows);
             }
             else
             {
                 // h ping-pongs between two slots, c is advanced in place
-                st.HPrev = d.HBuf.Slice((s & 1) * hStep, hStep);
-                st.HNext = d.HBuf.Slice(((s + 1) & 1) * hStep, hStep);
+                st.HPrev = d.HBuf.Slice((s & 1) * hStep, hRows);
+                st.HNext = d.HBuf.Slice(((s + 1) & 1) * hStep, hRows);
                 st.CPrev = st.CNext = d.CBuf;
                 st.HRaw = d.HRaw;
                 st.HhN = default;
