@@ -83,6 +83,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
     protected override BackendAvailability Probe() => BackendAvailability.Yes($"always ({Pointwise.PathName})");
 
     private CpuBackend? _bf16Variant, _int8Variant;
+    private CpuBackend? _root; // the instance a variant was made from (cpu:bf16 -> cpu:int8 resolves through it)
 
     /// <summary>
     /// "cpu:bf16" / "cpu:int8" (also `--backend cpu:bf16`, `--backend cpu:int8`): the variants with bf16 or int8 recurrent
@@ -97,9 +98,10 @@ public sealed class CpuBackend : Backend, IBackendThreads
         else
             throw new ArgumentException($"backend: 'cpu:{qualifier}': the cpu backend's qualifiers are 'bf16' and 'int8' (bf16 / int8 recurrent weights at batch 1)", nameof(qualifier));
         if (RecurrentWeights == want) return this;
+        if (_root != null) return _root.WithQualifier(qualifier);
         return want == CpuWeightPrecision.Bf16
-            ? LazyInitializer.EnsureInitialized(ref _bf16Variant, () => new CpuBackend(CpuWeightPrecision.Bf16))
-            : LazyInitializer.EnsureInitialized(ref _int8Variant, () => new CpuBackend(CpuWeightPrecision.Int8));
+            ? LazyInitializer.EnsureInitialized(ref _bf16Variant, () => new CpuBackend(CpuWeightPrecision.Bf16) { _root = this })
+            : LazyInitializer.EnsureInitialized(ref _int8Variant, () => new CpuBackend(CpuWeightPrecision.Int8) { _root = this });
     }
 
     /// <inheritdoc/>

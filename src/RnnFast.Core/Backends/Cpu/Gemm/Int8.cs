@@ -216,10 +216,16 @@ internal static unsafe class Int8
         else for (int j = 0; j < cols; j++) c[j] = res[j] * (sa * scale[j]);
     }
 
-    /// <summary><see cref="Gemv(Int8Kernel, Int8B, int, sbyte*, float, float*, GemmInit, float*, int)"/> on this process's kernel.</summary>
+    /// <summary>
+    /// The kernel the cell level uses: <see cref="Best"/>. Tests set another supported one to run whole plans on it; every
+    /// kernel gives the same int32 sums, so a plan's results do not depend on which one ran.
+    /// </summary>
+    internal static Int8Kernel Current = Best;
+
+    /// <summary><see cref="Gemv(Int8Kernel, Int8B, int, sbyte*, float, float*, GemmInit, float*, int)"/> on <see cref="Current"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Gemv(Int8B w, int p, sbyte* q, float sa, float* c, GemmInit init, float* bias, int cols) =>
-        Gemv(Best, w, p, q, sa, c, init, bias, cols);
+        Gemv(Current, w, p, q, sa, c, init, bias, cols);
 
     private const int Flip = unchecked((int)0x80808080); // s8 -> u8 + 128, four at once
 
