@@ -65,6 +65,16 @@ internal sealed unsafe class Int8Panels
     /// <summary>The largest K whose int32 sums cannot overflow (255 * 127 * 65536 &lt; 2^31).</summary>
     public const int MaxK = 1 << 16;
 
+    /// <summary>
+    /// The fewest weights (K x N) worth an int8 copy: smaller matrices (fp32 under 32 KB) stay in L1, where the per-step
+    /// quantisation of the input vector costs more than the bytes it saves (RNN H = 32 / 64 at N = 1 measured 0.5-0.7x
+    /// of fp32 with int8 in one loaded run); they keep fp32.
+    /// </summary>
+    public const int MinWeights = 8192;
+
+    /// <summary>The threshold <see cref="FromPacked"/> applies: <see cref="MinWeights"/>; tests lower it to quantise small layers too.</summary>
+    internal static int MinWeightsForCopies = MinWeights;
+
     /// <summary>Pointers (the arrays are pinned).</summary>
     public Int8B Ptr => new(Addr(_w), Addr(_scale), Addr(_colSum), K, Kp);
 
@@ -76,11 +86,12 @@ internal sealed unsafe class Int8Panels
 
     /// <summary>
     /// Quantises packed fp32 panels (<see cref="Sgemm.PackB"/>'s layout: panel p, row k, column j at p*K*32 + k*32 + j)
-    /// of a K x N matrix; null when K is past <see cref="MaxK"/> (the caller keeps fp32).
+    /// of a K x N matrix; null when K is past <see cref="MaxK"/> or the matrix has fewer than <paramref name="minWeights"/>
+    /// weights (default <see cref="MinWeightsForCopies"/>; the caller keeps fp32).
     /// </summary>
-    public static Int8Panels? FromPacked(float[] packed, int K, int N)
+    public static Int8Panels? FromPacked(float[] packed, int K, int N, int? minWeights = null)
     {
-        if (K < 1 || K > MaxK) return null;
+        if (K < 1 || K > MaxK || (long)K * N < (minWeights ?? MinWeightsForCopies)) return null;
         int P = Sgemm.Panels(N), Kp = (K + 7) & ~7;
         Debug.Assert(packed.Length >= (long)P * K * Sgemm.NR);
         var w = GC.AllocateArray<sbyte>(Math.Max(1, P * Kp * Sgemm.NR), pinned: true);
@@ -203,14 +214,31 @@ internal static unsafe class Int8
         {
             case Int8Kernel.AvxVnni:
                 DotVnni(groups, (int*)q, panel, res);
-                int* cs = w.ColSum + p * Sgemm.NR;
-                for (int j = 0; j < Sgemm.NR; j++) res[j] -= 128 * cs[j];
+                int* cs = w.ColSum + p * Sgemm.NR; // AvxVnni implies Vector256
+                for (int j = 0; j < Sgemm.NR; j += 8)
+                    Vector256.Store(Vector256.Load(res + j) - Vector256.Load(cs + j) * 128, res + j);
                 break;
             case Int8Kernel.Avx512Widen: DotWiden512(groups, q, panel, res); break;
             case Int8Kernel.Avx2Widen: DotWiden256(groups, q, panel, res); break;
             default: DotScalar(groups, q, panel, res); break;
         }
         float* scale = w.Scale + p * Sgemm.NR;
+        int j0 = 0;
+        if (Vector256.IsHardwareAccelerated) // the same IEEE operations as the scalar tail, 8 columns at a time
+        {
+            var vs = Vector256.Create(sa);
+            for (; j0 + 8 <= cols; j0 += 8)
+            {
+                var v = Vector256.ConvertToSingle(Vector256.Load(res + j0)) * (vs * Vector256.Load(scale + j0));
+                if (init == GemmInit.Load) v = Vector256.Load(c + j0) + v;
+                else if (init == GemmInit.Bias) v = Vector256.Load(bias + j0) + v;
+                Vector256.Store(v, c + j0);
+            }
+            if (j0 == cols) return;
+            res += j0; scale += j0; c += j0;
+            if (bias != null) bias += j0;
+            cols -= j0;
+        }
         if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j] * (sa * scale[j]);
         else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j] * (sa * scale[j]);
         else for (int j = 0; j < cols; j++) c[j] = res[j] * (sa * scale[j]);
