@@ -7,6 +7,8 @@
 #   bash bench/peers/run.sh RNNFAST SHAPES [seconds_per_problem] [rounds]
 # RNNFAST: the rnnfast program (an executable, or rnnfast.dll to run with dotnet). SHAPES: a bench/shapes file or name.
 # Builds the peers first (prepare.sh; WORK=$RNNFAST_PEERS_DIR or /tmp/rnnfast-peers-build); raw results in WORK/out.
+# RNNFAST_PEER_BACKENDS: rnnfast's backends to time (default cpu,onednn); e.g. cpu,cpu:bf16,cpu:int8,onednn adds the
+# reduced-precision variants as columns of their own, each with its measured error.
 # Benchmark-only: the peers are not dependencies of the product.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +26,8 @@ if ! /usr/bin/python3 "$here/make_onnx.py" "$SHAPES" "$MODELS" > "$OUT/make_onnx
   echo "run.sh: make_onnx.py failed (see $OUT/make_onnx.log): ONNX Runtime has no models and nothing is checked against PyTorch" >&2
 fi
 
-rnnfast() { timeout 3600 "${RFCMD[@]}" bench --shapes "$SHAPES" --backends cpu,onednn --format json --out "$OUT/rnnfast.$1.json" \
+BACKENDS=${RNNFAST_PEER_BACKENDS:-cpu,onednn}
+rnnfast() { timeout 3600 "${RFCMD[@]}" bench --shapes "$SHAPES" --backends "$BACKENDS" --format json --out "$OUT/rnnfast.$1.json" \
               --max-seconds "$SEC" > /dev/null 2> "$OUT/rnnfast.$1.err"; }
 ort() {
   if [ -f "$W/ort/RnnFast.Peers.OnnxRuntime.dll" ]; then

@@ -3,6 +3,9 @@
 # peers' JSON lines, same field names) of every round R, and prints markdown: GFLOP/s per problem and engine (the best of
 # the rounds' medians; "wrong" when the engine's correctness check failed, "-" when it has no such problem), cpu's
 # ratio to the best peer (onednn, onnxruntime, torchsharp) and the worst ratio; then the engines that could not run.
+# Reduced-precision cpu variants in the rnnfast results (cpu:bf16, cpu:int8: run.sh's RNNFAST_PEER_BACKENDS) get their
+# own columns beside cpu, each with its ratio to the best peer and its largest error against the reference
+# ("38.2 e1.1E-03": checked at the backend's own tolerance; "wrong" when that check failed).
 #   summarize.py OUT SHAPES SECONDS ROUNDS
 import glob
 import json
@@ -22,13 +25,18 @@ def main():
     out, shapes, seconds, rounds = sys.argv[1:5]
     rows, order, problems = {}, [], {}
     cannot = {}  # engine -> reason
+    variants = []  # rnnfast backends other than cpu / onednn (cpu:bf16, cpu:int8), in order of appearance
 
     def add(x):
         k = key(x)
         if k not in rows:
             rows[k] = {}
             order.append(k)
-        cell = rows[k].setdefault(x["backend"], {"gflops": [], "wrong": None})
+        if x["backend"] not in ENGINES and x["backend"] not in variants:
+            variants.append(x["backend"])
+        cell = rows[k].setdefault(x["backend"], {"gflops": [], "wrong": None, "err": None})
+        if x.get("max_abs_err") is not None:
+            cell["err"] = max(cell["err"] or 0.0, float(x["max_abs_err"]))
         if x.get("correct") is False:
             cell["wrong"] = x.get("error") or x.get("check_failure") or x.get("check") or "check failed"
         elif x.get("gflops") is not None:
@@ -66,13 +74,18 @@ def main():
 
     print(f"Problems: {shapes}; {seconds} s of timed calls per problem and engine after a warm-up until the timings "
           f"settle; best of {rounds} rounds in alternating order; GFLOP/s by rnnfast bench's FLOP count.\n")
-    print("| problem (cell dir L T N I H phase) | " + " | ".join(LABEL[e] for e in ENGINES) + " | best peer | cpu / best peer |")
-    print("|---|" + "---:|" * (len(ENGINES) + 2))
+    variants.sort(key=lambda v: v)
+    engines = ["cpu"] + variants + ENGINES[1:]
+    label = dict(LABEL, **{v: v for v in variants})
+    print("| problem (cell dir L T N I H phase) | " + " | ".join(label[e] for e in engines) + " | best peer | cpu / best peer |"
+          + "".join(f" {v} / best peer |" for v in variants))
+    print("|---|" + "---:|" * (len(engines) + 2 + len(variants)))
     worst = None
+    worst_variant = {}
     for k in order:
         best = {}
         cells = []
-        for e in ENGINES:
+        for e in engines:
             c = rows[k].get(e)
             if c is None:
                 cells.append("-")
@@ -80,10 +93,11 @@ def main():
                 cells.append("wrong")
             elif c["gflops"]:
                 best[e] = max(c["gflops"])
-                cells.append(f"{best[e]:.1f}")
+                cells.append(f"{best[e]:.1f}" + (f" e{c['err']:.1E}" if e in variants and c["err"] is not None else ""))
             else:
                 cells.append("not timed")
         peers = {e: g for e, g in best.items() if e in PEERS}
+        extra = ""
         if peers and "cpu" in best:
             top = max(peers, key=peers.get)
             ratio = best["cpu"] / peers[top]
@@ -92,20 +106,33 @@ def main():
             tail = f"{LABEL[top]} | {ratio:.2f}"
         else:
             tail = "- | -"
-        print(f"| {k} | " + " | ".join(cells) + f" | {tail} |")
+        for v in variants:
+            if peers and v in best:
+                top = max(peers, key=peers.get)
+                r = best[v] / peers[top]
+                if v not in worst_variant or r < worst_variant[v][0]:
+                    worst_variant[v] = (r, k, top)
+                extra += f" {r:.2f} |"
+            else:
+                extra += " - |"
+        print(f"| {k} | " + " | ".join(cells) + f" | {tail} |" + extra)
     print()
     if worst:
         print(f"Worst cpu / best peer ratio: {worst[0]:.2f} ({worst[1]}, against {LABEL[worst[2]]})")
     else:
         print("Worst cpu / best peer ratio: none (no problem has both cpu and a peer timed)")
-    for e in ENGINES:
+    for v in variants:
+        if v in worst_variant:
+            r, k, top = worst_variant[v]
+            print(f"Worst {v} / best peer ratio: {r:.2f} ({k}, against {LABEL[top]})")
+    for e in engines:
         if e in cannot:
-            print(f"{LABEL[e]}: cannot run ({cannot[e]})")
+            print(f"{label[e]}: cannot run ({cannot[e]})")
     for k in order:
-        for e in ENGINES:
+        for e in engines:
             c = rows[k].get(e)
             if c and c["wrong"] is not None:
-                print(f"{LABEL[e]} on {k}: wrong ({c['wrong']})")
+                print(f"{label[e]} on {k}: wrong ({c['wrong']})")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,12 @@ internal static class InfoCommand
             o.WriteLine($"  {"",-10} {b.Description}");
             if (b is IBackendDevices devices)
                 foreach (var line in devices.DescribeDevices()) o.WriteLine($"  {"",-10} {line}");
+            if (b is RnnFast.Backends.Cpu.CpuBackend cpu && a.IsAvailable) // its reduced-precision variants (--backend cpu:bf16 / cpu:int8)
+                foreach (var q in new[] { "bf16", "int8" })
+                {
+                    var v = cpu.WithQualifier(q);
+                    o.WriteLine($"  {"",-10} {v.Name}: {v.Description}");
+                }
         }
         var env = Environment.GetEnvironmentVariable(BackendRegistry.EnvironmentVariable);
         string chosen = auto?.Name ?? (unknownName != null ? "none: " + unknownName : selectionProblem != null ? "none: " + selectionProblem : "none available");

@@ -14,8 +14,8 @@ public sealed class StepperTests(ITestOutputHelper output)
 {
     private const int T = 7;
 
-    /// <summary>Every registered backend and the cpu backend's bf16 variant.</summary>
-    private static IEnumerable<string> Names => BackendData.Names.Append("cpu:bf16").Distinct();
+    /// <summary>Every registered backend and the cpu backend's bf16 and int8 variants.</summary>
+    private static IEnumerable<string> Names => BackendData.Names.Append("cpu:bf16").Append("cpu:int8").Distinct();
 
     public static IEnumerable<object[]> Backends() => Names.Select(n => new object[] { n });
 
@@ -222,6 +222,7 @@ public sealed class StepperTests(ITestOutputHelper output)
     [Theory]
     [InlineData("cpu")]
     [InlineData("cpu:bf16")]
+    [InlineData("cpu:int8")]
     public void The_cpu_backends_stepper_is_its_own(string backend)
     {
         var desc = MakeDesc("lstm", 2);
@@ -246,6 +247,8 @@ public sealed class StepperTests(ITestOutputHelper output)
     [InlineData("cpu", "gru", 16)]
     [InlineData("cpu:bf16", "lstm", 1)]
     [InlineData("cpu:bf16", "gru", 1)]
+    [InlineData("cpu:int8", "lstm", 1)]
+    [InlineData("cpu:int8", "gru", 1)]
     public void Cpu_steps_allocate_nothing_after_warm_up(string backend, string mode, int streams)
     {
         var desc = new RnnDesc(RnnDesc.ParseMode(mode), 32, 64, numLayers: 2);

@@ -26,13 +26,14 @@ internal unsafe struct DirFwd
     public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
     public PackedB WhrT;   // W_hr^T (K = H, P columns), or null
     public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights (same panels as WhhT / WhrT), else null
+    public Int8B WhhI8, WhrI8;       // batch-1 inference with int8 weights (panels of WhhT / WhrT's columns), else null
     public FloatBuf Ph;    // peephole LSTM: (Q, 3, 32) p_i, p_f, p_o by chunk (DirWeights.Ph), else null
 
     /// <summary>
     /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weights; the caller
-    /// sets the buffers). bf16 weights are used when asked for, N == 1 and the weights have them.
+    /// sets the buffers). bf16 / int8 weights are used when asked for, N == 1 and the weights have them.
     /// </summary>
-    public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool bf16Batch1)
+    public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool lowPrecisionBatch1)
     {
         var f = new DirFwd
         {
@@ -40,10 +41,15 @@ internal unsafe struct DirFwd
             Training = training, SplitSteps = splitSteps,
             WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels, Ph = FloatBuf.Of(dw.Ph),
         };
-        if (bf16Batch1 && N == 1 && dw.WhhBf16 != null)
+        if (lowPrecisionBatch1 && N == 1 && dw.WhhBf16 != null)
         {
             f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
             if (dw.WhrBf16 != null) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
+        }
+        if (lowPrecisionBatch1 && N == 1)
+        {
+            if (dw.WhhI8 != null) f.WhhI8 = dw.WhhI8.Ptr;
+            if (dw.WhrI8 != null) f.WhrI8 = dw.WhrI8.Ptr;
         }
         return f;
     }

@@ -21,7 +21,7 @@ internal static unsafe class CellForward
     /// fused gate math per chunk, then the LSTM projection. hPrev (N,H_out) is only read (other threads' panels read
     /// all of it while a chunk's h is written), hNext (N,H_out) gets h; c (N,H) is advanced in place; y (N,H_out) gets
     /// h too. hh (N,GP) is GRU's scratch, hRaw (N,H) the projection's input (else null). y may alias x (x is read
-    /// before any y is written). bf16 weights (cpu:bf16) are read at N == 1.
+    /// before any y is written). bf16 / int8 weights (cpu:bf16, cpu:int8) are read at N == 1.
     /// </summary>
     public static void StepLayer(RnnMode mode, DirWeights dw, int N, FloatBuf x, FloatBuf gates, FloatBuf hh, FloatBuf hRaw,
         FloatBuf hPrev, FloatBuf hNext, FloatBuf c, FloatBuf y)
@@ -29,7 +29,7 @@ internal static unsafe class CellForward
         var L = dw.Layout;
         Sgemm.Gemm(new GemmShape(N, L.GP, dw.I), new GemmA(x, dw.I), GemmB.FromPacked(dw.WihTPanels), new GemmC(gates, L.GP),
             dw.XInit, FloatBuf.Of(dw.XBias));
-        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), bf16Batch1: true);
+        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), lowPrecisionBatch1: true);
         f.XW = gates;
         f.HH = hh;
         f.HRaw = hRaw;
@@ -65,7 +65,16 @@ internal static unsafe class CellForward
         GemmInit init = gru ? (d.HBias.IsNull ? GemmInit.Zero : GemmInit.Bias) : GemmInit.Load;
         // batch 1 on AVX-512: all G gate panels of a chunk in one pass (G memory streams at once; GRU N=1 at H 2560/2816
         // measured 18-27% faster than one panel after another, in 6 of 6 alternating runs)
-        bool multi = N == 1 && G > 1 && d.WhhBf16 == null && Vector512.IsHardwareAccelerated;
+        bool multi = N == 1 && G > 1 && d.WhhBf16 == null && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
+        // int8 weights (N == 1): this part quantises h_prev once per step itself (no barrier; K is small next to the panels)
+        sbyte* qh = null;
+        float sh = 0;
+        if (!d.WhhI8.IsNull)
+        {
+            sbyte* buf = stackalloc sbyte[d.WhhI8.Kp];
+            qh = buf;
+            sh = Int8.Quantize(st.HPrev.At(0, K), K, qh);
+        }
         for (int q = q0; q < q1; q++)
         {
             if (multi)
@@ -79,7 +88,9 @@ internal static unsafe class CellForward
             {
                 int p = L.Panel(q, g), c0 = L.GateOffset(q, g);
                 float* bias = gru ? d.HBias.AtOrNull(c0, U) : null;
-                if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
+                if (qh != null) // the int8 copy has W_hh^T's panels (columns)
+                    Int8.Gemv(d.WhhI8, p, qh, sh, C.At(c0, U), init, bias, U);
+                else if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
                     Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * d.WhhT.PanelSize, C.At(c0, U), init, bias, U);
                 else
                     Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U);
@@ -172,10 +183,20 @@ internal static unsafe class CellForward
         WorkerPool.Split(Sgemm.Panels(P), index, count, out int p0, out int p1);
         if (p0 >= p1) return;
         var ap = Sgemm.PrepareA(N, H, st.HRaw.At(0, (long)N * H), H);
+        sbyte* qh = null;
+        float sh = 0;
+        if (!d.WhrI8.IsNull) // int8 weights (N == 1): h_raw quantised once per part
+        {
+            sbyte* buf = stackalloc sbyte[d.WhrI8.Kp];
+            qh = buf;
+            sh = Int8.Quantize(st.HRaw.At(0, H), H, qh);
+        }
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, P - j0);
-            if (d.WhrBf16 != null) // the bf16 copy has W_hr^T's panel layout
+            if (qh != null)
+                Int8.Gemv(d.WhrI8, p, qh, sh, st.HNext.At(j0, cols), GemmInit.Zero, null, cols);
+            else if (d.WhrBf16 != null) // the bf16 copy has W_hr^T's panel layout
                 Bf16.Gemv(H, st.HRaw.At(0, H), d.WhrBf16 + p * d.WhrT.PanelSize, st.HNext.At(j0, cols), GemmInit.Zero, null, cols);
             else
                 Sgemm.PanelProduct(ap, d.WhrT, p, new GemmC(st.HNext.From(j0), P), GemmInit.Zero, null, cols);

@@ -18,25 +18,25 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
     private readonly Stack<InferScratch> _scratch = new();
     private CpuWeights _weights;
 
-    private readonly bool _bf16;
+    private readonly CpuWeightPrecision _precision;
     private readonly Backend _backend;
 
     /// <param name="parameters">The weights (packed now, re-packed when their version changes).</param>
-    /// <param name="bf16">Also keep bf16 copies of the recurrent weights for batch-1 inference (see Bf16.cs).</param>
+    /// <param name="precision">Also keep bf16 / int8 copies of the recurrent weights for batch-1 inference (see Bf16.cs, Int8.cs).</param>
     /// <param name="backend">The backend that made this plan (named by its steppers).</param>
-    public CpuRnnPlan(RnnParameters parameters, bool bf16 = false, Backend? backend = null)
+    public CpuRnnPlan(RnnParameters parameters, CpuWeightPrecision precision = CpuWeightPrecision.Fp32, Backend? backend = null)
     {
-        _backend = backend ?? new CpuBackend(bf16);
+        _backend = backend ?? new CpuBackend(precision);
         Parameters = parameters;
         Desc = parameters.Desc;
-        _bf16 = bf16;
-        _weights = CpuWeights.Pack(parameters, VersionStamp(parameters), bf16);
+        _precision = precision;
+        _weights = CpuWeights.Pack(parameters, VersionStamp(parameters), precision);
     }
 
     public RnnDesc Desc { get; }
     public RnnParameters Parameters { get; }
 
-    /// <summary>The backend that made this plan ("cpu" or "cpu:bf16"; its steppers report it as ExecutedBy).</summary>
+    /// <summary>The backend that made this plan ("cpu", "cpu:bf16" or "cpu:int8"; its steppers report it as ExecutedBy).</summary>
     internal Backend Backend => _backend;
 
     private int _disposed;
@@ -62,7 +62,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
             w = _weights;
             if (w.Stamp != stamp)
             {
-                w = CpuWeights.Pack(Parameters, stamp, _bf16);
+                w = CpuWeights.Pack(Parameters, stamp, _precision);
                 Volatile.Write(ref _weights, w);
             }
             return w;
@@ -143,7 +143,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         int s = l * D + d;
                         var dw = w.Dirs[s];
                         ref DirFwd f = ref dirs[d];
-                        f = DirFwd.Create(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, bf16Batch1: !training);
+                        f = DirFwd.Create(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, lowPrecisionBatch1: !training);
                         f.Len = plen;
                         f.Y = y.From(d * Ho);
                         f.Ldy = D * Ho;

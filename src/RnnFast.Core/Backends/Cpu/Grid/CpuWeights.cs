@@ -35,6 +35,9 @@ internal sealed unsafe class DirWeights
     /// <summary>Opt-in bf16 copies of WhhT and WhrT (same panel layout) for batch-1 inference; null unless asked for.</summary>
     public ushort[]? WhhBf16, WhrBf16;
 
+    /// <summary>Opt-in int8 copies of WhhT and WhrT (per-column scales, see Int8.cs) for batch-1 inference; null unless asked for.</summary>
+    public Int8Panels? WhhI8, WhrI8;
+
     /// <summary>Backward: packed B of W_ih (K = GP, N = I), W_hh (K = GP, N = H_out), W_hr (K = P, N = H).</summary>
     public float[]? WihB, WhhB, WhrB;
 
@@ -71,7 +74,7 @@ internal sealed unsafe class CpuWeights
     /// <summary>[l*D + d]</summary>
     public DirWeights[] Dirs { get; }
 
-    public static CpuWeights Pack(RnnParameters p, long stamp, bool bf16 = false)
+    public static CpuWeights Pack(RnnParameters p, long stamp, CpuWeightPrecision precision = CpuWeightPrecision.Fp32)
     {
         var desc = p.Desc;
         int L = desc.NumLayers, D = desc.Directions, H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
@@ -99,7 +102,12 @@ internal sealed unsafe class CpuWeights
                 WhrT = whr == null ? null : PackB(whr, H, transposed: true, H, P, null, null),
             };
             if (wph != null) dw.Ph = PackPeephole(wph, layout);
-            if (bf16)
+            if (precision == CpuWeightPrecision.Int8)
+            {
+                dw.WhhI8 = Int8Panels.FromPacked(dw.WhhT, Ho, GP);
+                if (dw.WhrT != null) dw.WhrI8 = Int8Panels.FromPacked(dw.WhrT, H, P);
+            }
+            if (precision == CpuWeightPrecision.Bf16)
             {
                 dw.WhhBf16 = Bf16.FromPacked(dw.WhhT);
                 if (dw.WhrT != null) dw.WhrBf16 = Bf16.FromPacked(dw.WhrT);

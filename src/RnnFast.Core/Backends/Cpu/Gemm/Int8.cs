@@ -1,0 +1,358 @@
+// int8 weight storage for batch-1 inference (opt-in, `cpu:int8`): at N = 1 each time step streams the whole recurrent
+// weight matrix for one GEMV, so the step is bound by memory bandwidth; int8 weights are a quarter of fp32's bytes.
+// Weights: symmetric, one fp32 scale per output row (a packed column): s_w[j] = max_k |W[j,k]| / 127, q = round(w / s_w)
+// in [-127, 127]. The GEMV's input vector a (K) is quantised per call the same way with one scale s_a = max|a| / 127.
+// Products accumulate exactly in int32 (K <= 65536), then c[j] = init + acc[j] * (s_a * s_w[j]) in fp32.
+// Layout per 32-column panel: [Kp/4][32 columns][4 consecutive k] bytes (Kp = K rounded up to 8, padding zero), the
+// form VNNI's vpdpbusd (4 u8 x s8 products summed into each int32 lane) reads; a is offset to u8 (q + 128) there and
+// 128 * colsum[j] taken off again. Paths: AVX-VNNI (256-bit vpdpbusd; .NET 10 exposes no 512-bit VNNI class short of
+// AVX10.1), else widening to int16 and vpmaddwd on AVX-512BW or AVX2, else scalar. Every path gives the same int32
+// sums bit for bit, so the same results.
+// Error of one product row j (per step, before the activations): with |dw| <= s_w[j]/2 and |da| <= s_a/2,
+// |sum w a - sum w' a'| <= K (s_w[j] max|a| + max|w_j| s_a) / 2 = K max|w_j| max|a| / 127 in the worst case;
+// with independent rounding errors the typical error is ~ sqrt(K / 12) (s_w[j] rms(a) + rms(w_j) s_a).
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace RnnFast.Backends.Cpu;
+
+/// <summary>The int8 dot-product kernels (one per SIMD path).</summary>
+internal enum Int8Kernel
+{
+    Scalar,
+    Avx2Widen,
+    Avx512Widen,
+    AvxVnni,
+}
+
+/// <summary>Pointers into an <see cref="Int8Panels"/> (an unmanaged view the cell level's structs can hold).</summary>
+internal readonly unsafe struct Int8B
+{
+    public readonly sbyte* W;      // panels of Kp x 32 bytes ([Kp/4][32][4])
+    public readonly float* Scale;  // (panels * 32) s_w by column
+    public readonly int* ColSum;   // (panels * 32) sum_k q by column (VNNI's u8 offset correction)
+    public readonly int K, Kp;
+
+    public Int8B(sbyte* w, float* scale, int* colSum, int k, int kp)
+    {
+        W = w; Scale = scale; ColSum = colSum; K = k; Kp = kp;
+    }
+
+    public bool IsNull => W == null;
+
+    /// <summary>Bytes of one 32-column panel.</summary>
+    public long PanelBytes => (long)Kp * Sgemm.NR;
+}
+
+/// <summary>int8 copies of packed fp32 B panels (K x N, 32-column panels), with per-column scales.</summary>
+internal sealed unsafe class Int8Panels
+{
+    private readonly sbyte[] _w;
+    private readonly float[] _scale;
+    private readonly int[] _colSum;
+
+    public int K { get; }
+    public int Kp { get; }
+
+    private Int8Panels(sbyte[] w, float[] scale, int[] colSum, int k, int kp)
+    {
+        _w = w; _scale = scale; _colSum = colSum; K = k; Kp = kp;
+    }
+
+    /// <summary>The largest K whose int32 sums cannot overflow (255 * 127 * 65536 &lt; 2^31).</summary>
+    public const int MaxK = 1 << 16;
+
+    /// <summary>
+    /// The fewest weights (K x N) worth an int8 copy: smaller matrices (fp32 under 32 KB) stay in L1, where the per-step
+    /// quantisation of the input vector costs more than the bytes it saves (RNN H = 32 / 64 at N = 1 measured 0.5-0.7x
+    /// of fp32 with int8 in one loaded run); they keep fp32.
+    /// </summary>
+    public const int MinWeights = 8192;
+
+    /// <summary>The threshold <see cref="FromPacked"/> applies: <see cref="MinWeights"/>; tests lower it to quantise small layers too.</summary>
+    internal static int MinWeightsForCopies = MinWeights;
+
+    /// <summary>Pointers (the arrays are pinned).</summary>
+    public Int8B Ptr => new(Addr(_w), Addr(_scale), Addr(_colSum), K, Kp);
+
+    /// <summary>The quantised weight of (k, column j) of panel p (tests).</summary>
+    public sbyte At(int p, int k, int j) => _w[(long)p * Kp * Sgemm.NR + (k >> 2) * 128 + j * 4 + (k & 3)];
+
+    /// <summary>The scale of column j of panel p (tests).</summary>
+    public float ScaleOf(int p, int j) => _scale[p * Sgemm.NR + j];
+
+    /// <summary>
+    /// Quantises packed fp32 panels (<see cref="Sgemm.PackB"/>'s layout: panel p, row k, column j at p*K*32 + k*32 + j)
+    /// of a K x N matrix; null when K is past <see cref="MaxK"/> or the matrix has fewer than <paramref name="minWeights"/>
+    /// weights (default <see cref="MinWeightsForCopies"/>; the caller keeps fp32).
+    /// </summary>
+    public static Int8Panels? FromPacked(float[] packed, int K, int N, int? minWeights = null)
+    {
+        if (K < 1 || K > MaxK || (long)K * N < (minWeights ?? MinWeightsForCopies)) return null;
+        int P = Sgemm.Panels(N), Kp = (K + 7) & ~7;
+        Debug.Assert(packed.Length >= (long)P * K * Sgemm.NR);
+        var w = GC.AllocateArray<sbyte>(Math.Max(1, P * Kp * Sgemm.NR), pinned: true);
+        var scale = GC.AllocateArray<float>(P * Sgemm.NR, pinned: true);
+        var colSum = GC.AllocateArray<int>(P * Sgemm.NR, pinned: true);
+        for (int p = 0; p < P; p++)
+        for (int j = 0; j < Sgemm.NR; j++)
+        {
+            long src = (long)p * K * Sgemm.NR + j, dst = (long)p * Kp * Sgemm.NR + j * 4;
+            float m = 0;
+            for (int k = 0; k < K; k++) m = MathF.Max(m, MathF.Abs(packed[src + (long)k * Sgemm.NR]));
+            float inv = m > 0 && float.IsFinite(m) ? 127f / m : 0f;
+            int sum = 0;
+            for (int k = 0; k < K; k++)
+            {
+                int q = QuantizeOne(packed[src + (long)k * Sgemm.NR], inv);
+                w[dst + (k >> 2) * 128 + (k & 3)] = (sbyte)q;
+                sum += q;
+            }
+            scale[p * Sgemm.NR + j] = m / 127f;
+            colSum[p * Sgemm.NR + j] = sum;
+        }
+        return new Int8Panels(w, scale, colSum, K, Kp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int QuantizeOne(float x, float inv) => Math.Clamp((int)MathF.Round(x * inv), -127, 127);
+
+    private static T* Addr<T>(T[] pinned) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+}
+
+internal static unsafe class Int8
+{
+    /// <summary>The kernel this process uses (the best its instruction sets allow).</summary>
+    public static readonly Int8Kernel Best =
+        AvxVnni.IsSupported ? Int8Kernel.AvxVnni
+        : Avx512BW.IsSupported ? Int8Kernel.Avx512Widen
+        : Avx2.IsSupported ? Int8Kernel.Avx2Widen
+        : Int8Kernel.Scalar;
+
+    /// <summary>The kernels this machine can run (tests run each).</summary>
+    public static IEnumerable<Int8Kernel> Supported()
+    {
+        yield return Int8Kernel.Scalar;
+        if (Avx2.IsSupported) yield return Int8Kernel.Avx2Widen;
+        if (Avx512BW.IsSupported) yield return Int8Kernel.Avx512Widen;
+        if (AvxVnni.IsSupported) yield return Int8Kernel.AvxVnni;
+    }
+
+    /// <summary>A name for the kernel (shown in cpu:int8's description).</summary>
+    public static string Name(Int8Kernel k) => k switch
+    {
+        Int8Kernel.AvxVnni => "AVX-VNNI vpdpbusd",
+        Int8Kernel.Avx512Widen => "AVX-512BW vpmaddwd",
+        Int8Kernel.Avx2Widen => "AVX2 vpmaddwd",
+        _ => "scalar",
+    };
+
+    /// <summary>Bytes a quantised vector of K values takes (K rounded up to 8; the padding is zero).</summary>
+    public static int PaddedLength(int K) => (K + 7) & ~7;
+
+    /// <summary>
+    /// q[0..Kp) = round(a[k] / s) (zero past K), s = max|a| / 127, returned; 0 for an all-zero a, NaN when a holds a
+    /// NaN or an infinity (so the products come out NaN, as fp32's would).
+    /// </summary>
+    public static float Quantize(float* a, int K, sbyte* q)
+    {
+        int Kp = PaddedLength(K), k = 0;
+        float m = 0, z = 0; // z: sum of a[k] * 0, NaN when a holds a NaN or an infinity
+        if (Vector256.IsHardwareAccelerated && K >= 8)
+        {
+            Vector256<float> vm = Vector256<float>.Zero, vz = Vector256<float>.Zero;
+            for (; k + 8 <= K; k += 8)
+            {
+                var v = Vector256.Load(a + k);
+                vm = Vector256.Max(vm, Vector256.Abs(v));
+                vz += v * Vector256<float>.Zero;
+            }
+            for (int i = 0; i < 8; i++) { m = MathF.Max(m, vm[i]); z += vz[i]; }
+        }
+        for (; k < K; k++) { m = MathF.Max(m, MathF.Abs(a[k])); z += a[k] * 0f; }
+        bool bad = float.IsNaN(z) || !float.IsFinite(m);
+        if (bad || !(m > 0))
+        {
+            new Span<sbyte>(q, Kp).Clear();
+            return bad ? float.NaN : 0f;
+        }
+        float inv = 127f / m;
+        k = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vi = Vector256.Create(inv);
+            var lo = Vector256.Create(-127);
+            var hi = Vector256.Create(127);
+            for (; k + 32 <= K; k += 32)
+            {
+                var i0 = Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(a + k) * vi)), lo, hi);
+                var i1 = Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(a + k + 8) * vi)), lo, hi);
+                var i2 = Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(a + k + 16) * vi)), lo, hi);
+                var i3 = Vector256.Clamp(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(a + k + 24) * vi)), lo, hi);
+                Vector256.Store(Vector256.Narrow(Vector256.Narrow(i0, i1), Vector256.Narrow(i2, i3)), q + k);
+            }
+        }
+        for (; k < K; k++) q[k] = (sbyte)Int8Panels.QuantizeOne(a[k], inv);
+        for (; k < Kp; k++) q[k] = 0;
+        return m / 127f;
+    }
+
+    /// <summary>
+    /// c[0..cols) = init + (q . Wpanel_p) * (sa * s_w): panel <paramref name="p"/> of <paramref name="w"/> times a vector
+    /// quantised by <see cref="Quantize"/> (q, Kp bytes; sa its scale), on <paramref name="kernel"/>.
+    /// </summary>
+    public static void Gemv(Int8Kernel kernel, Int8B w, int p, sbyte* q, float sa, float* c, GemmInit init, float* bias, int cols)
+    {
+        Debug.Assert(!w.IsNull && cols >= 1 && cols <= Sgemm.NR && (init != GemmInit.Bias || bias != null));
+        int* res = stackalloc int[Sgemm.NR];
+        sbyte* panel = w.W + p * w.PanelBytes;
+        int groups = w.Kp / 4;
+        switch (kernel)
+        {
+            case Int8Kernel.AvxVnni:
+                DotVnni(groups, (int*)q, panel, res);
+                int* cs = w.ColSum + p * Sgemm.NR; // AvxVnni implies Vector256
+                for (int j = 0; j < Sgemm.NR; j += 8)
+                    Vector256.Store(Vector256.Load(res + j) - Vector256.Load(cs + j) * 128, res + j);
+                break;
+            case Int8Kernel.Avx512Widen: DotWiden512(groups, q, panel, res); break;
+            case Int8Kernel.Avx2Widen: DotWiden256(groups, q, panel, res); break;
+            default: DotScalar(groups, q, panel, res); break;
+        }
+        float* scale = w.Scale + p * Sgemm.NR;
+        int j0 = 0;
+        if (Vector256.IsHardwareAccelerated) // the same IEEE operations as the scalar tail, 8 columns at a time
+        {
+            var vs = Vector256.Create(sa);
+            for (; j0 + 8 <= cols; j0 += 8)
+            {
+                var v = Vector256.ConvertToSingle(Vector256.Load(res + j0)) * (vs * Vector256.Load(scale + j0));
+                if (init == GemmInit.Load) v = Vector256.Load(c + j0) + v;
+                else if (init == GemmInit.Bias) v = Vector256.Load(bias + j0) + v;
+                Vector256.Store(v, c + j0);
+            }
+            if (j0 == cols) return;
+            res += j0; scale += j0; c += j0;
+            if (bias != null) bias += j0;
+            cols -= j0;
+        }
+        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j] * (sa * scale[j]);
+        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j] * (sa * scale[j]);
+        else for (int j = 0; j < cols; j++) c[j] = res[j] * (sa * scale[j]);
+    }
+
+    /// <summary>
+    /// The kernel the cell level uses: <see cref="Best"/>. Tests set another supported one to run whole plans on it; every
+    /// kernel gives the same int32 sums, so a plan's results do not depend on which one ran.
+    /// </summary>
+    internal static Int8Kernel Current = Best;
+
+    /// <summary><see cref="Gemv(Int8Kernel, Int8B, int, sbyte*, float, float*, GemmInit, float*, int)"/> on <see cref="Current"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Gemv(Int8B w, int p, sbyte* q, float sa, float* c, GemmInit init, float* bias, int cols) =>
+        Gemv(Current, w, p, q, sa, c, init, bias, cols);
+
+    private const int Flip = unchecked((int)0x80808080); // s8 -> u8 + 128, four at once
+
+    /// <summary>res[j] = sum_k (q[k] + 128) w[k, j]: 4 k per int32 lane, two k-groups in flight (8 accumulators).</summary>
+    private static void DotVnni(int groups, int* q4, sbyte* w, int* res)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        nint g = 0, gn = groups;
+        for (; g + 2 <= gn; g += 2)
+        {
+            sbyte* wg = w + g * 128;
+            var x = Vector256.Create(q4[g] ^ Flip).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.Load(wg));
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.Load(wg + 32));
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.Load(wg + 64));
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.Load(wg + 96));
+            var y = Vector256.Create(q4[g + 1] ^ Flip).AsByte();
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, y, Vector256.Load(wg + 128));
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, y, Vector256.Load(wg + 160));
+            b2 = AvxVnni.MultiplyWideningAndAdd(b2, y, Vector256.Load(wg + 192));
+            b3 = AvxVnni.MultiplyWideningAndAdd(b3, y, Vector256.Load(wg + 224));
+        }
+        for (; g < gn; g++)
+        {
+            sbyte* wg = w + g * 128;
+            var x = Vector256.Create(q4[g] ^ Flip).AsByte();
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, Vector256.Load(wg));
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, Vector256.Load(wg + 32));
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, Vector256.Load(wg + 64));
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, Vector256.Load(wg + 96));
+        }
+        Vector256.Store(a0 + b0, res);
+        Vector256.Store(a1 + b1, res + 8);
+        Vector256.Store(a2 + b2, res + 16);
+        Vector256.Store(a3 + b3, res + 24);
+    }
+
+    /// <summary>The 4 values of k-group g sign-extended to int16, as one 64-bit pattern (vpmaddwd's other operand).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Pattern(sbyte* qg) => U16(qg[0]) | (U16(qg[1]) << 16) | (U16(qg[2]) << 32) | (U16(qg[3]) << 48);
+
+    /// <summary>x sign-extended to 16 bits, those 16 bits zero-extended to 64.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong U16(sbyte x) => (ushort)(short)x;
+
+    /// <summary>res[j] = sum_k q[k] w[k, j], int16 pairs: lane 2j + h of the accumulators holds column j's half h.</summary>
+    private static void DotWiden512(int groups, sbyte* q, sbyte* w, int* res)
+    {
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (nint g = 0; g < groups; g++)
+        {
+            sbyte* wg = w + g * 128;
+            var x = Vector512.Create(Pattern(q + g * 4)).AsInt16();
+            var w0 = Vector512.Load(wg);
+            var w1 = Vector512.Load(wg + 64);
+            a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w0.GetLower()), x);
+            a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w0.GetUpper()), x);
+            a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w1.GetLower()), x);
+            a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w1.GetUpper()), x);
+        }
+        int* r = stackalloc int[2 * Sgemm.NR];
+        Vector512.Store(a0, r);
+        Vector512.Store(a1, r + 16);
+        Vector512.Store(a2, r + 32);
+        Vector512.Store(a3, r + 48);
+        for (int j = 0; j < Sgemm.NR; j++) res[j] = r[2 * j] + r[2 * j + 1];
+    }
+
+    /// <summary>As <see cref="DotWiden512"/> with 256-bit vectors (8 accumulators of 4 columns each).</summary>
+    private static void DotWiden256(int groups, sbyte* q, sbyte* w, int* res)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (nint g = 0; g < groups; g++)
+        {
+            sbyte* wg = w + g * 128;
+            var x = Vector256.Create(Pattern(q + g * 4)).AsInt16();
+            a0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg)), x);
+            a1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 16)), x);
+            a2 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 32)), x);
+            a3 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 48)), x);
+            a4 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 64)), x);
+            a5 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 80)), x);
+            a6 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 96)), x);
+            a7 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.Load(wg + 112)), x);
+        }
+        int* r = stackalloc int[2 * Sgemm.NR];
+        Vector256.Store(a0, r); Vector256.Store(a1, r + 8); Vector256.Store(a2, r + 16); Vector256.Store(a3, r + 24);
+        Vector256.Store(a4, r + 32); Vector256.Store(a5, r + 40); Vector256.Store(a6, r + 48); Vector256.Store(a7, r + 56);
+        for (int j = 0; j < Sgemm.NR; j++) res[j] = r[2 * j] + r[2 * j + 1];
+    }
+
+    private static void DotScalar(int groups, sbyte* q, sbyte* w, int* res)
+    {
+        for (int j = 0; j < Sgemm.NR; j++) res[j] = 0;
+        for (nint g = 0; g < groups; g++)
+        {
+            sbyte* wg = w + g * 128, qg = q + g * 4;
+            for (int j = 0; j < Sgemm.NR; j++)
+                res[j] += qg[0] * wg[j * 4] + qg[1] * wg[j * 4 + 1] + qg[2] * wg[j * 4 + 2] + qg[3] * wg[j * 4 + 3];
+        }
+    }
+}
