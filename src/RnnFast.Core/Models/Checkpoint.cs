@@ -172,7 +172,7 @@ public static class Checkpoint
         var headB = Need("head.bias");
         if (headW.Rank != 2) throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected (outputs, hidden)");
 
-        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p, peephole);
+        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p, peephole, bidir);
 
         CharVocab? v = vocab;
         if (meta.TryGetValue("vocab", out var vjson))
@@ -300,7 +300,7 @@ public static class Checkpoint
 
     /// <summary>The forecaster part of <see cref="Read"/>: feature names, targets and scaling from the metadata.</summary>
     private static CheckpointContents ReadForecaster(SafeTensorsFile file, IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error,
-        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p, bool peephole)
+        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p, bool peephole, bool bidir)
     {
         string[] Strings(string key)
         {
@@ -341,6 +341,7 @@ public static class Checkpoint
         var config = new NetworkConfig
         {
             Kind = NetworkKind.Forecaster, Mode = mode, Layers = layers, Hidden = hidden, Embed = 0, Features = inputs, Peephole = peephole,
+            Bidirectional = bidir, // an imported per-step model (no scaling) may be bidirectional; Validate refuses a trained forecaster that is
             FeatureNames = features, TargetNames = targets, Scaling = scaling, Dropout = dropout, Vocab = CharVocab.None,
             BatchFirst = MetaFlag(meta, "batch_first", "true", (m, _) => error(m, null)), IdentityHead = MetaFlag(meta, "head", "identity", (m, _) => error(m, null)),
         };

@@ -24,7 +24,7 @@ internal static class OnnxImport
     private static readonly HashSet<string> KnownOps =
     [
         "LSTM", "GRU", "RNN", "Gather", "MatMul", "Add", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Reshape", "Slice",
-        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity",
+        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity", "Min",
     ];
 
     /// <summary>Reads <paramref name="path"/> and converts it; problems are <see cref="RnnFormatException"/> naming the file.</summary>
@@ -185,9 +185,11 @@ internal static class OnnxImport
         {
             for (int depth = 0; depth < 16; depth++)
             {
-                if (_inputs.Contains(name)) return name;
+                // a graph input, also one backed by an initializer (RnnFast's export: sequence_lens defaults to whole sequences)
+                if (_inputs.Contains(name) || _g.Input.Any(i => i.Name == name)) return name;
                 if (!_producer.TryGetValue(name, out var n)) break;
-                if (n.OpType == "Cast" || n.OpType == "Identity" || (n.OpType == "TopK" && n.Output[0] == name)) { name = n.Input[0]; continue; }
+                // Cast, TopK's sorted values (PyTorch), Expand to the batch and Min with T (RnnFast's export)
+                if (n.OpType is "Cast" or "Identity" or "Expand" or "Min" || (n.OpType == "TopK" && n.Output[0] == name)) { name = n.Input[0]; continue; }
                 break;
             }
             throw Error($"{Node(rnn)}: sequence_lens '{rnn.Input[4]}' does not come from a graph input; only lengths given with the input are imported");
@@ -348,7 +350,7 @@ internal static class OnnxImport
         {
             var path = _pathView!;
             NodeProto? Next(int at) => at < path.Count ? path[at] : null;
-            if (directions == 1)
+            if (directions == 1 && Next(pos + 1)?.OpType != "Transpose")
             {
                 var s = Next(pos + 1);
                 if (s?.OpType != "Squeeze" || !IntsAttrOrInput(s, "axes", 1).SequenceEqual([1L]))
@@ -358,10 +360,10 @@ internal static class OnnxImport
             var t = Next(pos + 1);
             var r = Next(pos + 2);
             if (t?.OpType != "Transpose" || !(Attr(t, "perm")?.Ints.ToArray() ?? []).SequenceEqual([0L, 2, 1, 3]))
-                throw Error($"{Node(rnn)}: its output Y (T,2,N,H) must be transposed to (T,N,2,H) (perm 0,2,1,3) (found {(t == null ? "nothing" : Node(t))})");
-            if (r?.OpType != "Reshape") throw Error($"{Node(rnn)}: its output Y must be reshaped to (T,N,2H) after the Transpose (found {(r == null ? "nothing" : Node(r))})");
+                throw Error($"{Node(rnn)}: its output Y (T,D,N,H) must be transposed to (T,N,D,H) (perm 0,2,1,3) (found {(t == null ? "nothing" : Node(t))})");
+            if (r?.OpType != "Reshape") throw Error($"{Node(rnn)}: its output Y must be reshaped to (T,N,D*H) after the Transpose (found {(r == null ? "nothing" : Node(r))})");
             var shape = ConstInts(r.Input[1], $"{Node(r)} shape");
-            if (shape.Length != 3 || shape[0] != 0 || shape[1] != 0 || shape[2] is not (-1 or > 0)) throw Error($"{Node(r)}: shape [{string.Join(",", shape)}] is not (0,0,-1): (T,N,2H)");
+            if (shape.Length != 3 || shape[0] != 0 || shape[1] != 0 || shape[2] is not (-1 or > 0)) throw Error($"{Node(r)}: shape [{string.Join(",", shape)}] is not (0,0,-1): (T,N,D*H)");
             return pos + 2;
         }
 
