@@ -19,6 +19,8 @@ internal static class ConvertCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             try
             {
+                InputFiles.RequireRegular("IN", inPath); // a FIFO or device is refused at once instead of blocking
+                InputFiles.RequireDistinct("OUT", outPath, "IN", inPath);
                 ModelConverter.Convert(inPath, outPath);
             }
             catch (Exception e) when (CliErrors.IsUserError(e))
