@@ -24,6 +24,7 @@ public static class CliApp
         root.Subcommands.Add(VisualizeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root;
     }
 

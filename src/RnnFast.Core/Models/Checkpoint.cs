@@ -107,6 +107,7 @@ public static class Checkpoint
     /// </summary>
     public static CheckpointContents Read(string path, CharVocab? vocab = null, string weightPrefix = "")
     {
+        if (IO.Onnx.OnnxImport.IsOnnxPath(path)) return IO.Onnx.OnnxImport.Read(path, vocab);
         using var file = SafeTensorsFile.Open(path);
         string name = Path.GetFileName(path);
         var meta = file.Metadata;
@@ -171,7 +172,7 @@ public static class Checkpoint
         var headB = Need("head.bias");
         if (headW.Rank != 2) throw Error($"tensor '{p}head.weight' has shape {Tensor.FormatShape(headW.Shape)}, expected (outputs, hidden)");
 
-        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p, peephole);
+        if (forecaster) return ReadForecaster(file, meta, Error, mode, layers, H, wih.Shape[1], rnnPrefix, headW, headB, p, peephole, bidir);
 
         CharVocab? v = vocab;
         if (meta.TryGetValue("vocab", out var vjson))
@@ -224,6 +225,7 @@ public static class Checkpoint
         {
             Kind = kind, Mode = mode, Layers = layers, Hidden = H, Embed = E, Bidirectional = bidir, Peephole = peephole,
             Dropout = dropout, Vocab = v, Labels = labels, Pooling = pooling,
+            BatchFirst = MetaFlag(meta, "batch_first", "true", Error), IdentityHead = MetaFlag(meta, "head", "identity", Error),
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw Error($"describes no valid model: {e.Message}", e); }
@@ -298,7 +300,7 @@ public static class Checkpoint
 
     /// <summary>The forecaster part of <see cref="Read"/>: feature names, targets and scaling from the metadata.</summary>
     private static CheckpointContents ReadForecaster(SafeTensorsFile file, IReadOnlyDictionary<string, string> meta, Func<string, Exception?, RnnFormatException> error,
-        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p, bool peephole)
+        RnnMode mode, int layers, int hidden, int inputs, string rnnPrefix, Tensor headW, Tensor headB, string p, bool peephole, bool bidir)
     {
         string[] Strings(string key)
         {
@@ -339,7 +341,9 @@ public static class Checkpoint
         var config = new NetworkConfig
         {
             Kind = NetworkKind.Forecaster, Mode = mode, Layers = layers, Hidden = hidden, Embed = 0, Features = inputs, Peephole = peephole,
+            Bidirectional = bidir, // an imported per-step model (no scaling) may be bidirectional; Validate refuses a trained forecaster that is
             FeatureNames = features, TargetNames = targets, Scaling = scaling, Dropout = dropout, Vocab = CharVocab.None,
+            BatchFirst = MetaFlag(meta, "batch_first", "true", (m, _) => error(m, null)), IdentityHead = MetaFlag(meta, "head", "identity", (m, _) => error(m, null)),
         };
         try { config.Validate(); }
         catch (ArgumentException e) { throw error($"describes no valid model: {e.Message}", e); }
@@ -424,7 +428,7 @@ public static class Checkpoint
     /// <summary>The most symbols a file without a vocabulary can have: one private-use code point each, U+F0000 to U+10FFFF.</summary>
     public const int MaxPlaceholderSymbols = 0x10FFFF - 0xF0000 + 1;
 
-    private static CharVocab PlaceholderVocab(int v) =>
+    internal static CharVocab PlaceholderVocab(int v) =>
         // A model saved without its vocabulary still runs on token ids; its symbols are private-use characters.
         new(Enumerable.Range(0, v).Select(i => char.ConvertFromUtf32(0xF0000 + i)));
 
@@ -433,6 +437,15 @@ public static class Checkpoint
     {
         for (int i = 0; i < s.Length; i++) if (!float.IsFinite(s[i])) return i;
         return null;
+    }
+
+    /// <summary>An optional metadata flag: absent is false, <paramref name="on"/> is true, anything else is an error naming the key.</summary>
+    private static bool MetaFlag(IReadOnlyDictionary<string, string> meta, string key, string on, Func<string, Exception?, RnnFormatException> error)
+    {
+        if (!meta.TryGetValue(key, out var text)) return false;
+        if (text == on) return true;
+        if (key == "batch_first" && text == "false") return false;
+        throw error($"metadata '{key}' = '{Shorten(text)}': expected '{on}'{(key == "batch_first" ? " or 'false'" : "")}", null);
     }
 
     /// <summary>A size the metadata states must agree with the one the tensors' shapes give.</summary>

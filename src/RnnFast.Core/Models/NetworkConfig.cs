@@ -88,6 +88,17 @@ public sealed record NetworkConfig
     public SequencePooling Pooling { get; init; } = SequencePooling.Last;
     /// <summary>Class names (classifier), tag names (tagger) or label names (multi-label), index = class id.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>
+    /// True when the model's interchange form takes sequences batch-major, (N,T,...), as an ONNX model exported from a
+    /// batch_first PyTorch module does; ONNX export writes that layout again. RnnModel's own API stays time-major.
+    /// Metadata 'batch_first' = 'true' (absent: false).
+    /// </summary>
+    public bool BatchFirst { get; init; }
+    /// <summary>
+    /// True for a model without a head of its own (an imported bare RNN): head.weight is the identity (D*H, D*H), head.bias
+    /// zero, so the outputs are the RNN's; ONNX export leaves the head out again. Metadata 'head' = 'identity'.
+    /// </summary>
+    public bool IdentityHead { get; init; }
 
     /// <summary>Number of outputs of the head: V for a language model, C for a classifier or tagger, O for a forecaster.</summary>
     public int OutputSize => Kind switch
@@ -132,7 +143,9 @@ public sealed record NetworkConfig
         if (Kind == NetworkKind.Forecaster)
         {
             if (!HasFeatureInput) Fail(nameof(Features), "a forecaster reads real-valued vectors: must be positive");
-            if (Bidirectional) Fail(nameof(Bidirectional), "a forecaster predicts forward only");
+            // A forecaster trained here (with scaling) predicts forward; an imported per-step model of real-valued
+            // inputs (no scaling) may read its sequences in both directions.
+            if (Bidirectional && Scaling != null) Fail(nameof(Bidirectional), "a forecaster predicts forward only");
             if (TargetNames == null || TargetNames.Count == 0) Fail(nameof(TargetNames), "a forecaster needs at least one target");
             if (FeatureNames == null || FeatureNames.Count != Features) Fail(nameof(FeatureNames), $"expected {Features} names, got {FeatureNames?.Count ?? 0}");
             if (Scaling is { } sc)
@@ -169,6 +182,8 @@ public sealed record NetworkConfig
     {
         var meta = CommonMetadata();
         if (Peephole) meta["peephole"] = "true"; // absent: no peepholes (files without it read as before)
+        if (BatchFirst) meta["batch_first"] = "true";
+        if (IdentityHead) meta["head"] = "identity";
         if (PoolsSequences) meta["pooling"] = PoolingName(Pooling);
         if (Kind != NetworkKind.Forecaster) return meta;
         var inv = CultureInfo.InvariantCulture;

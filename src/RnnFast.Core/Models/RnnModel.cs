@@ -70,6 +70,17 @@ public sealed class RnnModel : IDisposable
             network.Head.Weight.Value, network.Head.Bias?.Value ?? Tensor.Zeros(network.Config.OutputSize));
     }
 
+    /// <summary>Copies of the model's weights under checkpoint names (embedding.weight, rnn.*, head.weight, head.bias): what export writes.</summary>
+    internal Dictionary<string, Tensor> NamedTensors()
+    {
+        var d = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        if (_embedding != null) d["embedding.weight"] = Tensor.FromArray((float[])_embedding.Clone(), Vocab.Count, Config.Embed);
+        d["head.weight"] = Tensor.FromArray((float[])_headW.Clone(), OutputSize, Config.RnnDesc.OutputSize);
+        d["head.bias"] = Tensor.FromArray((float[])_headB.Clone(), OutputSize);
+        for (int i = 0; i < _rnn.Ids.Count; i++) d["rnn." + _rnn.Ids[i].TorchName] = Tensor.FromArray(_rnn.Tensors[i].ToArray(), _rnn.Tensors[i].Shape);
+        return d;
+    }
+
     /// <summary>Tensors of the loaded file this model does not read (e.g. a PyTorch state_dict's extra modules), by name.</summary>
     public IReadOnlyList<string> UnusedTensors { get; private init; } = [];
 
