@@ -92,6 +92,40 @@ public sealed class VisualizeTests : IDisposable
     }
 
     [Fact]
+    public void Inside_quotes_follows_single_double_and_tripled_strings_with_escapes_but_not_apostrophes()
+    {
+        // Python-like code: single-quoted strings, an escaped quote, a tripled string over two lines, an apostrophe in a
+        // comment and in a word, a prefixed string, a C character literal holding a double quote, an unclosed string.
+        string code = "a = 'x(y' + \"q\\\"r(\" + f'z'\n\"\"\"doc 'it'\ns (\"\"\" [1]\n# don't\nc = '\"' ( d\nit's (e)\nu = 'open\nv = (w)\n";
+        var symbols = code.Select(c => c.ToString()).ToArray();
+        var f = TextFeatures.Compute(symbols).ToDictionary(x => x.Name, x => x.Values);
+        var quote = f["inside quotes"];
+        var depth = f["bracket depth"];
+        int At(string s, int from = 0) => code.IndexOf(s, from, StringComparison.Ordinal);
+        Assert.Equal(1, quote[At("x(y")]);
+        Assert.Equal(0, depth[At("x(y") + 1]); // a bracket inside a single-quoted string does not count
+        Assert.Equal(0, quote[At("' +")]); // the closing quote ends it
+        Assert.Equal(1, quote[At("r(")]); // \" does not close the double-quoted string
+        Assert.Equal(0, depth[At("r(") + 1]);
+        Assert.Equal(1, quote[At("z")]); // f'z' opens after its prefix
+        Assert.Equal(1, quote[At("doc")]);
+        Assert.Equal(1, quote[At("s (")]); // a tripled string goes on over the line break and past a single quote
+        Assert.Equal(0, depth[At("s (") + 2]);
+        Assert.Equal(1, quote[At("\"\"\" [") + 1]);
+        Assert.Equal(0, quote[At("\"\"\" [") + 2]); // the third quote closes it
+        Assert.Equal(1, depth[At("[1]")]);
+        Assert.Equal(0, quote[At("c = ")]); // the apostrophe in the comment opened nothing
+        Assert.Equal(1, quote[At("\"' (")]); // '"' is a string holding a double quote
+        Assert.Equal(0, quote[At("( d")]);
+        Assert.Equal(1, depth[At("( d")]);
+        Assert.Equal(0, quote[At("s (e)")]); // it's: an apostrophe in a word
+        Assert.Equal(2, depth[At("e)")]);
+        Assert.Equal(1, quote[At("open")]);
+        Assert.Equal(0, quote[At("v = ")]); // an unclosed single-line string ends with its line
+        Assert.Equal(2, depth[At("w)")]); // the ( before d is still open
+    }
+
+    [Fact]
     public void Correlations_are_pearson_r_over_the_steps_read()
     {
         using var m = RnnModel.Load(Save(NetworkKind.LanguageModel, RnnMode.Lstm, 1), "reference");
