@@ -14,11 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 RNNFAST=${RNNFAST:-$here/../../src/RnnFast.Cli/bin/Release/net10.0/rnnfast}
 out=${1:-/tmp/rnnfast-demo-overfit}
 PER_CLASS=${PER_CLASS:-200} SEED=${SEED:-1} FRACTION=${FRACTION:-0.2}
-STEPS=${STEPS:-1500} EVERY=${EVERY:-50} PATIENCE=${PATIENCE:-5}
+STEPS=${STEPS:-1500} EVERY=${EVERY:-50} PATIENCE=${PATIENCE:-5} LR=${LR:-0.003}
 mkdir -p "$out"
 python3 "$here/make_code_lines.py" "$out/lines.tsv" "$PER_CLASS" "$SEED"
 python3 "$here/heldout_split.py" "$out/lines.tsv" "$FRACTION" "$SEED" "$out/heldout.tsv" "$out/train.tsv"
-common=(--data "$out/lines.tsv" --model gru --bidirectional --hidden 64 --embed 16 --batch 32 --lr 0.01
+common=(--data "$out/lines.tsv" --model gru --bidirectional --hidden 64 --embed 16 --batch 32 --lr "$LR"
         --steps "$STEPS" --eval-every "$EVERY" --test-fraction "$FRACTION" --seed "$SEED" --threads 1)
 
 echo "== run 1: no early stopping, the last model kept"
