@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Demo (issue 19): a character LSTM trained for a few minutes on the Python standard library found on this machine,
-# then `rnnfast visualize` over Python source it never saw, and the best cells per text feature printed from the page.
+# then `rnnfast visualize` over the first VIS_CHARS characters of each held-out module (source it never saw): one page
+# per module (cells-NAME.html) and the three strongest cells per text feature, read back from the page's data.
 # Needs: bash, python3 (Debian's), the built CLI (RNNFAST, default: the Release build of this checkout).
 # Time: about MAX_SECONDS (default 600) of training plus ~1 min; uses one thread (--threads 1) at nice 5.
 # usage: docs/demos/char_model.sh [OUTDIR]   (default /tmp/rnnfast-demo-chars); settings via the variables below.
@@ -11,7 +12,7 @@ out=${1:-/tmp/rnnfast-demo-chars}
 MAX_SECONDS=${MAX_SECONDS:-600}
 MODEL=${MODEL:-lstm} LAYERS=${LAYERS:-2} HIDDEN=${HIDDEN:-128} SEQ_LEN=${SEQ_LEN:-128} BATCH=${BATCH:-32} LR=${LR:-0.003}
 HELD_OUT=${HELD_OUT:-"shlex.py textwrap.py argparse.py"}   # never trained on
-VIS_FILE=${VIS_FILE:-textwrap.py} VIS_CHARS=${VIS_CHARS:-20000}
+VIS_CHARS=${VIS_CHARS:-20000}
 mkdir -p "$out"
 lib=$(ls -d /usr/lib/python3.* | sort -V | tail -1)
 
@@ -20,20 +21,26 @@ lib=$(ls -d /usr/lib/python3.* | sort -V | tail -1)
     case " $HELD_OUT " in *" $f "*) continue ;; esac
     cat "$f"; echo
   done ) > "$out/python.txt"
-head -c "$VIS_CHARS" "$lib/$VIS_FILE" > "$out/heldout.py"
-echo "corpus: $(wc -c < "$out/python.txt") bytes from $lib; visualized text: $VIS_CHARS bytes of $VIS_FILE (held out)"
+echo "corpus: $(wc -c < "$out/python.txt") bytes from $lib; held out: $HELD_OUT"
 
 nice -n 5 "$RNNFAST" train --data "$out/python.txt" --model "$MODEL" --layers "$LAYERS" --hidden "$HIDDEN" --seq-len "$SEQ_LEN" \
   --batch "$BATCH" --lr "$LR" --steps 1000000 --max-seconds "$MAX_SECONDS" --eval-every 200 --checkpoint-every 200 \
   --threads 1 --out "$out/python.safetensors" --plot "$out/python-loss.svg" | tee "$out/train.log"
 
-"$RNNFAST" visualize --model "$out/python.safetensors" --text "$out/heldout.py" --out "$out/cells.html" --top 5
-# The ranking as the page shows it: the strongest cell per feature.
-python3 - "$out/cells.html" <<'PY'
+# The ranking as the page shows it, read from its embedded data: the three strongest cells per feature.
+rank() {
+python3 - "$1" <<'PY'
 import json, re, sys
 page = open(sys.argv[1], encoding="utf-8").read()
 data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1))
 for name, row in zip(data["features"], data["r"]):
-    best = max(range(len(row)), key=lambda c: abs(row[c]))
-    print(f"{name:18s} best cell {best:4d}  r = {row[best]:+.3f}")
+    top = sorted(range(len(row)), key=lambda c: -abs(row[c]))[:3]
+    print(f"  {name:17s} " + ", ".join(f"cell {c} r = {row[c]:+.3f}" for c in top))
 PY
+}
+for f in $HELD_OUT; do
+  name=${f%.py}
+  head -c "$VIS_CHARS" "$lib/$f" > "$out/$name.txt"
+  "$RNNFAST" visualize --model "$out/python.safetensors" --text "$out/$name.txt" --out "$out/cells-$name.html" --top 5
+  rank "$out/cells-$name.html"
+done
