@@ -92,6 +92,40 @@ public sealed class VisualizeTests : IDisposable
     }
 
     [Fact]
+    public void Inside_quotes_follows_single_double_and_tripled_strings_with_escapes_but_not_apostrophes()
+    {
+        // Python-like code: single-quoted strings, an escaped quote, a tripled string over two lines, an apostrophe in a
+        // comment and in a word, a prefixed string, a C character literal holding a double quote, an unclosed string.
+        string code = "a = 'x(y' + \"q\\\"r(\" + f'z'\n\"\"\"doc 'it'\ns (\"\"\" [1]\n# don't\nc = '\"' ( d\nit's (e)\nu = 'open\nv = (w)\n";
+        var symbols = code.Select(c => c.ToString()).ToArray();
+        var f = TextFeatures.Compute(symbols).ToDictionary(x => x.Name, x => x.Values);
+        var quote = f["inside quotes"];
+        var depth = f["bracket depth"];
+        int At(string s, int from = 0) => code.IndexOf(s, from, StringComparison.Ordinal);
+        Assert.Equal(1, quote[At("x(y")]);
+        Assert.Equal(0, depth[At("x(y") + 1]); // a bracket inside a single-quoted string does not count
+        Assert.Equal(0, quote[At("' +")]); // the closing quote ends it
+        Assert.Equal(1, quote[At("r(")]); // \" does not close the double-quoted string
+        Assert.Equal(0, depth[At("r(") + 1]);
+        Assert.Equal(1, quote[At("z")]); // f'z' opens after its prefix
+        Assert.Equal(1, quote[At("doc")]);
+        Assert.Equal(1, quote[At("s (")]); // a tripled string goes on over the line break and past a single quote
+        Assert.Equal(0, depth[At("s (") + 2]);
+        Assert.Equal(1, quote[At("\"\"\" [") + 1]);
+        Assert.Equal(0, quote[At("\"\"\" [") + 2]); // the third quote closes it
+        Assert.Equal(1, depth[At("[1]")]);
+        Assert.Equal(0, quote[At("c = ")]); // the apostrophe in the comment opened nothing
+        Assert.Equal(1, quote[At("\"' (")]); // '"' is a string holding a double quote
+        Assert.Equal(0, quote[At("( d")]);
+        Assert.Equal(1, depth[At("( d")]);
+        Assert.Equal(0, quote[At("s (e)")]); // it's: an apostrophe in a word
+        Assert.Equal(2, depth[At("e)")]);
+        Assert.Equal(1, quote[At("open")]);
+        Assert.Equal(0, quote[At("v = ")]); // an unclosed single-line string ends with its line
+        Assert.Equal(2, depth[At("w)")]); // the ( before d is still open
+    }
+
+    [Fact]
     public void Correlations_are_pearson_r_over_the_steps_read()
     {
         using var m = RnnModel.Load(Save(NetworkKind.LanguageModel, RnnMode.Lstm, 1), "reference");
@@ -151,6 +185,53 @@ public sealed class VisualizeTests : IDisposable
         // Self-contained: no resource is fetched from anywhere.
         Assert.Empty(doc.Descendants().Where(e => e.Attribute("src") != null || e.Attribute("href") != null));
         Assert.DoesNotContain(doc.Descendants(), e => e.Name.LocalName is "link" or "iframe" or "img");
+    }
+
+    [Fact]
+    public void The_page_is_a_valid_self_contained_html_document_whose_spans_spell_the_text()
+    {
+        string text = Code + "tab\there \"<b>\" & done\n";
+        using var m = RnnModel.Load(Save(NetworkKind.Classifier, RnnMode.Gru, 1), "reference");
+        var a = CellActivations.Collect(m, text);
+        string html = CellPage.Render(a, "m.safetensors");
+        // An HTML5 document: the doctype first, then html > (head, body), a UTF-8 charset and a title in the head.
+        Assert.StartsWith("<!DOCTYPE html>\n", html, StringComparison.Ordinal);
+        XDocument doc;
+        using (var reader = XmlReader.Create(new StringReader(html), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }))
+            doc = XDocument.Load(reader, LoadOptions.PreserveWhitespace); // well-formed or this throws; spaces and newlines kept as text
+        var root = doc.Root!;
+        Assert.Equal(X + "html", root.Name);
+        Assert.Equal([X + "head", X + "body"], root.Elements().Select(e => e.Name));
+        Assert.Equal("en", (string?)root.Attribute("lang"));
+        var head = root.Element(X + "head")!;
+        Assert.Equal("utf-8", (string?)head.Elements(X + "meta").Single().Attribute("charset"));
+        Assert.Contains("m.safetensors", head.Element(X + "title")!.Value, StringComparison.Ordinal);
+        // Ids are unique and every label points at an element that exists.
+        var ids = doc.Descendants().Select(e => (string?)e.Attribute("id")).OfType<string>().ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(doc.Descendants(X + "label"), l => Assert.Contains((string)l.Attribute("for")!, ids));
+        // The spans, read in order, spell the text (HTML-escaped characters come back as themselves).
+        var spans = doc.Descendants(X + "div").Single(d => (string?)d.Attribute("id") == "text").Elements(X + "span").Select(s => s.Value);
+        Assert.Equal(text, string.Concat(spans));
+        // Two scripts, both inline: the data (JSON, not run) and the page's code; no source fetched, no request made.
+        var scripts = doc.Descendants(X + "script").ToList();
+        Assert.Equal(2, scripts.Count);
+        Assert.All(scripts, s => Assert.Null(s.Attribute("src")));
+        Assert.Equal("application/json", (string?)scripts[0].Attribute("type"));
+        Assert.Null(scripts[1].Attribute("type"));
+        foreach (string call in new[] { "fetch(", "XMLHttpRequest", "import(", "WebSocket", "EventSource", "sendBeacon" })
+            Assert.DoesNotContain(call, scripts[1].Value, StringComparison.Ordinal);
+        string style = doc.Descendants(X + "style").Single().Value;
+        Assert.DoesNotContain("url(", style, StringComparison.Ordinal);
+        Assert.DoesNotContain("@import", style, StringComparison.Ordinal);
+        // No address anywhere but the XHTML namespace.
+        Assert.DoesNotContain("://", html.Replace("xmlns=\"http://www.w3.org/1999/xhtml\"", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        // The data: the per-step class probabilities and every cell, one value per step read.
+        using var data = JsonDocument.Parse(scripts[0].Value);
+        var series = data.RootElement.GetProperty("series").EnumerateArray().ToList();
+        Assert.Equal(a.Cells, series.Count(s => s.GetProperty("kind").GetString() == "cell"));
+        Assert.Equal(["yes", "no"], series.Where(s => s.GetProperty("kind").GetString() == "class").Select(s => s.GetProperty("label").GetString()));
+        Assert.All(series, s => Assert.Equal(a.Steps, s.GetProperty("v").GetArrayLength()));
     }
 
     [Fact]

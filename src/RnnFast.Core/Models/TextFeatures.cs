@@ -1,7 +1,8 @@
-// Simple features of a text, computed on the fly per character, to find the cells that follow them: inside double
-// quotes, inside brackets, bracket nesting depth, position in the line, inside a comment (// or # to the end of the
-// line, or /* ... */). Each value is the feature after reading that character (a cell that reacts to a character can
-// only do so from that step on). Correlate: Pearson r of every cell against every feature over the steps read.
+// Simple features of a text, computed on the fly per character, to find the cells that follow them: inside quotes
+// (a string literal: '...' or "...", tripled quotes, backslash escapes), inside brackets, bracket nesting depth,
+// position in the line, inside a comment (// or # to the end of the line, or /* ... */). Each value is the feature
+// after reading that character (a cell that reacts to a character can only do so from that step on). Correlate:
+// Pearson r of every cell against every feature over the steps read.
 namespace RnnFast.Models;
 
 /// <summary>A named per-character feature of a text (see <see cref="TextFeatures.Compute"/>).</summary>
@@ -22,8 +23,13 @@ public static class TextFeatures
         ArgumentNullException.ThrowIfNull(symbols);
         int n = symbols.Count;
         float[] quote = new float[n], inBrackets = new float[n], depth = new float[n], column = new float[n], comment = new float[n];
-        bool inQuote = false, lineComment = false, blockComment = false;
-        int d = 0, col = 0;
+        // A string: opened by ' or " (or a tripled quote, which may span lines), closed by the same quote; a backslash
+        // escapes the next character; a string that is not tripled ends at the end of its line (an unclosed one does
+        // not swallow the rest of the text). An apostrophe inside a word (don't) opens nothing, unless the letters before
+        // it are a string prefix (r'', f'', b'', u'', rb'', ...). Brackets and comment starts inside a string do not count.
+        string? quoteChar = null;
+        bool triple = false, escaped = false, lineComment = false, blockComment = false;
+        int skip = 0, d = 0, col = 0;
         string prev = "";
         for (int i = 0; i < n; i++)
         {
@@ -37,13 +43,26 @@ public static class TextFeatures
             else col++;
             if (blockComment) { if (s == "/" && prev == "*") blockComment = false; }
             else if (lineComment) { }
-            else if (inQuote) { if (s == "\"") inQuote = false; }
-            else if (s == "\"") inQuote = true;
+            else if (quoteChar != null)
+            {
+                if (skip > 0) skip--; // the 2nd and 3rd quote of a tripled opener
+                else if (escaped) escaped = false;
+                else if (s == "\\") escaped = true;
+                else if (s == quoteChar && (!triple || (symbols[i - 1] == s && symbols[i - 2] == s))) quoteChar = null;
+                else if (s == "\n" && !triple) quoteChar = null;
+            }
+            else if (s == "\"" || (s == "'" && OpensSingleQuote(symbols, i)))
+            {
+                quoteChar = s;
+                triple = i + 2 < n && symbols[i + 1] == s && symbols[i + 2] == s;
+                skip = triple ? 2 : 0;
+                escaped = false;
+            }
             else if (s is "(" or "[" or "{") d++;
             else if (s is ")" or "]" or "}") d = Math.Max(0, d - 1);
             else if (s == "#" || (s == "/" && prev == "/")) lineComment = true;
             else if (s == "*" && prev == "/") blockComment = true;
-            quote[i] = inQuote ? 1 : 0;
+            quote[i] = quoteChar != null ? 1 : 0;
             inBrackets[i] = d > 0 ? 1 : 0;
             depth[i] = d;
             column[i] = col;
@@ -51,6 +70,17 @@ public static class TextFeatures
             prev = s;
         }
         return [new(Names[0], quote), new(Names[1], inBrackets), new(Names[2], depth), new(Names[3], column), new(Names[4], comment)];
+    }
+
+    /// <summary>Whether the ' at <paramref name="i"/> opens a string: not after a letter or digit (an apostrophe in a word), unless those letters are a string prefix.</summary>
+    private static bool OpensSingleQuote(IReadOnlyList<string> symbols, int i)
+    {
+        int start = i;
+        while (start > 0 && symbols[start - 1].Length == 1 && char.IsLetterOrDigit(symbols[start - 1][0])) start--;
+        if (start == i) return true;
+        if (i - start > 2 || (start > 0 && symbols[start - 1] == "_")) return false;
+        string word = string.Concat(symbols.Skip(start).Take(i - start)).ToLowerInvariant();
+        return word is "r" or "u" or "b" or "f" or "rb" or "br" or "fr" or "rf";
     }
 
     /// <summary>
