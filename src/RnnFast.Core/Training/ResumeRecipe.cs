@@ -33,7 +33,7 @@ internal static class ResumeRecipe
         return new TrainOptions
         {
             Mode = c.Config.Mode, Layers = c.Config.Layers, Hidden = c.Config.Hidden, Embed = c.Config.Embed, Peephole = c.Config.Peephole,
-            Bidirectional = c.Config.Bidirectional, Dropout = c.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed,
+            Bidirectional = c.Config.Bidirectional, Pooling = c.Config.Pooling, Dropout = c.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed,
             LearningRate = t.LearningRate, Optimizer = t.Optimizer, Momentum = momentum, Clip = t.Clip, ValFraction = t.ValFraction,
             Steps = planned, Resume = path,
         };
