@@ -38,7 +38,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume")
         {
-            Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum and --steps may change",
+            Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum, --steps and the --lr-* schedule may change",
         };
         var every = new Option<int>("--checkpoint-every") { Description = "write --out every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
         var evalEvery = new Option<int>("--eval-every") { Description = "validation loss and a sample every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
@@ -72,6 +72,8 @@ internal static class TrainCommand
             Description = "data-parallel: compare a hash of the parameters across ranks every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100,
         };
 
+        var steering = new SteeringOptions();
+
         var cmd = new Command("train",
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
@@ -79,6 +81,7 @@ internal static class TrainCommand
             seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary, plot,
             distributed, syncCheck,
         };
+        foreach (var option in steering.All) cmd.Options.Add(option);
         cmd.SetAction(r =>
         {
             string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
@@ -91,6 +94,11 @@ internal static class TrainCommand
             catch (Exception e) when (CliErrors.IsUserError(e) || e is MpiException || e is DllNotFoundException || e is EntryPointNotFoundException)
             {
                 return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train);
+            }
+            if (taskName != "lm")
+            {
+                try { steering.RefuseFor(r, taskName); }
+                catch (ArgumentException e) { return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train); }
             }
             if (taskName == "tag")
             {
@@ -172,6 +180,7 @@ internal static class TrainCommand
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
+                options = steering.Apply(r, options, saved);
                 if (world != null)
                     return DistributedTrain.Run(world, r.GetValue(syncCheck), options, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
                         (dpOptions, rankOutput) => Run(r.GetValue(data)!, dpOptions, rankOutput, r.GetValue(allowBinary),
@@ -243,7 +252,9 @@ internal static class TrainCommand
         InputFiles.RequireRegular("--data", dataPath);
         InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
-        TrainingPlot.Check(plot, ("--data", dataPath), ("--out", options.Out), ("--resume", options.Resume));
+        if (options.InitFrom != null) InputFiles.RequireRegular("--init-from", options.InitFrom);
+        InputFiles.RequireDistinct("--out", options.Out, "--init-from", options.InitFrom);
+        TrainingPlot.Check(plot, ("--data", dataPath), ("--out", options.Out), ("--resume", options.Resume), ("--init-from", options.InitFrom));
         string text = RnnFast.Datasets.TextCorpus.Read(dataPath, allowBinary);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         progress.Names = OptionNames.Train;
@@ -254,7 +265,7 @@ internal static class TrainCommand
         if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
         else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
         if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
-        TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o);
+        TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o, options.LrSchedule);
         o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
         return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }

@@ -42,6 +42,21 @@ public sealed class LearningRateSchedule
         _totalSteps = totalSteps;
     }
 
+    internal const string KindKey = "lr_schedule", WarmupKey = "lr_warmup_steps", EveryKey = "lr_step_every", GammaKey = "lr_gamma", MinKey = "lr_min", PatienceKey = "lr_patience";
+
+    /// <summary>The schedule's name as the CLI and the checkpoint write it: constant, step, cosine or plateau.</summary>
+    public static string Name(LrScheduleKind kind) => kind.ToString().ToLowerInvariant();
+
+    /// <summary>Parses constant, step, cosine or plateau (any case); anything else is an ArgumentException naming <see cref="TrainOptions.LrSchedule"/>.</summary>
+    public static LrScheduleKind Parse(string text) => (text ?? "").Trim().ToLowerInvariant() switch
+    {
+        "constant" => LrScheduleKind.Constant,
+        "step" => LrScheduleKind.Step,
+        "cosine" => LrScheduleKind.Cosine,
+        "plateau" => LrScheduleKind.Plateau,
+        _ => throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.LrSchedule))}: must be constant, step, cosine or plateau, got '{text}'"),
+    };
+
     /// <summary>Plateau: checks without improvement before each decay (<see cref="TrainOptions.LrPatience"/>).</summary>
     internal int PlateauPatience => _o.LrPatience;
 
@@ -90,8 +105,15 @@ public sealed class LearningRateSchedule
     /// <summary>The state a resumed run needs (plateau's counters), as checkpoint metadata entries.</summary>
     internal void Save(IDictionary<string, string> extra)
     {
-        if (_o.LrSchedule != LrScheduleKind.Plateau) return;
         var inv = CultureInfo.InvariantCulture;
+        // The recipe, which a resumed run takes as its default (ResumeRecipe.FromContents).
+        extra[KindKey] = Name(_o.LrSchedule);
+        extra[WarmupKey] = _o.WarmupSteps.ToString(inv);
+        if (_o.LrStepEvery is { } every) extra[EveryKey] = every.ToString(inv);
+        extra[GammaKey] = _o.LrGamma.ToString("R", inv);
+        extra[MinKey] = _o.LrMin.ToString("R", inv);
+        extra[PatienceKey] = _o.LrPatience.ToString(inv);
+        if (_o.LrSchedule != LrScheduleKind.Plateau) return;
         extra[ReductionsKey] = Reductions.ToString(inv);
         extra[SinceKey] = ChecksSinceBest.ToString(inv);
         extra[BestKey] = _plateauBest.ToString("R", inv);
