@@ -131,6 +131,7 @@ internal static class ClassifyCommand
                 {
                     string? plotPath = ReferenceEquals(writer, TextWriter.Null) ? null : r.GetValue(plot); // rank 0 alone draws the chart
                     var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                    progress.Names = OptionNames.Classify;
                     var observer = new PendingLineObserver(progress, writer, intro);
                     // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
                     using var signals = new StopSignals(Console.Error);
