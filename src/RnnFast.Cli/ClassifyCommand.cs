@@ -84,8 +84,12 @@ internal static class ClassifyCommand
                 }
                 T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
                     saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
-                var pool = saved != null && r.GetResult(pooling) is not { Implicit: false }
-                    ? saved.Pooling : OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
+                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
+                var arch = saved ?? steering.ModelArchitecture(r);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
+                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
+                var pool = arch != null && r.GetResult(pooling) is not { Implicit: false }
+                    ? arch.Pooling : OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 string? intro = null;
                 var path = r.GetValue(dataFile);
@@ -111,11 +115,11 @@ internal static class ClassifyCommand
                 }
                 TrainingPlot.Check(r.GetValue(plot), ("--data", path), ("--out", r.GetValue(output)), ("--resume", resumePath), ("--init-from", r.GetValue(steering.InitFrom)));
                 InputFiles.RequireDistinct("--out", r.GetValue(output), "--init-from", r.GetValue(steering.InitFrom));
-                var mode = saved != null && r.GetResult(model) is not { Implicit: false } ? saved.Mode : CliErrors.ParseMode(r.GetValue(model));
+                var mode = arch != null && r.GetResult(model) is not { Implicit: false } ? arch.Mode : CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
                 {
-                    Mode = mode, Layers = Given(layers, s => s.Layers), Hidden = Given(hidden, s => s.Hidden),
-                    Embed = Given(embed, s => s.Embed), Bidirectional = Given(bidir, s => s.Bidirectional), Peephole = Given(peephole, s => s.Peephole), Pooling = pool,
+                    Mode = mode, Layers = Arch(layers, s => s.Layers), Hidden = Arch(hidden, s => s.Hidden),
+                    Embed = Arch(embed, s => s.Embed), Bidirectional = Arch(bidir, s => s.Bidirectional), Peephole = Arch(peephole, s => s.Peephole), Pooling = pool,
                     Batch = Given(batch, s => s.Batch), Steps = r.GetValue(steps),
                     LearningRate = Given(lr, s => s.LearningRate),
                     Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),

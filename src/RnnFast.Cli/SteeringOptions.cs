@@ -39,7 +39,7 @@ internal sealed class SteeringOptions
     };
     public Option<string?> InitFrom { get; } = new("--init-from")
     {
-        Description = "start from this trained model's weights (same architecture flags; new characters extend the vocabulary); step, optimizer and schedule start fresh",
+        Description = "start a new run from this trained model's weights: the architecture flags default to the model's (one that differs is refused), new characters extend the vocabulary; step, optimizer and schedule start fresh",
     };
 
     /// <summary>Refuses any of these flags given to a task that does not take them (tag, forecast).</summary>
@@ -51,6 +51,21 @@ internal sealed class SteeringOptions
     }
 
     public IEnumerable<Option> All => [EarlyStopping, Keep, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience, InitFrom];
+
+    /// <summary>
+    /// With --init-from: the model's architecture (cell, layers, hidden, embedding, peephole, directions, pooling) as
+    /// options, the defaults of the architecture flags not given; null without --init-from.
+    /// </summary>
+    public TrainOptions? ModelArchitecture(ParseResult r)
+    {
+        if (r.GetValue(InitFrom) is not { } path) return null;
+        InputFiles.RequireRegular("--init-from", path);
+        var c = RnnFast.Models.Checkpoint.Read(path).Config;
+        return new TrainOptions
+        {
+            Mode = c.Mode, Layers = c.Layers, Hidden = c.Hidden, Embed = c.Embed, Peephole = c.Peephole, Bidirectional = c.Bidirectional, Pooling = c.Pooling,
+        };
+    }
 
     /// <summary>
     /// <paramref name="o"/> with the steering flags applied. On resume (<paramref name="saved"/>) a schedule flag not given

@@ -164,14 +164,18 @@ internal static class TrainCommand
                 }
                 T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
                     saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
+                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
+                var arch = saved ?? steering.ModelArchitecture(r);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
+                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
                 int? stepsValue = r.GetValue(steps);
                 double? epochsValue = r.GetValue(epochs);
                 if (saved != null && stepsValue == null && epochsValue == null) stepsValue = saved.Steps;
                 var options = new TrainOptions
                 {
-                    Mode = saved != null && r.GetResult(model) is not { Implicit: false } ? saved.Mode : CliErrors.ParseMode(r.GetValue(model)),
-                    Layers = Given(layers, s => s.Layers), Hidden = Given(hidden, s => s.Hidden),
-                    Embed = Given(embed, s => s.Embed), Peephole = Given(peephole, s => s.Peephole), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
+                    Mode = arch != null && r.GetResult(model) is not { Implicit: false } ? arch.Mode : CliErrors.ParseMode(r.GetValue(model)),
+                    Layers = Arch(layers, s => s.Layers), Hidden = Arch(hidden, s => s.Hidden),
+                    Embed = Arch(embed, s => s.Embed), Peephole = Arch(peephole, s => s.Peephole), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
                     Epochs = epochsValue, LearningRate = Given(lr, s => s.LearningRate),
                     Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = Given(momentum, s => s.Momentum), Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),

@@ -135,6 +135,29 @@ public sealed class TrainingSteeringTests : IDisposable
         Assert.StartsWith("error: --init-from:", e.ToString());
     }
 
+    [Fact]
+    public void Cli_InitFrom_TakesTheModelsArchitecture_ForTrainAndClassify()
+    {
+        string source = Path.Combine(_dir, "lm.safetensors"), data = Path.Combine(_dir, "new.txt"), tuned = Path.Combine(_dir, "tuned.safetensors");
+        new CharLmTrainer().Train(Text, "t", Small(source, 3));
+        File.WriteAllText(data, ProgramCorpus.Generate(6_000, 9) + " üö ");
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(["train", "--data", data, "--out", tuned, "--steps", "3", "--seq-len", "16", "--batch", "4", "--backend", "cpu", "--init-from", source], o, e);
+        Assert.True(code == 0, e.ToString());
+        Assert.Contains("starting from the weights of lm.safetensors (step 0, fresh optimizer); vocabulary extended by ", o.ToString());
+        var c = Checkpoint.Read(tuned);
+        Assert.Equal((RnnMode.Gru, 1, 32, 8), (c.Config.Mode, c.Config.Layers, c.Config.Hidden, c.Config.Embed));
+        Assert.Equal(3, c.Training!.Step);
+
+        string cls = Path.Combine(_dir, "cls.safetensors");
+        Assert.True(CliApp.Run(["classify", "--examples", "100", "--steps", "3", "--hidden", "12", "--model", "gru", "--backend", "cpu", "--out", cls], o, e) == 0, e.ToString());
+        o = new StringWriter();
+        code = CliApp.Run(["classify", "--examples", "100", "--seed", "5", "--steps", "3", "--backend", "cpu", "--init-from", cls], o, e);
+        Assert.True(code == 0, e.ToString());
+        Assert.Contains("starting from the weights of cls.safetensors", o.ToString());
+    }
+
     private static readonly (string Label, string Text)[] Memory =
         MemoryTask.Generate(600, 10, 20, 4, 1).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
 
