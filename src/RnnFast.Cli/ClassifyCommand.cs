@@ -155,7 +155,9 @@ internal static class ClassifyCommand
                     observer.Flush();
                     progress.ClearBar();
                     if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
-                    if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                    if (o.Out != null)
+                        writer.WriteLine($"model saved to {o.Out}{(!run.Cancelled && run.KeptStep is { } kept && kept != run.Steps ? $" (the best held-out parameters, step {kept})" : "")} " +
+                                         $"(label new text with: rnnfast predict --model {o.Out} --data FILE)");
                     TrainingPlot.Save(plotPath, run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer, o.LrSchedule);
                     Print(test, writer);
                     return run.Cancelled ? signals.ExitCode : CliErrors.Ok;

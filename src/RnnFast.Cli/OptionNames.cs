@@ -78,6 +78,11 @@ internal sealed partial class OptionNames
         [F(nameof(ForecastOptions.Backend))] = "--backend",
         [F(nameof(ForecastOptions.Threads))] = "--threads",
         [F(nameof(ForecastOptions.Out))] = "--out",
+        [F(nameof(ForecastOptions.LrSchedule))] = "--lr-schedule",
+        [F(nameof(ForecastOptions.WarmupSteps))] = "--warmup-steps",
+        [F(nameof(ForecastOptions.LrStepEvery))] = "--lr-step-every",
+        [F(nameof(ForecastOptions.LrGamma))] = "--lr-gamma",
+        [F(nameof(ForecastOptions.LrMin))] = "--lr-min",
         ["valFraction"] = "--val-fraction",
         ["window"] = "--seq-len",
     });

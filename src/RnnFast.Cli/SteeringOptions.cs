@@ -42,13 +42,21 @@ internal sealed class SteeringOptions
         Description = "start a new run from this trained model's weights: the architecture flags default to the model's (one that differs is refused), new characters extend the vocabulary; step, optimizer and schedule start fresh",
     };
 
-    /// <summary>Refuses any of these flags given to a task that does not take them (tag, forecast).</summary>
+    /// <summary>Refuses any of these flags given to a task that does not take them (tag: all; forecast: all but the step and cosine schedules).</summary>
     public void RefuseFor(ParseResult r, string task)
     {
-        foreach (var option in All)
+        var takes = task == "forecast" ? new Option[] { LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin } : [];
+        foreach (var option in All.Except(takes))
             if (r.GetResult(option) is { Implicit: false })
-                throw new ArgumentException($"{option.Name}: only with --task lm (not {task})");
+                throw new ArgumentException($"{option.Name}: only with --task lm{(takes.Length > 0 ? " (a forecast takes --lr-schedule constant|step|cosine, --warmup-steps, --lr-step-every, --lr-gamma, --lr-min)" : "")}, not {task}");
     }
+
+    /// <summary>A forecaster's options with the schedule flags applied.</summary>
+    public ForecastOptions ApplyTo(ParseResult r, ForecastOptions o) => o with
+    {
+        LrSchedule = OptionNames.Parse("--lr-schedule", () => LearningRateSchedule.Parse(r.GetValue(LrSchedule) ?? "")),
+        WarmupSteps = r.GetValue(WarmupSteps), LrStepEvery = r.GetValue(LrStepEvery), LrGamma = r.GetValue(LrGamma), LrMin = r.GetValue(LrMin),
+    };
 
     public IEnumerable<Option> All => [EarlyStopping, Keep, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience, InitFrom];
 

@@ -143,7 +143,7 @@ internal static class TrainCommand
                         Clip = Pick(clip, 0.0), ValFraction = Pick(valFraction, 0.2), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                         Threads = r.GetValue(threads), Out = r.GetValue(output),
                     };
-                    return RunForecast(r.GetValue(data)!, fo, r.InvocationConfiguration.Output);
+                    return RunForecast(r.GetValue(data)!, steering.ApplyTo(r, fo), r.InvocationConfiguration.Output);
                 }
                 catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
                 {
@@ -267,7 +267,8 @@ internal static class TrainCommand
         var result = new CharLmTrainer().Train(text, Path.GetFileName(dataPath), options, progress, signals.Token);
         progress.ClearBar();
         if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
-        else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
+        else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}{(result.StoppedEarly ? " (stopped early)" : "")}; model saved to {options.Out}" +
+                         (result.KeptStep is { } kept && kept != result.Steps ? $" (the best held-out parameters, step {kept})" : ""));
         if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
         TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o, options.LrSchedule);
         o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));

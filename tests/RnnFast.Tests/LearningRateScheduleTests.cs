@@ -252,12 +252,27 @@ public sealed class LearningRateScheduleTests : IDisposable
     }
 
     [Fact]
-    public void Cli_ScheduleFlagsForAForecast_Exit2()
+    public void Forecaster_FollowsTheSchedule_AndRefusesPlateau()
+    {
+        var series = RnnFast.Datasets.CsvSeries.Read(Path.Combine(TestPaths.RepoRoot, "data", "series", "nottem.csv"), ["value"]);
+        var o = new ForecastOptions { Target = "value", Steps = 12, Hidden = 8, Backend = "cpu", LrSchedule = LrScheduleKind.Cosine, WarmupSteps = 3, LrMin = 0.001 };
+        var run = new ForecastTrainer().Train(series, "nottem.csv", o);
+        var schedule = new LearningRateSchedule(new TrainOptions { LearningRate = 0.01, LrSchedule = LrScheduleKind.Cosine, WarmupSteps = 3, LrMin = 0.001 }, 12);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)schedule.At(i)), run.LearningRates);
+        var e = Assert.Throws<ArgumentException>(() => new ForecastTrainer().Train(series, "nottem.csv", o with { LrSchedule = LrScheduleKind.Plateau }));
+        Assert.StartsWith("ForecastOptions.LrSchedule: plateau needs periodic held-out checks", e.Message);
+    }
+
+    [Theory]
+    [InlineData("--early-stopping", "2", "error: --early-stopping: only with --task lm (a forecast takes")]
+    [InlineData("--lr-schedule", "plateau", "error: --lr-schedule: plateau needs periodic held-out checks")]
+    public void Cli_SteeringFlagsAForecastDoesNotTake_Exit2(string flag, string value, string expected)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        int code = CliApp.Run(["train", "--task", "forecast", "--data", "x.csv", "--target", "y", "--lr-schedule", "cosine"], o, e);
+        int code = CliApp.Run(["train", "--task", "forecast", "--data", Path.Combine(TestPaths.RepoRoot, "data", "series", "nottem.csv"), "--target", "value",
+            "--steps", "2", flag, value], o, e);
         Assert.Equal(2, code);
-        Assert.StartsWith("error: --lr-schedule: only with --task lm", e.ToString());
+        Assert.StartsWith(expected, e.ToString());
     }
 }
