@@ -38,8 +38,13 @@ internal static class ClassifyCommand
         var forgetBias = new Option<float>("--forget-bias") { Description = "LSTM: initial forget-gate bias (helps long-range memory)", DefaultValueFactory = _ => 3f };
         var plot = new Option<string?>("--plot") { Description = "write the training and held-out loss curves (with the learning rate) to this .svg file" };
         var evalEvery = new Option<int>("--eval-every") { Description = "held-out loss and accuracy every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
-        var earlyStopping = new Option<int?>("--early-stopping") { Description = "stop when the held-out loss has not improved for this many checks (--eval-every); default: never" };
-        var keep = new Option<string>("--keep") { Description = "the model saved and scored: best (the parameters at the best held-out loss) or last", DefaultValueFactory = _ => "best" };
+        var steering = new SteeringOptions();
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "continue from this checkpoint (same data and --test-fraction); its model and recipe stay (a flag that differs is refused); " +
+                          "--steps is the global step to reach; --lr, --clip and the --lr-* schedule may change",
+        };
+        var every = new Option<int>("--checkpoint-every") { Description = "write --out every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
         var classes = new Option<int>("--classes") { Description = "generated task: number of classes", DefaultValueFactory = _ => 4 };
         var distributed = new Option<string>("--distributed")
         {
@@ -53,8 +58,9 @@ internal static class ClassifyCommand
         var cmd = new Command("classify", "Train and evaluate a sequence classifier (accuracy and confusion matrix)")
         {
             dataFile, model, layers, hidden, embed, bidir, peephole, pooling, multiLabel, batch, steps, lr, optimizer, clip, dropout, testFraction, seed, backend, threads, output,
-            examples, minLength, maxLength, classes, forgetBias, plot, evalEvery, earlyStopping, keep, distributed, syncCheck,
+            examples, minLength, maxLength, classes, forgetBias, plot, evalEvery, resume, every, distributed, syncCheck,
         };
+        foreach (var option in steering.All) cmd.Options.Add(option);
         cmd.SetAction(r =>
         {
             if (r.GetValue(syncCheck) < 0)
@@ -67,13 +73,23 @@ internal static class ClassifyCommand
             }
             try
             {
-                var keepModel = (r.GetValue(keep) ?? "").ToLowerInvariant() switch
+                // On --resume the checkpoint's recipe is the default of every flag not given (as for train); the trainer refuses
+                // a given flag that differs from the checkpoint's model or draws, and applies (and reports) a new schedule.
+                string? resumePath = r.GetValue(resume);
+                TrainOptions? saved = null;
+                if (resumePath != null)
                 {
-                    "best" => KeepModel.Best,
-                    "last" => KeepModel.Last,
-                    var k => throw new ArgumentException($"--keep: must be best or last, got '{k}'"),
-                };
-                var pool = OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
+                    InputFiles.RequireRegular("--resume", resumePath);
+                    saved = TrainOptions.FromCheckpoint(resumePath);
+                }
+                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
+                    saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
+                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
+                var arch = saved ?? steering.ModelArchitecture(r);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
+                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
+                var pool = arch != null && r.GetResult(pooling) is not { Implicit: false }
+                    ? arch.Pooling : OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 string? intro = null;
                 var path = r.GetValue(dataFile);
@@ -92,50 +108,57 @@ internal static class ClassifyCommand
                     // and ~100 bytes an example, checked before anything is generated (issue 15 item 13).
                     if (count > 0 && hi > 0)
                         MemoryEstimate.Require([new MemoryEstimate.Term("--examples x --max-length", (double)count * (8.0 * hi + 100))], "the generated task");
-                    data = MemoryTask.Generate(count, lo, hi, c, r.GetValue(seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
+                    data = MemoryTask.Generate(count, lo, hi, c, Given(seed, s => s.Seed)).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
                     // Printed when the trainer starts (PendingLineObserver): a refused option leaves stdout empty.
                     intro = $"no --data: a generated task that needs memory: {count} sequences of {lo}..{hi} characters, " +
                             $"the label ({c} classes) is the first character, the rest are distractors";
                 }
-                TrainingPlot.Check(r.GetValue(plot), ("--data", path), ("--out", r.GetValue(output)));
-                var mode = CliErrors.ParseMode(r.GetValue(model));
+                TrainingPlot.Check(r.GetValue(plot), ("--data", path), ("--out", r.GetValue(output)), ("--resume", resumePath), ("--init-from", r.GetValue(steering.InitFrom)));
+                InputFiles.RequireDistinct("--out", r.GetValue(output), "--init-from", r.GetValue(steering.InitFrom));
+                var mode = arch != null && r.GetResult(model) is not { Implicit: false } ? arch.Mode : CliErrors.ParseMode(r.GetValue(model));
                 var o = new TrainOptions
                 {
-                    Mode = mode, Layers = r.GetValue(layers), Hidden = r.GetValue(hidden),
-                    Embed = r.GetValue(embed), Bidirectional = r.GetValue(bidir), Peephole = r.GetValue(peephole), Pooling = pool, Batch = r.GetValue(batch), Steps = r.GetValue(steps),
-                    LearningRate = r.GetValue(lr), Optimizer = r.GetValue(optimizer)!.ToLowerInvariant(),
-                    Clip = r.GetValue(clip), Dropout = r.GetValue(dropout),
-                    ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = r.GetValue(seed), Backend = r.GetValue(backend),
+                    Mode = mode, Layers = Arch(layers, s => s.Layers), Hidden = Arch(hidden, s => s.Hidden),
+                    Embed = Arch(embed, s => s.Embed), Bidirectional = Arch(bidir, s => s.Bidirectional), Peephole = Arch(peephole, s => s.Peephole), Pooling = pool,
+                    Batch = Given(batch, s => s.Batch), Steps = r.GetValue(steps),
+                    LearningRate = Given(lr, s => s.LearningRate),
+                    Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
+                    Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),
+                    ForgetBias = mode == RnnMode.Lstm ? r.GetValue(forgetBias) : 0, Seed = Given(seed, s => s.Seed), Backend = r.GetValue(backend),
                     Threads = r.GetValue(threads), Out = r.GetValue(output), EvalEvery = r.GetValue(evalEvery),
-                    EarlyStopping = r.GetValue(earlyStopping), Keep = keepModel,
+                    Resume = resumePath, CheckpointEvery = r.GetValue(every),
                     SeqLen = 1, // a classifier reads whole texts, not windows: no window length enters its sizes
                 };
+                o = steering.Apply(r, o, saved);
                 // Rank 0 of an MPI job (or the only process) prints and writes; the other ranks train silently (TextWriter.Null).
                 int TrainAndPrint(TrainOptions o, TextWriter writer)
                 {
                     string? plotPath = ReferenceEquals(writer, TextWriter.Null) ? null : r.GetValue(plot); // rank 0 alone draws the chart
                     var progress = writer == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(writer, interactive: false);
+                    progress.Names = OptionNames.Classify;
                     var observer = new PendingLineObserver(progress, writer, intro);
                     // SIGINT, SIGTERM, SIGHUP: finish the step, save the model, evaluate, exit 128 + the signal; a second one exits at once.
                     using var signals = new StopSignals(Console.Error);
                     if (multi)
                     {
-                        var (mtest, mrun) = new MultiLabelTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                        var (mtest, mrun) = new MultiLabelTrainer().Train(data, Given(testFraction, s => s.ValFraction), o, observer, signals.Token);
                         observer.Flush();
                         progress.ClearBar();
                         if (mrun.Cancelled) writer.WriteLine($"interrupted at step {mrun.Steps}");
                         if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
-                        TrainingPlot.Save(plotPath, mrun, "multi-label classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
+                        TrainingPlot.Save(plotPath, mrun, "multi-label classifier", o.LearningRate, o.Optimizer, "nats per example", writer, o.LrSchedule);
                         writer.WriteLine($"on {mtest.Count} held-out examples (a label is predicted when its probability is above 0.5):");
                         EvalCommand.PrintMultiLabel(mtest, writer);
                         return mrun.Cancelled ? signals.ExitCode : CliErrors.Ok;
                     }
-                    var (test, run) = new ClassifierTrainer().Train(data, r.GetValue(testFraction), o, observer, signals.Token);
+                    var (test, run) = new ClassifierTrainer().Train(data, Given(testFraction, s => s.ValFraction), o, observer, signals.Token);
                     observer.Flush();
                     progress.ClearBar();
                     if (run.Cancelled) writer.WriteLine($"interrupted at step {run.Steps}");
-                    if (o.Out != null) writer.WriteLine($"model saved to {o.Out} (label new text with: rnnfast predict --model {o.Out} --data FILE)");
-                    TrainingPlot.Save(plotPath, run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer);
+                    if (o.Out != null)
+                        writer.WriteLine($"model saved to {o.Out}{(!run.Cancelled && run.KeptStep is { } kept && kept != run.Steps ? $" (the best held-out parameters, step {kept})" : "")} " +
+                                         $"(label new text with: rnnfast predict --model {o.Out} --data FILE)");
+                    TrainingPlot.Save(plotPath, run, "classifier", o.LearningRate, o.Optimizer, "nats per example", writer, o.LrSchedule);
                     Print(test, writer);
                     return run.Cancelled ? signals.ExitCode : CliErrors.Ok;
                 }

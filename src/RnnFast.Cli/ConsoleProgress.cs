@@ -18,7 +18,8 @@ internal sealed class ConsoleProgress(TextWriter output, bool interactive) : ITr
 
     public void OnStep(StepReport r)
     {
-        string line = $"step {r.Step}/{r.TotalSteps}  loss {r.TrainLoss:F4}  {FormatRate(r.TokensPerSecond)} tok/s  " +
+        string lr = r.LearningRate is { } rate ? $"  lr {rate.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        string line = $"step {r.Step}/{r.TotalSteps}  loss {r.TrainLoss:F4}{lr}  {FormatRate(r.TokensPerSecond)} tok/s  " +
                       $"elapsed {Format(r.Elapsed)}  ETA {(r.Remaining is { } e ? Format(e) : "?")}";
         if (interactive)
         {

@@ -46,6 +46,15 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.EvalEvery))] = "--eval-every",
         [T(nameof(TrainOptions.MaxSeconds))] = "--max-seconds",
         [T(nameof(TrainOptions.OnNonFinite))] = "--on-nonfinite",
+        [T(nameof(TrainOptions.EarlyStopping))] = "--early-stopping",
+        [T(nameof(TrainOptions.Keep))] = "--keep",
+        [T(nameof(TrainOptions.LrSchedule))] = "--lr-schedule",
+        [T(nameof(TrainOptions.WarmupSteps))] = "--warmup-steps",
+        [T(nameof(TrainOptions.LrStepEvery))] = "--lr-step-every",
+        [T(nameof(TrainOptions.LrGamma))] = "--lr-gamma",
+        [T(nameof(TrainOptions.LrMin))] = "--lr-min",
+        [T(nameof(TrainOptions.LrPatience))] = "--lr-patience",
+        [T(nameof(TrainOptions.InitFrom))] = "--init-from",
         [T(nameof(TrainOptions.MaxConsecutiveSkips))] = "--max-skips",
         ["text"] = "--data", // CharLmTrainer.Train(text, ...): the file's contents
     });
@@ -69,6 +78,11 @@ internal sealed partial class OptionNames
         [F(nameof(ForecastOptions.Backend))] = "--backend",
         [F(nameof(ForecastOptions.Threads))] = "--threads",
         [F(nameof(ForecastOptions.Out))] = "--out",
+        [F(nameof(ForecastOptions.LrSchedule))] = "--lr-schedule",
+        [F(nameof(ForecastOptions.WarmupSteps))] = "--warmup-steps",
+        [F(nameof(ForecastOptions.LrStepEvery))] = "--lr-step-every",
+        [F(nameof(ForecastOptions.LrGamma))] = "--lr-gamma",
+        [F(nameof(ForecastOptions.LrMin))] = "--lr-min",
         ["valFraction"] = "--val-fraction",
         ["window"] = "--seq-len",
     });
@@ -122,6 +136,15 @@ internal sealed partial class OptionNames
         [T(nameof(TrainOptions.EvalEvery))] = "--eval-every",
         [T(nameof(TrainOptions.EarlyStopping))] = "--early-stopping",
         [T(nameof(TrainOptions.Keep))] = "--keep",
+        [T(nameof(TrainOptions.LrSchedule))] = "--lr-schedule",
+        [T(nameof(TrainOptions.WarmupSteps))] = "--warmup-steps",
+        [T(nameof(TrainOptions.LrStepEvery))] = "--lr-step-every",
+        [T(nameof(TrainOptions.LrGamma))] = "--lr-gamma",
+        [T(nameof(TrainOptions.LrMin))] = "--lr-min",
+        [T(nameof(TrainOptions.LrPatience))] = "--lr-patience",
+        [T(nameof(TrainOptions.InitFrom))] = "--init-from",
+        [T(nameof(TrainOptions.Resume))] = "--resume",
+        [T(nameof(TrainOptions.CheckpointEvery))] = "--checkpoint-every",
         [T(nameof(TrainOptions.Out))] = "--out",
         ["testFraction"] = "--test-fraction", // ClassifierTrainer.Train(examples, testFraction, ...)
         ["examples"] = "--data",               // with a generated task: --examples (ClassifyCommand)

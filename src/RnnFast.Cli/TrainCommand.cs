@@ -38,7 +38,7 @@ internal static class TrainCommand
         var output = new Option<string?>("--out") { Description = "checkpoint (.safetensors), written atomically (required for --task lm)" };
         var resume = new Option<string?>("--resume")
         {
-            Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum and --steps may change",
+            Description = "continue from this checkpoint (same data); its model and recipe stay (a flag that differs is refused), --lr, --clip, --momentum, --steps and the --lr-* schedule may change",
         };
         var every = new Option<int>("--checkpoint-every") { Description = "write --out every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
         var evalEvery = new Option<int>("--eval-every") { Description = "validation loss and a sample every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
@@ -72,6 +72,8 @@ internal static class TrainCommand
             Description = "data-parallel: compare a hash of the parameters across ranks every this many steps (0 = only at the end)", DefaultValueFactory = _ => 100,
         };
 
+        var steering = new SteeringOptions();
+
         var cmd = new Command("train",
             "Train a character language model on a text file, (--task forecast) a forecaster on a CSV series, or (--task tag) a character tagger on TAGS<TAB>TEXT rows")
         {
@@ -79,6 +81,7 @@ internal static class TrainCommand
             seed, backend, threads, output, resume, every, evalEvery, maxSeconds, onNonFinite, maxSkips, task, target, features, horizon, difference, bidir, peephole, allowBinary, plot,
             distributed, syncCheck,
         };
+        foreach (var option in steering.All) cmd.Options.Add(option);
         cmd.SetAction(r =>
         {
             string taskName = r.GetValue(task)!.Trim().ToLowerInvariant();
@@ -91,6 +94,11 @@ internal static class TrainCommand
             catch (Exception e) when (CliErrors.IsUserError(e) || e is MpiException || e is DllNotFoundException || e is EntryPointNotFoundException)
             {
                 return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train);
+            }
+            if (taskName != "lm")
+            {
+                try { steering.RefuseFor(r, taskName); }
+                catch (ArgumentException e) { return CliErrors.Report(e, r.InvocationConfiguration.Error, OptionNames.Train); }
             }
             if (taskName == "tag")
             {
@@ -135,7 +143,7 @@ internal static class TrainCommand
                         Clip = Pick(clip, 0.0), ValFraction = Pick(valFraction, 0.2), Seed = r.GetValue(seed), Backend = r.GetValue(backend),
                         Threads = r.GetValue(threads), Out = r.GetValue(output),
                     };
-                    return RunForecast(r.GetValue(data)!, fo, r.InvocationConfiguration.Output);
+                    return RunForecast(r.GetValue(data)!, steering.ApplyTo(r, fo), r.InvocationConfiguration.Output);
                 }
                 catch (Exception e) when (CliErrors.IsUserError(e) || e is TrainingDivergedException)
                 {
@@ -156,14 +164,18 @@ internal static class TrainCommand
                 }
                 T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
                     saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
+                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
+                var arch = saved ?? steering.ModelArchitecture(r);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
+                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
                 int? stepsValue = r.GetValue(steps);
                 double? epochsValue = r.GetValue(epochs);
                 if (saved != null && stepsValue == null && epochsValue == null) stepsValue = saved.Steps;
                 var options = new TrainOptions
                 {
-                    Mode = saved != null && r.GetResult(model) is not { Implicit: false } ? saved.Mode : CliErrors.ParseMode(r.GetValue(model)),
-                    Layers = Given(layers, s => s.Layers), Hidden = Given(hidden, s => s.Hidden),
-                    Embed = Given(embed, s => s.Embed), Peephole = Given(peephole, s => s.Peephole), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
+                    Mode = arch != null && r.GetResult(model) is not { Implicit: false } ? arch.Mode : CliErrors.ParseMode(r.GetValue(model)),
+                    Layers = Arch(layers, s => s.Layers), Hidden = Arch(hidden, s => s.Hidden),
+                    Embed = Arch(embed, s => s.Embed), Peephole = Arch(peephole, s => s.Peephole), SeqLen = Given(seqLen, s => s.SeqLen), Batch = Given(batch, s => s.Batch), Steps = stepsValue,
                     Epochs = epochsValue, LearningRate = Given(lr, s => s.LearningRate),
                     Optimizer = saved != null && r.GetResult(optimizer) is not { Implicit: false } ? saved.Optimizer : r.GetValue(optimizer)!.ToLowerInvariant(),
                     Momentum = Given(momentum, s => s.Momentum), Clip = Given(clip, s => s.Clip), Dropout = Given(dropout, s => s.Dropout),
@@ -172,6 +184,7 @@ internal static class TrainCommand
                     EvalEvery = r.GetValue(evalEvery), MaxSeconds = r.GetValue(maxSeconds),
                     OnNonFinite = OptionNames.Parse("--on-nonfinite", () => NonFinitePolicyNames.Parse(r.GetValue(onNonFinite))), MaxConsecutiveSkips = r.GetValue(maxSkips),
                 };
+                options = steering.Apply(r, options, saved);
                 if (world != null)
                     return DistributedTrain.Run(world, r.GetValue(syncCheck), options, r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
                         (dpOptions, rankOutput) => Run(r.GetValue(data)!, dpOptions, rankOutput, r.GetValue(allowBinary),
@@ -243,7 +256,9 @@ internal static class TrainCommand
         InputFiles.RequireRegular("--data", dataPath);
         InputFiles.RequireDistinct("--out", options.Out, "--data", dataPath);
         if (options.Resume != null) InputFiles.RequireRegular("--resume", options.Resume);
-        TrainingPlot.Check(plot, ("--data", dataPath), ("--out", options.Out), ("--resume", options.Resume));
+        if (options.InitFrom != null) InputFiles.RequireRegular("--init-from", options.InitFrom);
+        InputFiles.RequireDistinct("--out", options.Out, "--init-from", options.InitFrom);
+        TrainingPlot.Check(plot, ("--data", dataPath), ("--out", options.Out), ("--resume", options.Resume), ("--init-from", options.InitFrom));
         string text = RnnFast.Datasets.TextCorpus.Read(dataPath, allowBinary);
         var progress = o == Console.Out ? ConsoleProgress.ForConsole() : new ConsoleProgress(o, interactive: false);
         progress.Names = OptionNames.Train;
@@ -252,9 +267,10 @@ internal static class TrainCommand
         var result = new CharLmTrainer().Train(text, Path.GetFileName(dataPath), options, progress, signals.Token);
         progress.ClearBar();
         if (result.Cancelled) o.WriteLine($"interrupted at step {result.Steps}; checkpoint saved to {options.Out} (continue with --resume {options.Out})");
-        else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}; model saved to {options.Out}");
+        else o.WriteLine($"trained {result.Steps} steps on {result.BackendName}{(result.StoppedEarly ? " (stopped early)" : "")}; model saved to {options.Out}" +
+                         (result.KeptStep is { } kept && kept != result.Steps ? $" (the best held-out parameters, step {kept})" : ""));
         if (result.SkippedSteps > 0) o.WriteLine($"skipped {result.SkippedSteps} step(s) whose loss or gradients were not finite");
-        TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o);
+        TrainingPlot.Save(plot, result, "language model", options.LearningRate, options.Optimizer, "nats per character", o, options.LrSchedule);
         o.WriteLine("val_loss=" + result.ValLoss.ToString("F4", CultureInfo.InvariantCulture));
         return result.Cancelled ? signals.ExitCode : CliErrors.Ok;
     }

@@ -49,7 +49,16 @@ public sealed class CharLmTrainer
             if (t.DataFingerprint != TrainingSetup.Fingerprint(text))
                 throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Resume))}: {resumeFile} was trained on other data ({t.DataName}, fingerprint {t.DataFingerprint})");
         }
-        var vocab = resume?.Config.Vocab ?? CharVocab.FromText(text);
+        // Init-from: a new run from a trained model's weights; its architecture must be the options', its vocabulary is extended.
+        CheckpointContents? init = null;
+        string initFile = options.InitFrom != null ? Path.GetFileName(options.InitFrom) : "";
+        if (options.InitFrom != null)
+        {
+            options.Validate();
+            init = InitFromModel.Read(options.InitFrom, NetworkKind.LanguageModel);
+            InitFromModel.CheckArchitecture(options, init.Config, initFile, pooling: false);
+        }
+        var vocab = resume?.Config.Vocab ?? (init != null ? InitFromModel.ExtendVocab(init.Config.Vocab, [text]) : CharVocab.FromText(text));
         try
         {
             (saved ?? o).Validate();
@@ -113,18 +122,35 @@ public sealed class CharLmTrainer
             Peephole = o.Peephole, Dropout = o.Dropout, Vocab = vocab,
         };
         using var net = resume != null ? Checkpoint.ToNetwork(resume, backend) : new CharNetwork(config, backend, new Random(o.Seed));
+        if (init != null)
+        {
+            InitFromModel.CopyWeights(net, init, initFile);
+            int added = vocab.Count - init.Config.Vocab.Count;
+            observer.OnMessage($"starting from the weights of {initFile} (step 0, fresh optimizer)" +
+                               (added > 0 ? $"; vocabulary extended by {added} character(s) to {vocab.Count}" : ""));
+        }
         var parameters = net.Parameters();
+        var names = net.NamedParameters().Select(p => p.Name).ToArray();
         var optimizer = TrainingSetup.MakeOptimizer(o.Optimizer, parameters, o.LearningRate, o.Momentum);
         if (resume != null) Checkpoint.RestoreOptimizer(resume, optimizer, Path.GetFileName(o.Resume!));
-
+        // The learning rate of every step and the held-out bookkeeping (keep-best, early stopping), continued on resume.
+        var schedule = new LearningRateSchedule(o, totalSteps);
+        var tracker = new HeldOutTracker(o, parameters, names);
         var trainLoss = new List<float>(resume?.Training?.TrainLossHistory ?? []);
+        var rates = new List<float>();
+        if (resume?.Training is { } rs)
+        {
+            schedule.Restore(rs.Extra, resumeFile);
+            tracker.Restore(resume, resumeFile);
+            rates.AddRange(TrainingSetup.ReadRates(rs, resumeFile));
+        }
         var valHistory = new List<(int, double)>();
         if (resume?.Training is { } rt)
         {
             for (int i = 0; i < rt.ValLossHistory.Count; i++)
                 valHistory.Add((i < rt.ValStepHistory.Count ? (int)rt.ValStepHistory[i] : i, rt.ValLossHistory[i]));
         }
-        observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {trainLength} train / {val.Length} val characters, steps {step}..{totalSteps}");
+        observer.OnMessage($"training {config.RnnDesc} on {backend.Name}: V={vocab.Count}, {trainLength} train / {val.Length} val characters, steps {step}..{totalSteps}, {schedule.Describe()}");
 
         string fingerprint = TrainingSetup.Fingerprint(text);
         TrainingState State() => new()
@@ -133,26 +159,27 @@ public sealed class CharLmTrainer
             ValFraction = o.ValFraction, DataName = dataName, DataFingerprint = fingerprint,
             TrainLossHistory = trainLoss, ValLossHistory = valHistory.Select(v => (float)v.Item2).ToArray(),
             ValStepHistory = valHistory.Select(v => (float)v.Item1).ToArray(),
-            Extra = new Dictionary<string, string>
+            Extra = TrainingSetup.StepperState(new Dictionary<string, string>
             {
                 ["momentum"] = o.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
                 [ResumeRecipe.PlannedStepsKey] = totalSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            },
+            }, schedule, tracker, rates),
         };
         void Save()
         {
             if (o.Out == null) return;
-            Checkpoint.Save(o.Out, net, optimizer, State());
+            Checkpoint.Save(o.Out, net, StateCarryingOptimizer.With(optimizer, tracker.BestTensors()), State());
             observer.OnCheckpoint(o.Out, step);
         }
 
         var guard = new NonFiniteGuard(o.OnNonFinite, o.MaxConsecutiveSkips);
-        var names = net.NamedParameters().Select(p => p.Name).ToArray();
         var tokens = new int[T * localN];
         var targets = new int[T * localN];
         var clock = Stopwatch.StartNew();
         int startStep = step;
-        bool cancelled = false;
+        bool cancelled = false, stoppedEarly = false;
+        // Every rank of a data-parallel run evaluates when a check changes the training (early stopping, plateau), so all decide alike.
+        bool checksDecide = o.EarlyStopping != null || o.LrSchedule == LrScheduleKind.Plateau;
         while (step < totalSteps)
         {
             bool timeUp = o.MaxSeconds is { } max && clock.Elapsed.TotalSeconds >= max;
@@ -183,24 +210,27 @@ public sealed class CharLmTrainer
             var tape = new Tape();
             var dropoutRng = TrainingSetup.StepRandom(o.Seed, step, dp == null || dp.IsRoot ? 1 : 1000 + dp.Rank); // ranks drop different units
             var loss = net.LanguageModelLoss(tape, tokens, targets, T, localN, training: true, dropoutRng);
+            double rate = optimizer.LearningRate = schedule.At(step);
             var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names, o.AfterBackward, dp);
             step++;
             dp?.CheckInSync(parameters, step);
-            if (updated) trainLoss.Add(l);
+            if (updated) { trainLoss.Add(l); rates.Add((float)rate); }
             else observer.OnMessage($"step {step}: loss {l} / gradient norm {norm} is not finite; step skipped ({guard.InARow} in a row, {guard.Skipped} in all)");
 
             var elapsed = clock.Elapsed;
             double tps = (step - startStep) * (double)T * N / Math.Max(elapsed.TotalSeconds, 1e-9);
             TimeSpan? eta = step > startStep ? TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (totalSteps - step)) : null;
-            observer.OnStep(new StepReport(step, totalSteps, l, norm, tps, elapsed, eta));
+            observer.OnStep(new StepReport(step, totalSteps, l, norm, tps, elapsed, eta) { LearningRate = rate });
 
-            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps && dp is not { IsRoot: false })
+            if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < totalSteps && (dp is not { IsRoot: false } || checksDecide))
             {
-                var (vl, sample) = Evaluate(net, val, T, N, o, step, withSample: true);
+                var (vl, sample) = Evaluate(net, val, T, N, o, step, withSample: dp is not { IsRoot: false });
                 valHistory.Add((step, vl));
                 observer.OnEval(new EvalReport(step, vl, sample));
+                stoppedEarly = TrainingSetup.AfterCheck(tracker, schedule, vl, step, observer);
             }
             if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0) Save();
+            if (stoppedEarly) break;
         }
 
         // Stopped by a signal: the checkpoint first (a second signal may end the process at any moment), then the usual
@@ -212,12 +242,26 @@ public sealed class CharLmTrainer
         }
         if (cancelled) Save();
         dp?.CheckInSync(parameters, step, force: true); // the model rank 0 saves is every rank's
-        if (dp is { IsRoot: false }) return new TrainResult(step, double.NaN, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped);
+        if (dp is { IsRoot: false }) return new TrainResult(step, double.NaN, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped) { LearningRates = rates };
         var (finalVal, finalSample) = Evaluate(net, val, T, N, o, step, withSample: o.SampleLength > 0);
         valHistory.Add((step, finalVal));
         observer.OnEval(new EvalReport(step, finalVal, finalSample));
+        // Keep: the end of the run is a check too; with keep-best the best parameters win unless the last ones score no worse.
+        // (Interrupted: the current parameters are saved, so --resume continues exactly; the best copy travels with them.)
+        int kept = step;
+        if (!cancelled)
+        {
+            if (tracker.BestBeats(finalVal, step))
+            {
+                tracker.RestoreBest();
+                kept = tracker.BestStep;
+                finalVal = Evaluate(net, val, T, N, o, step, withSample: false).Loss;
+                observer.OnMessage(tracker.KeptBestMessage(finalVal, step));
+            }
+            else observer.OnMessage(HeldOutTracker.KeptMessage(o.Keep, step, finalVal));
+        }
         Save();
-        return new TrainResult(step, finalVal, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped);
+        return new TrainResult(step, finalVal, trainLoss, valHistory, cancelled, backend.Name, guard.Skipped) { LearningRates = rates, KeptStep = kept, StoppedEarly = stoppedEarly };
     }
 
     /// <summary>Mean cross-entropy (nats per character) over consecutive windows of the held-out text, and a sample.</summary>

@@ -35,7 +35,11 @@ public sealed class ClassifierTrainer
         var labels = examples.Select(e => e.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (labels.Length < 2) throw new ArgumentException($"examples: needs at least 2 distinct labels, got {labels.Length}", nameof(examples));
         var classOf = labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
-        var vocab = CharVocab.FromText(string.Concat(examples.Select(e => e.Text)));
+        // Resume (the checkpoint's vocabulary) or init-from (the model's, extended), else the data's own vocabulary.
+        var (testIdsForCount, _) = SequenceTrainingLoop.Split(examples.Count, testFraction, o.Seed);
+        string fingerprint = SequenceTrainingLoop.Fingerprint(examples);
+        var (start, vocab) = SequenceTrainingLoop.Prepare(o, NetworkKind.Classifier, testFraction, examples.Count - testIdsForCount.Length,
+            fingerprint, labels, examples.Select(e => e.Text));
         MemoryEstimate.Require(MemoryEstimate.Training(o, vocab.Count, labels.Length, examples.Max(e => e.Text.Length), Math.Min(o.Batch, examples.Count),
             "the longest example's length", TrainOptions.NameOf(nameof(TrainOptions.Batch))));
 
@@ -57,7 +61,7 @@ public sealed class ClassifierTrainer
                 var logits = net.ClassifierLogits(tape, tokens, lengths, T, N, training: true, dropout);
                 return (tape.CrossEntropy(logits, batch.Select(b => b.Class).ToArray()), lengths.Sum());
             },
-            model => Evaluate(model, test), ev => (ev.Loss, ev.Accuracy), observer, cancel);
+            model => Evaluate(model, test), ev => (ev.Loss, ev.Accuracy), observer, cancel, start, fingerprint);
     }
 
     /// <summary>Accuracy, confusion matrix and mean cross-entropy of <paramref name="model"/> on labelled texts.</summary>

@@ -80,7 +80,7 @@ public sealed class CtcTrainer
                 var tape = new Tape();
                 var loss = BatchLoss(tape, net, batch);
                 var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names);
-                TrainingSetup.CountStep(ref step, o.Steps, l, norm, updated, losses, ref framesSeen, batch.Sum(b => (long)b.Steps), clock, guard, observer);
+                TrainingSetup.CountStep(ref step, 0, o.Steps, l, norm, updated, losses, ref framesSeen, batch.Sum(b => (long)b.Steps), clock, guard, observer);
                 if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < o.Steps)
                 {
                     var ev = Evaluate(net, test, o.BeamWidth);

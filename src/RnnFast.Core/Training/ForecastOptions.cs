@@ -29,6 +29,16 @@ public sealed record ForecastOptions
     public int Steps { get; init; } = 300;
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 0.01;
+    /// <summary>How the learning rate changes over the run, as <see cref="TrainOptions.LrSchedule"/>; plateau is refused (a forecaster's training makes no held-out checks).</summary>
+    public LrScheduleKind LrSchedule { get; init; } = LrScheduleKind.Constant;
+    /// <summary>Steps of linear warm-up from 0, as <see cref="TrainOptions.WarmupSteps"/>.</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary>Step schedule: steps between decays, as <see cref="TrainOptions.LrStepEvery"/>.</summary>
+    public int? LrStepEvery { get; init; }
+    /// <summary>Step schedule: the factor of each decay, in (0, 1), as <see cref="TrainOptions.LrGamma"/>.</summary>
+    public double LrGamma { get; init; } = 0.1;
+    /// <summary>Cosine schedule: the rate at the last step, as <see cref="TrainOptions.LrMin"/>.</summary>
+    public double LrMin { get; init; }
     /// <summary>Global gradient-norm clip (0 = off, as in the PyTorch recipe).</summary>
     public double Clip { get; init; }
     /// <summary>The held-out fraction at the end of the series.</summary>
@@ -65,6 +75,15 @@ public sealed record ForecastOptions
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) Fail(nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         if (!(Clip >= 0) || !double.IsFinite(Clip)) Fail(nameof(Clip), $"must be >= 0, got {Clip}");
         if (!(ValFraction > 0 && ValFraction < 1)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
+        if (!Enum.IsDefined(LrSchedule)) Fail(nameof(LrSchedule), $"must be Constant, Step, Cosine or Plateau, got {(int)LrSchedule}");
+        if (LrSchedule == LrScheduleKind.Plateau) Fail(nameof(LrSchedule), "plateau needs periodic held-out checks, which a forecaster's training does not make; use constant, step or cosine");
+        if (WarmupSteps < 0) Fail(nameof(WarmupSteps), $"must be >= 0 (0 = none), got {WarmupSteps}");
+        if (LrStepEvery is < 1) Fail(nameof(LrStepEvery), $"must be positive, got {LrStepEvery}");
+        if (LrSchedule == LrScheduleKind.Step && LrStepEvery == null) Fail(nameof(LrStepEvery), "required with the step schedule (steps between decays)");
+        if (!(LrGamma > 0 && LrGamma < 1)) Fail(nameof(LrGamma), $"must be in (0, 1), got {LrGamma}");
+        if (!(LrMin >= 0) || double.IsInfinity(LrMin)) Fail(nameof(LrMin), $"must be a number >= 0, got {LrMin}");
+        if (LrSchedule == LrScheduleKind.Cosine && LrMin >= LearningRate)
+            Fail(nameof(LrMin), $"must be below {NameOf(nameof(LearningRate))} ({LearningRate}) for the cosine schedule, got {LrMin}");
         // the products the trainer allocates, in long arithmetic (named by these options, not by the backend's parameters)
         long gates = RnnDesc.GateCountOf(Mode);
         string T = NameOf(nameof(SeqLen)), N = NameOf(nameof(Batch)), H = NameOf(nameof(Hidden));
@@ -82,4 +101,13 @@ public sealed record ForecastResult(int Steps, Models.ForecastErrors Errors, IRe
 {
     /// <summary>True when the run was stopped through its cancellation token (the model was saved before the evaluation).</summary>
     public bool Cancelled { get; init; }
+
+    /// <summary>The learning rate of each step in <see cref="TrainLoss"/> (<see cref="ForecastOptions.LrSchedule"/>).</summary>
+    public IReadOnlyList<float> LearningRates { get; init; } = [];
+
+    /// <summary>The schedule of <paramref name="o"/> over its steps (the same <see cref="LearningRateSchedule"/> the other trainers use).</summary>
+    internal static LearningRateSchedule Schedule(ForecastOptions o) => new(new TrainOptions
+    {
+        LearningRate = o.LearningRate, LrSchedule = o.LrSchedule, WarmupSteps = o.WarmupSteps, LrStepEvery = o.LrStepEvery, LrGamma = o.LrGamma, LrMin = o.LrMin,
+    }, o.Steps);
 }

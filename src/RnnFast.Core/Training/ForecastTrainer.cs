@@ -62,12 +62,15 @@ public sealed class ForecastTrainer
         var optimizer = TrainingSetup.MakeOptimizer("adam", parameters, o.LearningRate, 0);
         var guard = new NonFiniteGuard(NonFinitePolicy.Stop, 1);
         observer.OnMessage($"training forecaster {config.RnnDesc} on {backend.Name}: {F} input(s) [{string.Join(", ", featureNames)}] -> {o.Target}, " +
-                           $"{ntr} train / {n - ntr} held-out steps, horizon {K}{(o.Difference ? ", differenced" : "")}");
+                           $"{ntr} train / {n - ntr} held-out steps, horizon {K}{(o.Difference ? ", differenced" : "")}" +
+                           (o.LrSchedule != LrScheduleKind.Constant || o.WarmupSteps > 0 ? $", {ForecastResult.Schedule(o).Describe()}" : ""));
 
         var x = new float[W * B * F];                                      // (W,B,F)
         var y = new float[W * B];                                          // (W,B,1)
         var inputs = prep.Inputs;
         var losses = new List<float>(o.Steps);
+        var schedule = ForecastResult.Schedule(o);
+        var rates = new List<float>(o.Steps);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int step = 0;
         for (; step < o.Steps && !cancel.IsCancellationRequested; step++)
@@ -84,11 +87,13 @@ public sealed class ForecastTrainer
             }
             var tape = new Tape();
             var loss = net.ForecastLoss(tape, x, y, W, B, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
+            double rate = optimizer.LearningRate = schedule.At(step);
             var (l, norm2, _) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names);
             losses.Add(l);
+            rates.Add((float)rate);
             var elapsed = clock.Elapsed;
             observer.OnStep(new StepReport(step + 1, o.Steps, l, norm2, (step + 1.0) * W * B / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
-                TimeSpan.FromSeconds(elapsed.TotalSeconds / (step + 1) * (o.Steps - step - 1))));
+                TimeSpan.FromSeconds(elapsed.TotalSeconds / (step + 1) * (o.Steps - step - 1))) { LearningRate = rate });
         }
 
         // Stopped by a signal: the model is saved before the evaluation (a second signal may end the process at any moment).
@@ -100,7 +105,7 @@ public sealed class ForecastTrainer
         var errors = SeriesForecaster.Errors(forecasts, levels, Math.Max(ntr, K), K);
         observer.OnEval(new EvalReport(step, errors.Rmse, null));
         if (!cancelled) Save();
-        return new ForecastResult(step, errors, losses, series.FilledCounts, ntr, n - ntr, backend.Name) { Cancelled = cancelled };
+        return new ForecastResult(step, errors, losses, series.FilledCounts, ntr, n - ntr, backend.Name) { Cancelled = cancelled, LearningRates = rates };
 
         void Save()
         {

@@ -40,6 +40,7 @@ public sealed class MultiLabelTrainer
         ArgumentNullException.ThrowIfNull(options);
         var o = options;
         o.Validate();
+        SequenceTrainingLoop.RefuseStart(o, "multi-label classifier");
         observer ??= new NullObserver();
         SequenceTrainingLoop.CheckSplit(examples.Count, testFraction);
         for (int i = 0; i < examples.Count; i++)

@@ -30,10 +30,27 @@ internal static class ResumeRecipe
                 throw new RnnFormatException(file, $"metadata 'train.x.{PlannedStepsKey}' = '{s}' is not a positive whole number");
             planned = p;
         }
+        // The learning-rate schedule (absent in checkpoints from before schedules: constant).
+        string? Text(string key) => t.Extra.TryGetValue(key, out var v) ? v : null;
+        RnnFormatException Bad(string key, string v) => new(file, $"metadata 'train.x.{key}' = '{v}' is not a valid value");
+        var kind = LrScheduleKind.Constant;
+        if (Text(LearningRateSchedule.KindKey) is { } k)
+        {
+            try { kind = LearningRateSchedule.Parse(k); }
+            catch (ArgumentException) { throw Bad(LearningRateSchedule.KindKey, k); }
+        }
+        int IntOf(string key, int fallback) => Text(key) is { } v ? (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int x) ? x : throw Bad(key, v)) : fallback;
+        double DoubleOf(string key, double fallback) => Text(key) is { } v
+            ? (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x) ? x : throw Bad(key, v)) : fallback;
+        var defaults = new TrainOptions();
         return new TrainOptions
         {
+            LrSchedule = kind, WarmupSteps = IntOf(LearningRateSchedule.WarmupKey, 0),
+            LrStepEvery = Text(LearningRateSchedule.EveryKey) != null ? IntOf(LearningRateSchedule.EveryKey, 1) : null,
+            LrGamma = DoubleOf(LearningRateSchedule.GammaKey, defaults.LrGamma), LrMin = DoubleOf(LearningRateSchedule.MinKey, defaults.LrMin),
+            LrPatience = IntOf(LearningRateSchedule.PatienceKey, defaults.LrPatience),
             Mode = c.Config.Mode, Layers = c.Config.Layers, Hidden = c.Config.Hidden, Embed = c.Config.Embed, Peephole = c.Config.Peephole,
-            Bidirectional = c.Config.Bidirectional, Dropout = c.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed,
+            Bidirectional = c.Config.Bidirectional, Pooling = c.Config.Pooling, Dropout = c.Config.Dropout, SeqLen = t.SeqLen, Batch = t.Batch, Seed = t.Seed,
             LearningRate = t.LearningRate, Optimizer = t.Optimizer, Momentum = momentum, Clip = t.Clip, ValFraction = t.ValFraction,
             Steps = planned, Resume = path,
         };
@@ -74,6 +91,14 @@ internal static class ResumeRecipe
         Schedule(nameof(TrainOptions.LearningRate), given.LearningRate, saved.LearningRate);
         Schedule(nameof(TrainOptions.Clip), given.Clip, saved.Clip);
         Schedule(nameof(TrainOptions.Momentum), given.Momentum, saved.Momentum);
+        if (given.LrSchedule != saved.LrSchedule)
+            applied.Add($"{TrainOptions.NameOf(nameof(TrainOptions.LrSchedule))} {LearningRateSchedule.Name(given.LrSchedule)} (the checkpoint's was {LearningRateSchedule.Name(saved.LrSchedule)})");
+        Schedule(nameof(TrainOptions.WarmupSteps), given.WarmupSteps, saved.WarmupSteps);
+        if (given.LrStepEvery != saved.LrStepEvery)
+            applied.Add($"{TrainOptions.NameOf(nameof(TrainOptions.LrStepEvery))} {given.LrStepEvery?.ToString(CultureInfo.InvariantCulture) ?? "none"} (the checkpoint's was {saved.LrStepEvery?.ToString(CultureInfo.InvariantCulture) ?? "none"})");
+        Schedule(nameof(TrainOptions.LrGamma), given.LrGamma, saved.LrGamma);
+        Schedule(nameof(TrainOptions.LrMin), given.LrMin, saved.LrMin);
+        Schedule(nameof(TrainOptions.LrPatience), given.LrPatience, saved.LrPatience);
         return applied;
     }
 

@@ -56,6 +56,7 @@ public sealed class TaggerTrainer
         ArgumentNullException.ThrowIfNull(options);
         var o = options;
         o.Validate();
+        SequenceTrainingLoop.RefuseStart(o, "tagger");
         observer ??= new NullObserver();
         SequenceTrainingLoop.CheckSplit(examples.Count, testFraction);
         for (int i = 0; i < examples.Count; i++)

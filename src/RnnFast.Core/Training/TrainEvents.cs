@@ -2,7 +2,11 @@
 namespace RnnFast.Training;
 
 /// <summary>After every optimizer step.</summary>
-public sealed record StepReport(int Step, int TotalSteps, float TrainLoss, double GradNorm, double TokensPerSecond, TimeSpan Elapsed, TimeSpan? Remaining);
+public sealed record StepReport(int Step, int TotalSteps, float TrainLoss, double GradNorm, double TokensPerSecond, TimeSpan Elapsed, TimeSpan? Remaining)
+{
+    /// <summary>The learning rate this step used (<see cref="TrainOptions.LrSchedule"/>); null where the trainer does not report it.</summary>
+    public double? LearningRate { get; init; }
+}
 
 /// <summary>After every validation pass: loss in nats per character (or per sequence for a classifier), and a sample.</summary>
 public sealed record EvalReport(int Step, double ValLoss, string? Sample, double? Accuracy = null);
@@ -26,4 +30,13 @@ public sealed record TrainResult(int Steps, double ValLoss, IReadOnlyList<float>
 {
     /// <summary>The validation loss in bits per character (nats / ln 2).</summary>
     public double BitsPerChar => ValLoss / Math.Log(2);
+
+    /// <summary>The learning rate of each step in <see cref="TrainLoss"/> (same length; NaN where a resumed checkpoint had none recorded; empty where the trainer does not record them).</summary>
+    public IReadOnlyList<float> LearningRates { get; init; } = [];
+
+    /// <summary>The step whose parameters were saved and scored (<see cref="TrainOptions.Keep"/>); null where the trainer does not say.</summary>
+    public int? KeptStep { get; init; }
+
+    /// <summary>True when <see cref="TrainOptions.EarlyStopping"/> ended the run.</summary>
+    public bool StoppedEarly { get; init; }
 }

@@ -65,7 +65,7 @@ public sealed record TrainOptions
     /// </summary>
     public string? Out { get; init; }
     /// <summary>
-    /// A checkpoint to continue from (character language models). It fixes the model and the data recipe: options that
+    /// A checkpoint to continue from (character language models and classifiers). It fixes the model and the data recipe: options that
     /// differ from it (<see cref="Mode"/>, <see cref="Layers"/>, <see cref="Hidden"/>, <see cref="Embed"/>,
     /// <see cref="Bidirectional"/>, <see cref="Dropout"/>, <see cref="SeqLen"/>, <see cref="Batch"/>, <see cref="Seed"/>,
     /// <see cref="ValFraction"/>, <see cref="Optimizer"/>) are refused; the schedule (<see cref="LearningRate"/>,
@@ -89,15 +89,36 @@ public sealed record TrainOptions
     /// <summary>Validation loss (and a sample) every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; } = 100;
     /// <summary>
-    /// Sequence trainers (classifier, multi-label classifier, tagger): stop when the held-out loss has not improved for
-    /// this many checks in a row (one every <see cref="EvalEvery"/> steps). Null (the default): never stop early.
+    /// Character language models and sequence trainers (classifier, multi-label classifier, tagger): stop when the held-out
+    /// loss has not improved for this many checks in a row (one every <see cref="EvalEvery"/> steps). Null (the default): never stop early.
     /// </summary>
     public int? EarlyStopping { get; init; }
     /// <summary>
-    /// Sequence trainers: the parameters saved to <see cref="Out"/> and scored at the end, the last step's (the default)
-    /// or those at the best held-out loss (<see cref="KeepModel.Best"/>; the checks are every <see cref="EvalEvery"/> steps).
+    /// Character language models and sequence trainers: the parameters saved to <see cref="Out"/> at the end and scored,
+    /// the last step's (the default) or those at the best held-out loss (<see cref="KeepModel.Best"/>; the checks are
+    /// every <see cref="EvalEvery"/> steps). Periodic checkpoints hold the current parameters (to resume), and the best
+    /// copy with them.
     /// </summary>
     public KeepModel Keep { get; init; } = KeepModel.Last;
+    /// <summary>How the learning rate changes over the run (from <see cref="LearningRate"/>); see <see cref="LearningRateSchedule"/>.</summary>
+    public LrScheduleKind LrSchedule { get; init; } = LrScheduleKind.Constant;
+    /// <summary>Steps of linear warm-up from 0 to the scheduled rate (0 = none): step s (0-based) uses (s + 1) / WarmupSteps of it.</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary><see cref="LrScheduleKind.Step"/>: multiply the rate by <see cref="LrGamma"/> every this many steps (required with it).</summary>
+    public int? LrStepEvery { get; init; }
+    /// <summary><see cref="LrScheduleKind.Step"/> and <see cref="LrScheduleKind.Plateau"/>: the factor of each decay, in (0, 1).</summary>
+    public double LrGamma { get; init; } = 0.1;
+    /// <summary><see cref="LrScheduleKind.Cosine"/>: the rate at the end of the run, in [0, <see cref="LearningRate"/>).</summary>
+    public double LrMin { get; init; }
+    /// <summary><see cref="LrScheduleKind.Plateau"/>: held-out checks in a row without improvement before each decay.</summary>
+    public int LrPatience { get; init; } = 2;
+    /// <summary>
+    /// A trained model (character language model or classifier) to start from: its weights, new data. The architecture
+    /// options must match it (one that differs is refused, naming it, the model's value and the file); a language model's
+    /// vocabulary is extended with the new text's characters (new rows initialised as a fresh model's), a classifier's
+    /// labels must be the same set. The step counter, optimizer state and schedule start fresh (unlike <see cref="Resume"/>).
+    /// </summary>
+    public string? InitFrom { get; init; }
     /// <summary>Characters of sample text generated at each evaluation (language models; 0 = no samples).</summary>
     public int SampleLength { get; init; } = 120;
     /// <summary>Stop after this much wall time (the step count is then an upper bound). Null = no limit.</summary>
@@ -146,6 +167,18 @@ public sealed record TrainOptions
         if (EarlyStopping is < 1) Fail(nameof(EarlyStopping), $"must be at least 1 (held-out checks without improvement), got {EarlyStopping}");
         if (EarlyStopping != null && EvalEvery == 0) Fail(nameof(EarlyStopping), $"needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
         if (!Enum.IsDefined(Keep)) Fail(nameof(Keep), $"must be Last or Best, got {(int)Keep}");
+        if (!Enum.IsDefined(LrSchedule)) Fail(nameof(LrSchedule), $"must be Constant, Step, Cosine or Plateau, got {(int)LrSchedule}");
+        if (WarmupSteps < 0) Fail(nameof(WarmupSteps), $"must be >= 0 (0 = none), got {WarmupSteps}");
+        if (LrStepEvery is < 1) Fail(nameof(LrStepEvery), $"must be positive, got {LrStepEvery}");
+        if (LrSchedule == LrScheduleKind.Step && LrStepEvery == null) Fail(nameof(LrStepEvery), "required with the step schedule (steps between decays)");
+        if (!(LrGamma > 0 && LrGamma < 1)) Fail(nameof(LrGamma), $"must be in (0, 1), got {LrGamma}");
+        if (!(LrMin >= 0) || double.IsInfinity(LrMin)) Fail(nameof(LrMin), $"must be a number >= 0, got {LrMin}");
+        if (LrSchedule == LrScheduleKind.Cosine && LrMin >= LearningRate)
+            Fail(nameof(LrMin), $"must be below {NameOf(nameof(LearningRate))} ({LearningRate}) for the cosine schedule, got {LrMin}");
+        if (LrPatience < 1) Fail(nameof(LrPatience), $"must be at least 1 (held-out checks without improvement), got {LrPatience}");
+        if (LrSchedule == LrScheduleKind.Plateau && EvalEvery == 0) Fail(nameof(LrSchedule), $"plateau needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
+        if (InitFrom != null && Resume != null)
+            throw new ArgumentException($"{NameOf(nameof(InitFrom))} and {NameOf(nameof(Resume))}: give one, not both (resume continues a run; init-from starts a new one from a model's weights)");
         if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
         if (MaxSeconds is { } s && (!(s > 0) || double.IsInfinity(s))) Fail(nameof(MaxSeconds), $"must be a positive number of seconds, got {s}");
         if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");

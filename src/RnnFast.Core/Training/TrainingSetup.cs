@@ -45,8 +45,8 @@ internal static class TrainingSetup
     /// The bookkeeping after one guarded optimizer step of the sequence trainers (classifier, multi-label, tagger): counts
     /// the step, keeps its loss or reports it skipped, and reports progress (tokens a second, time left).
     /// </summary>
-    public static void CountStep(ref int step, int totalSteps, float loss, double norm, bool updated, List<float> losses,
-        ref long tokensSeen, long tokens, System.Diagnostics.Stopwatch clock, NonFiniteGuard guard, ITrainObserver observer)
+    public static void CountStep(ref int step, int startStep, int totalSteps, float loss, double norm, bool updated, List<float> losses,
+        ref long tokensSeen, long tokens, System.Diagnostics.Stopwatch clock, NonFiniteGuard guard, ITrainObserver observer, double? rate = null)
     {
         step++;
         if (updated) losses.Add(loss);
@@ -54,20 +54,50 @@ internal static class TrainingSetup
         tokensSeen += tokens;
         var elapsed = clock.Elapsed;
         observer.OnStep(new StepReport(step, totalSteps, loss, norm, tokensSeen / Math.Max(elapsed.TotalSeconds, 1e-9), elapsed,
-            TimeSpan.FromSeconds(elapsed.TotalSeconds / step * (totalSteps - step))));
+            TimeSpan.FromSeconds(elapsed.TotalSeconds / (step - startStep) * (totalSteps - step))) { LearningRate = rate });
     }
 
-    /// <summary>Saves a sequence trainer's model with its optimizer and training state when <see cref="TrainOptions.Out"/> is set (atomically).</summary>
-    public static void SaveSequenceModel(TrainOptions o, Models.CharNetwork net, Optimizer optimizer, int step, int batch, double testFraction,
-        List<float> losses, ITrainObserver observer)
+    /// <summary>The metadata key of the learning rate of every recorded step (parallel to the training loss history).</summary>
+    public const string RatesKey = "lr_history";
+
+    /// <summary>
+    /// After a periodic held-out check of <paramref name="loss"/> at <paramref name="step"/>: keep-best and the plateau
+    /// schedule take it in, a decay and an early stop are reported. True when the run stops early.
+    /// </summary>
+    public static bool AfterCheck(HeldOutTracker tracker, LearningRateSchedule schedule, double loss, int step, ITrainObserver observer)
     {
-        if (o.Out == null) return;
-        Models.Checkpoint.Save(o.Out, net, optimizer, new Models.TrainingState
+        tracker.Consider(loss, step);
+        if (schedule.OnCheck(loss))
+            observer.OnMessage($"step {step}: no held-out improvement in {schedule.PlateauPatience} check(s); learning rate now {schedule.At(step).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}");
+        if (tracker.StopReason(step) is not { } why) return false;
+        observer.OnMessage(why);
+        return true;
+    }
+
+    /// <summary><paramref name="extra"/> with what a resumed run continues: the schedule's and the tracker's state, the rates so far.</summary>
+    public static Dictionary<string, string> StepperState(Dictionary<string, string> extra, LearningRateSchedule schedule, HeldOutTracker tracker, IReadOnlyList<float> rates)
+    {
+        schedule.Save(extra);
+        tracker.Save(extra);
+        extra[RatesKey] = Models.ModelJson.Floats(rates);
+        return extra;
+    }
+
+    /// <summary>
+    /// The learning rates a checkpoint recorded, one per training-loss entry; a checkpoint from before they were recorded
+    /// gets NaN (a gap in the chart) for each of its losses.
+    /// </summary>
+    public static IReadOnlyList<float> ReadRates(Models.TrainingState t, string file)
+    {
+        float[]? rates = null;
+        if (t.Extra.TryGetValue(RatesKey, out var json))
         {
-            Step = step, Optimizer = o.Optimizer, LearningRate = o.LearningRate, Clip = o.Clip, Batch = batch, Seed = o.Seed,
-            SeqLen = 0, ValFraction = testFraction, TrainLossHistory = losses,
-        });
-        observer.OnCheckpoint(o.Out, step);
+            try { rates = Models.ModelJson.ParseFloats(json); }
+            catch (System.Text.Json.JsonException e) { throw new RnnFormatException(file, $"metadata 'train.x.{RatesKey}' is not a JSON array of numbers", e); }
+        }
+        rates ??= [];
+        if (rates.Length == t.TrainLossHistory.Count) return rates;
+        return Enumerable.Range(0, t.TrainLossHistory.Count).Select(i => i < rates.Length ? rates[i] : float.NaN).ToArray();
     }
 
     /// <summary>A random stream that depends only on (seed, step, purpose): batches, dropout, samples.</summary>
