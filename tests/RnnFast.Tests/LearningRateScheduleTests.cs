@@ -263,6 +263,34 @@ public sealed class LearningRateScheduleTests : IDisposable
         Assert.StartsWith("ForecastOptions.LrSchedule: plateau needs periodic held-out checks", e.Message);
     }
 
+    [Fact]
+    public void Ctc_FollowsTheSchedule_AndPlateauReactsToItsChecks()
+    {
+        var labels = CtcSymbolTask.SymbolNames(3);
+        var examples = CtcSymbolTask.Generate(40, 3, 5, 1, 3, 0.5, seed: 4);
+        var o = new CtcOptions { Hidden = 8, Steps = 12, Backend = "cpu", LrSchedule = LrScheduleKind.Step, LrStepEvery = 5, LrGamma = 0.5, WarmupSteps = 2 };
+        using (var outcome = new CtcTrainer().Train(examples, labels, o))
+        {
+            var schedule = new LearningRateSchedule(new TrainOptions { LearningRate = 0.01, LrSchedule = LrScheduleKind.Step, LrStepEvery = 5, LrGamma = 0.5, WarmupSteps = 2 }, 12);
+            Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)schedule.At(i)), outcome.Run.LearningRates);
+        }
+        var e = Assert.Throws<ArgumentException>(() => new CtcTrainer().Train(examples, labels, o with { LrSchedule = LrScheduleKind.Plateau }));
+        Assert.Equal("CtcOptions.LrSchedule: plateau needs periodic held-out checks: CtcOptions.EvalEvery is 0", e.Message);
+        // Plateau with checks every 2 steps and a rate too high to improve steadily: each decay follows a check that did not improve.
+        var messages = new List<string>();
+        using var run = new CtcTrainer().Train(examples, labels, o with { LrSchedule = LrScheduleKind.Plateau, LrPatience = 1, EvalEvery = 2, LearningRate = 0.5, Steps = 20 },
+            new MessageLog(messages));
+        var rates = run.Run.LearningRates;
+        int decays = messages.Count(m => m.Contains("learning rate now", StringComparison.Ordinal));
+        Assert.True(decays >= 1, "the construction needs a held-out plateau");
+        Assert.Equal(0.5 * Math.Pow(0.5, decays), rates[^1], 6);
+    }
+
+    private sealed class MessageLog(List<string> messages) : ITrainObserver
+    {
+        public void OnMessage(string message) => messages.Add(message);
+    }
+
     [Theory]
     [InlineData("--early-stopping", "2", "error: --early-stopping: only with --task lm (a forecast takes")]
     [InlineData("--lr-schedule", "plateau", "error: --lr-schedule: plateau needs periodic held-out checks")]

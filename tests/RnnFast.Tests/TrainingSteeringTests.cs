@@ -202,6 +202,31 @@ public sealed class TrainingSteeringTests : IDisposable
     }
 
     [Fact]
+    public void Classifier_Resume_ContinuesThePlateauScheduleAndKeepBest()
+    {
+        // Adam 0.3 without clipping: held-out checks that do not improve (plateau decays, keep-best matters).
+        var data = MemoryTask.Generate(800, 10, 20, 4, 1).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
+        TrainOptions Options(string path) => new()
+        {
+            Mode = RnnMode.Gru, Bidirectional = true, Hidden = 32, Embed = 16, Batch = 32, Steps = 120, LearningRate = 0.3, Clip = 0, Seed = 1, Backend = "cpu",
+            Out = path, EvalEvery = 10, CheckpointEvery = 0, Keep = KeepModel.Best, SeqLen = 1, LrSchedule = LrScheduleKind.Plateau, LrGamma = 0.5, LrPatience = 1,
+        };
+        string whole = Path.Combine(_dir, "pw.safetensors"), part = Path.Combine(_dir, "pp.safetensors");
+        var (_, wholeRun) = new ClassifierTrainer().Train(data, 0.2, Options(whole));
+        Assert.True(wholeRun.LearningRates.Distinct().Count() > 1, "the construction needs a plateau decay");
+        using var cts = new CancellationTokenSource();
+        new ClassifierTrainer().Train(data, 0.2, Options(part), new Recorder { AtStep = r => { if (r.Step == 55) cts.Cancel(); } }, cts.Token);
+        var (_, resumed) = new ClassifierTrainer().Train(data, 0.2, TrainOptions.FromCheckpoint(part) with
+        {
+            Backend = "cpu", Out = part, EvalEvery = 10, CheckpointEvery = 0, Keep = KeepModel.Best, SeqLen = 1,
+        });
+        Assert.Equal(wholeRun.LearningRates, resumed.LearningRates);
+        Assert.Equal(wholeRun.KeptStep, resumed.KeptStep);
+        Assert.Equal(wholeRun.ValLoss, resumed.ValLoss);
+        LearningRateScheduleTests.AssertSameWeights(whole, part);
+    }
+
+    [Fact]
     public void Classifier_Resume_RefusesOtherDataAndADifferentArchitecture()
     {
         string path = Path.Combine(_dir, "c.safetensors");

@@ -29,6 +29,25 @@ public sealed record CtcOptions
     public int BeamWidth { get; init; } = 8;
     /// <summary>Evaluate on the held-out examples every this many steps (0 = only at the end).</summary>
     public int EvalEvery { get; init; }
+    /// <summary>How the learning rate changes over the run, as <see cref="TrainOptions.LrSchedule"/> (plateau reacts to the <see cref="EvalEvery"/> checks' held-out CTC loss).</summary>
+    public LrScheduleKind LrSchedule { get; init; } = LrScheduleKind.Constant;
+    /// <summary>Steps of linear warm-up from 0, as <see cref="TrainOptions.WarmupSteps"/>.</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary>Step schedule: steps between decays, as <see cref="TrainOptions.LrStepEvery"/>.</summary>
+    public int? LrStepEvery { get; init; }
+    /// <summary>Step and plateau schedules: the factor of each decay, in (0, 1), as <see cref="TrainOptions.LrGamma"/>.</summary>
+    public double LrGamma { get; init; } = 0.1;
+    /// <summary>Cosine schedule: the rate at the last step, as <see cref="TrainOptions.LrMin"/>.</summary>
+    public double LrMin { get; init; }
+    /// <summary>Plateau schedule: checks without improvement before each decay, as <see cref="TrainOptions.LrPatience"/>.</summary>
+    public int LrPatience { get; init; } = 2;
+
+    /// <summary>The schedule of these options over their steps (the same <see cref="LearningRateSchedule"/> the other trainers use).</summary>
+    internal LearningRateSchedule Schedule() => new(new TrainOptions
+    {
+        LearningRate = LearningRate, LrSchedule = LrSchedule, WarmupSteps = WarmupSteps, LrStepEvery = LrStepEvery, LrGamma = LrGamma, LrMin = LrMin,
+        LrPatience = LrPatience, EvalEvery = Math.Max(1, EvalEvery),
+    }, Steps);
     /// <summary>Stop after this much wall time (the step count is then an upper bound). Null = no limit.</summary>
     public double? MaxSeconds { get; init; }
     /// <summary>Seeds the split, the initial weights and the batches.</summary>
@@ -55,6 +74,8 @@ public sealed record CtcOptions
         if (!(Clip >= 0) || double.IsInfinity(Clip)) Fail(nameof(Clip), $"must be a finite number >= 0 (0 = off), got {Clip}");
         if (TestFraction is <= 0 or >= 1 || double.IsNaN(TestFraction)) Fail(nameof(TestFraction), $"must be in (0, 1), got {TestFraction}");
         if (EvalEvery < 0) Fail(nameof(EvalEvery), $"must be >= 0 (0 = only at the end), got {EvalEvery}");
+        LearningRateSchedule.Check(NameOf, LearningRate, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience,
+            EvalEvery == 0 ? $"{NameOf(nameof(EvalEvery))} is 0" : null);
         if (MaxSeconds is { } s && (!(s > 0) || double.IsInfinity(s))) Fail(nameof(MaxSeconds), $"must be a positive number of seconds, got {s}");
         if (!Enum.IsDefined(OnNonFinite)) Fail(nameof(OnNonFinite), $"must be Stop or Skip, got {(int)OnNonFinite}");
         long directions = Bidirectional ? 2 : 1;

@@ -64,6 +64,8 @@ public sealed class CtcTrainer
             observer.OnMessage($"ctc {desc} on {backend.Name}: {labels.Count} labels + blank, F={F}, {train.Length} train / {test.Length} test sequences, {o.Steps} steps");
 
             var losses = new List<float>();
+            var schedule = o.Schedule();
+            var rates = new List<float>();
             var history = new List<(int, double)>();
             var guard = new NonFiniteGuard(o.OnNonFinite, 10);
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -79,19 +81,23 @@ public sealed class CtcTrainer
                 for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
                 var tape = new Tape();
                 var loss = BatchLoss(tape, net, batch);
+                double rate = optimizer.LearningRate = schedule.At(step);
                 var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names);
-                TrainingSetup.CountStep(ref step, 0, o.Steps, l, norm, updated, losses, ref framesSeen, batch.Sum(b => (long)b.Steps), clock, guard, observer);
+                if (updated) rates.Add((float)rate);
+                TrainingSetup.CountStep(ref step, 0, o.Steps, l, norm, updated, losses, ref framesSeen, batch.Sum(b => (long)b.Steps), clock, guard, observer, rate);
                 if (o.EvalEvery > 0 && step % o.EvalEvery == 0 && step < o.Steps)
                 {
                     var ev = Evaluate(net, test, o.BeamWidth);
                     history.Add((step, ev.Loss));
                     observer.OnMessage($"step {step}: held-out CTC loss {ev.Loss:F4}, label error rate greedy {ev.GreedyLabelErrorRate:P2}, beam {ev.BeamLabelErrorRate:P2}");
+                    if (schedule.OnCheck(ev.Loss))
+                        observer.OnMessage($"step {step}: no held-out improvement in {o.LrPatience} check(s); learning rate now {schedule.At(step).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}");
                 }
             }
             var final = Evaluate(net, test, o.BeamWidth);
             history.Add((step, final.Loss));
             observer.OnMessage($"step {step}: held-out CTC loss {final.Loss:F4}, label error rate greedy {final.GreedyLabelErrorRate:P2}, beam {final.BeamLabelErrorRate:P2}");
-            return new CtcTrainingOutcome(final, new TrainResult(step, final.Loss, losses, history, cancelled, backend.Name, guard.Skipped), net);
+            return new CtcTrainingOutcome(final, new TrainResult(step, final.Loss, losses, history, cancelled, backend.Name, guard.Skipped) { LearningRates = rates }, net);
         }
         catch
         {

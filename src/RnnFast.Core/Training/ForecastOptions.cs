@@ -75,15 +75,8 @@ public sealed record ForecastOptions
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) Fail(nameof(LearningRate), $"must be a positive number, got {LearningRate}");
         if (!(Clip >= 0) || !double.IsFinite(Clip)) Fail(nameof(Clip), $"must be >= 0, got {Clip}");
         if (!(ValFraction > 0 && ValFraction < 1)) Fail(nameof(ValFraction), $"must be in (0, 1), got {ValFraction}");
-        if (!Enum.IsDefined(LrSchedule)) Fail(nameof(LrSchedule), $"must be Constant, Step, Cosine or Plateau, got {(int)LrSchedule}");
-        if (LrSchedule == LrScheduleKind.Plateau) Fail(nameof(LrSchedule), "plateau needs periodic held-out checks, which a forecaster's training does not make; use constant, step or cosine");
-        if (WarmupSteps < 0) Fail(nameof(WarmupSteps), $"must be >= 0 (0 = none), got {WarmupSteps}");
-        if (LrStepEvery is < 1) Fail(nameof(LrStepEvery), $"must be positive, got {LrStepEvery}");
-        if (LrSchedule == LrScheduleKind.Step && LrStepEvery == null) Fail(nameof(LrStepEvery), "required with the step schedule (steps between decays)");
-        if (!(LrGamma > 0 && LrGamma < 1)) Fail(nameof(LrGamma), $"must be in (0, 1), got {LrGamma}");
-        if (!(LrMin >= 0) || double.IsInfinity(LrMin)) Fail(nameof(LrMin), $"must be a number >= 0, got {LrMin}");
-        if (LrSchedule == LrScheduleKind.Cosine && LrMin >= LearningRate)
-            Fail(nameof(LrMin), $"must be below {NameOf(nameof(LearningRate))} ({LearningRate}) for the cosine schedule, got {LrMin}");
+        LearningRateSchedule.Check(NameOf, LearningRate, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, 1,
+            "a forecaster's training does not make them; use constant, step or cosine");
         // the products the trainer allocates, in long arithmetic (named by these options, not by the backend's parameters)
         long gates = RnnDesc.GateCountOf(Mode);
         string T = NameOf(nameof(SeqLen)), N = NameOf(nameof(Batch)), H = NameOf(nameof(Hidden));

@@ -44,6 +44,26 @@ public sealed class LearningRateSchedule
 
     internal const string KindKey = "lr_schedule", WarmupKey = "lr_warmup_steps", EveryKey = "lr_step_every", GammaKey = "lr_gamma", MinKey = "lr_min", PatienceKey = "lr_patience";
 
+    /// <summary>
+    /// Checks a schedule's settings for any options type: each message starts with the property <paramref name="name"/>
+    /// gives (e.g. <c>ForecastOptions.LrGamma: must be in (0, 1), got 2</c>). <paramref name="checks"/>: why plateau cannot
+    /// run (no periodic held-out checks), or null when it can.
+    /// </summary>
+    internal static void Check(Func<string, string> name, double lr, LrScheduleKind kind, int warmup, int? every, double gamma, double min, int patience, string? checks)
+    {
+        void Fail(string property, string problem) => throw new ArgumentException($"{name(property)}: {problem}");
+        if (!Enum.IsDefined(kind)) Fail(nameof(TrainOptions.LrSchedule), $"must be Constant, Step, Cosine or Plateau, got {(int)kind}");
+        if (warmup < 0) Fail(nameof(TrainOptions.WarmupSteps), $"must be >= 0 (0 = none), got {warmup}");
+        if (every is < 1) Fail(nameof(TrainOptions.LrStepEvery), $"must be positive, got {every}");
+        if (kind == LrScheduleKind.Step && every == null) Fail(nameof(TrainOptions.LrStepEvery), "required with the step schedule (steps between decays)");
+        if (!(gamma > 0 && gamma < 1)) Fail(nameof(TrainOptions.LrGamma), $"must be in (0, 1), got {gamma}");
+        if (!(min >= 0) || double.IsInfinity(min)) Fail(nameof(TrainOptions.LrMin), $"must be a number >= 0, got {min}");
+        if (kind == LrScheduleKind.Cosine && min >= lr)
+            Fail(nameof(TrainOptions.LrMin), $"must be below {name(nameof(TrainOptions.LearningRate))} ({lr}) for the cosine schedule, got {min}");
+        if (patience < 1) Fail(nameof(TrainOptions.LrPatience), $"must be at least 1 (held-out checks without improvement), got {patience}");
+        if (kind == LrScheduleKind.Plateau && checks != null) Fail(nameof(TrainOptions.LrSchedule), $"plateau needs periodic held-out checks: {checks}");
+    }
+
     /// <summary>The schedule's name as the CLI and the checkpoint write it: constant, step, cosine or plateau.</summary>
     public static string Name(LrScheduleKind kind) => kind.ToString().ToLowerInvariant();
 

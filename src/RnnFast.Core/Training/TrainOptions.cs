@@ -167,16 +167,8 @@ public sealed record TrainOptions
         if (EarlyStopping is < 1) Fail(nameof(EarlyStopping), $"must be at least 1 (held-out checks without improvement), got {EarlyStopping}");
         if (EarlyStopping != null && EvalEvery == 0) Fail(nameof(EarlyStopping), $"needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
         if (!Enum.IsDefined(Keep)) Fail(nameof(Keep), $"must be Last or Best, got {(int)Keep}");
-        if (!Enum.IsDefined(LrSchedule)) Fail(nameof(LrSchedule), $"must be Constant, Step, Cosine or Plateau, got {(int)LrSchedule}");
-        if (WarmupSteps < 0) Fail(nameof(WarmupSteps), $"must be >= 0 (0 = none), got {WarmupSteps}");
-        if (LrStepEvery is < 1) Fail(nameof(LrStepEvery), $"must be positive, got {LrStepEvery}");
-        if (LrSchedule == LrScheduleKind.Step && LrStepEvery == null) Fail(nameof(LrStepEvery), "required with the step schedule (steps between decays)");
-        if (!(LrGamma > 0 && LrGamma < 1)) Fail(nameof(LrGamma), $"must be in (0, 1), got {LrGamma}");
-        if (!(LrMin >= 0) || double.IsInfinity(LrMin)) Fail(nameof(LrMin), $"must be a number >= 0, got {LrMin}");
-        if (LrSchedule == LrScheduleKind.Cosine && LrMin >= LearningRate)
-            Fail(nameof(LrMin), $"must be below {NameOf(nameof(LearningRate))} ({LearningRate}) for the cosine schedule, got {LrMin}");
-        if (LrPatience < 1) Fail(nameof(LrPatience), $"must be at least 1 (held-out checks without improvement), got {LrPatience}");
-        if (LrSchedule == LrScheduleKind.Plateau && EvalEvery == 0) Fail(nameof(LrSchedule), $"plateau needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
+        LearningRateSchedule.Check(NameOf, LearningRate, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience,
+            EvalEvery == 0 ? $"{NameOf(nameof(EvalEvery))} is 0" : null);
         if (InitFrom != null && Resume != null)
             throw new ArgumentException($"{NameOf(nameof(InitFrom))} and {NameOf(nameof(Resume))}: give one, not both (resume continues a run; init-from starts a new one from a model's weights)");
         if (SampleLength < 0) Fail(nameof(SampleLength), $"must be >= 0 (0 = no samples), got {SampleLength}");
