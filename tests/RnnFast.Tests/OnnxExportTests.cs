@@ -127,8 +127,10 @@ public sealed class OnnxExportTests : IDisposable
             if (!features)
             {
                 // and back: the exported graph imports (peepholes, gate orders) with the same outputs
-                using var again = RnnModel.Load(path, "reference", vocab);
+                using var again = RnnModel.Load(path, "reference");
                 OnnxImportTests.AssertClose(c, OnnxImportTests.Run(again, c), ours, name + " (re-imported)");
+                Assert.Equal(vocab.ToJson(), again.Vocab.ToJson()); // carried in metadata_props
+                Assert.Equal(config.Labels, again.Labels);
             }
         }
         // without sequence_lens the defaults (whole sequences) apply
