@@ -19,6 +19,9 @@ internal static class ConvertCommand
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             try
             {
+                foreach (var (arg, path) in new[] { ("IN", inPath), ("OUT", outPath) })
+                    if (!ModelConverter.Extensions.Any(x => path.EndsWith(x, StringComparison.OrdinalIgnoreCase)))
+                        throw new ArgumentException($"{arg}: '{Path.GetFileName(path)}' is neither .onnx nor .safetensors (the format is chosen by extension)");
                 InputFiles.RequireRegular("IN", inPath); // a FIFO or device is refused at once instead of blocking
                 InputFiles.RequireDistinct("OUT", outPath, "IN", inPath);
                 ModelConverter.Convert(inPath, outPath);

@@ -469,6 +469,21 @@ internal static class OnnxImport
                 headB = new float[F];
             }
             string[] Numbered(string prefix, int count) => Enumerable.Range(0, count).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            // RnnFast's own exports carry the vocabulary and labels as metadata_props (rnnfast.vocab, rnnfast.labels)
+            string? Meta(string key) => _model.MetadataProps.FirstOrDefault(p => p.Key == "rnnfast." + key)?.Value;
+            if (vocab == null && tokens && Meta("vocab") is { } vjson)
+            {
+                try { vocab = CharVocab.FromJson(vjson); }
+                catch (ArgumentException e) { throw Error($"metadata_props 'rnnfast.vocab': {e.Message}"); }
+                if (vocab.Count != V) throw Error($"metadata_props 'rnnfast.vocab' has {vocab.Count} symbols but the embedding has {V} rows");
+            }
+            string[]? savedLabels = null;
+            if (Meta("labels") is { } ljson)
+            {
+                try { savedLabels = ModelJson.ParseStrings(ljson); }
+                catch (System.Text.Json.JsonException e) { throw Error($"metadata_props 'rnnfast.labels' is not a JSON list of strings ({e.Message})"); }
+                if (savedLabels is { } sl && (sl.Length != O || sl.Any(x => x == null))) savedLabels = null; // labels of another head: numbered instead
+            }
             NetworkConfig config;
             if (tokens)
             {
@@ -478,7 +493,7 @@ internal static class OnnxImport
                 config = new NetworkConfig
                 {
                     Kind = lm ? NetworkKind.LanguageModel : NetworkKind.Tagger, Mode = first.Mode, Layers = layers.Count, Hidden = H, Embed = E,
-                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = v, Labels = lm ? [] : Numbered("", O),
+                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = v, Labels = lm ? [] : savedLabels ?? Numbered("", O),
                     BatchFirst = batchFirst, IdentityHead = identity,
                 };
             }
