@@ -17,6 +17,11 @@ internal sealed class SteeringOptions
     {
         Description = "the model saved at the end: best (the parameters at the best held-out loss) or last", DefaultValueFactory = _ => "best",
     };
+    public Option<string> Monitor { get; } = new("--monitor")
+    {
+        Description = "what the held-out checks are judged by for --keep best, --early-stopping and the plateau schedule: loss, or accuracy (classify)",
+        DefaultValueFactory = _ => "loss",
+    };
     public Option<string> LrSchedule { get; } = new("--lr-schedule")
     {
         Description = "learning-rate schedule: constant, step (x --lr-gamma every --lr-step-every steps), cosine (down to --lr-min at the last step) " +
@@ -58,7 +63,7 @@ internal sealed class SteeringOptions
         WarmupSteps = r.GetValue(WarmupSteps), LrStepEvery = r.GetValue(LrStepEvery), LrGamma = r.GetValue(LrGamma), LrMin = r.GetValue(LrMin),
     };
 
-    public IEnumerable<Option> All => [EarlyStopping, Keep, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience, InitFrom];
+    public IEnumerable<Option> All => [EarlyStopping, Keep, Monitor, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience, InitFrom];
 
     /// <summary>
     /// With --init-from: the model's architecture (cell, layers, hidden, embedding, peephole, directions, pooling) as
@@ -89,6 +94,12 @@ internal sealed class SteeringOptions
             "last" => KeepModel.Last,
             var k => throw new ArgumentException($"--keep: must be best or last, got '{k}'"),
         };
+        var monitor = (r.GetValue(Monitor) ?? "").Trim().ToLowerInvariant() switch
+        {
+            "loss" => HeldOutMetric.Loss,
+            "accuracy" => HeldOutMetric.Accuracy,
+            var m => throw new ArgumentException($"--monitor: must be loss or accuracy, got '{m}'"),
+        };
         var schedule = saved != null && r.GetResult(LrSchedule) is not { Implicit: false }
             ? saved.LrSchedule
             : OptionNames.Parse("--lr-schedule", () => LearningRateSchedule.Parse(r.GetValue(LrSchedule) ?? ""));
@@ -96,7 +107,7 @@ internal sealed class SteeringOptions
         if (init != null) InputFiles.RequireRegular("--init-from", init);
         return o with
         {
-            EarlyStopping = r.GetValue(EarlyStopping), Keep = keep, LrSchedule = schedule,
+            EarlyStopping = r.GetValue(EarlyStopping), Keep = keep, Monitor = monitor, LrSchedule = schedule,
             WarmupSteps = Given(WarmupSteps, s => s.WarmupSteps), LrStepEvery = Given(LrStepEvery, s => s.LrStepEvery),
             LrGamma = Given(LrGamma, s => s.LrGamma), LrMin = Given(LrMin, s => s.LrMin), LrPatience = Given(LrPatience, s => s.LrPatience),
             InitFrom = init,

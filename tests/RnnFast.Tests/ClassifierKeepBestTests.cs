@@ -26,11 +26,46 @@ public sealed class ClassifierKeepBestTests : IDisposable
     private static readonly (string Label, string Text)[] Data =
         MemoryTask.Generate(800, 10, 20, 4, 1).Select(e => (MemoryTask.ClassName(e.Label), e.Text)).ToArray();
 
-    private static TrainOptions Options(string? outPath, KeepModel keep, int steps, int? patience = null) => new()
+    private static TrainOptions Options(string? outPath, KeepModel keep, int steps, int? patience = null, HeldOutMetric monitor = HeldOutMetric.Loss) => new()
     {
         Mode = RnnMode.Gru, Bidirectional = true, Hidden = 32, Embed = 16, Batch = 32, Steps = steps, LearningRate = 0.3, Clip = 0,
         Optimizer = "adam", Seed = 1, Backend = "cpu", Out = outPath, EvalEvery = 20, EarlyStopping = patience, Keep = keep, SeqLen = 1,
+        Monitor = monitor,
     };
+
+    // Every third label wrong: accuracy cannot reach 1, and a confident wrong answer costs loss, so the check with the
+    // lowest loss and the one with the best accuracy differ (asserted below).
+    private static readonly (string Label, string Text)[] NoisyData =
+        MemoryTask.Generate(600, 10, 20, 4, 2).Select((e, i) => (MemoryTask.ClassName(i % 3 == 0 ? (e.Label + 1) % 4 : e.Label), e.Text)).ToArray();
+
+    [Fact]
+    public void Monitor_Accuracy_KeepsTheParametersAtTheBestHeldOutAccuracy()
+    {
+        string path = Path.Combine(_dir, "best-acc.safetensors");
+        var obs = new Evals();
+        var Data = NoisyData;
+        var (test, _) = new ClassifierTrainer().Train(Data, 0.2, Options(path, KeepModel.Best, 200, monitor: HeldOutMetric.Accuracy) with { LearningRate = 0.3 }, obs);
+        var checks = obs.Reports.Select(r => (r.Step, r.ValLoss, Acc: r.Accuracy!.Value)).ToList();
+        double bestAcc = checks.Max(c => c.Acc);
+        int bestAccStep = checks.First(c => c.Acc == bestAcc).Step, bestLossStep = checks.MinBy(c => c.ValLoss).Step;
+        // The construction: the check with the best accuracy is not the one with the lowest loss (else loss would do).
+        Assert.True(bestAccStep != bestLossStep && checks.First(c => c.Step == bestLossStep).Acc < bestAcc,
+            $"the construction needs loss and accuracy to disagree: {string.Join(", ", checks)}");
+        Assert.Equal(bestAcc, test.Accuracy, 9);
+        Assert.True(bestAccStep < checks[^1].Step, $"the construction needs the best accuracy before the end: {string.Join(", ", checks)}");
+        Assert.Contains(obs.Messages, m => m.StartsWith($"kept the best parameters: step {bestAccStep} ", StringComparison.Ordinal) && m.Contains("accuracy", StringComparison.Ordinal));
+        var (testIds, _) = SequenceTrainingLoop.Split(Data.Length, 0.2, 1);
+        using var saved = RnnModel.Load(path, "cpu");
+        Assert.Equal(bestAcc, ClassifierTrainer.Evaluate(saved, testIds.Select(i => Data[i]).ToArray()).Accuracy, 9);
+    }
+
+    [Fact]
+    public void Monitor_Accuracy_IsRefusedForALanguageModel()
+    {
+        var o = new TrainOptions { Steps = 1, Hidden = 4, Embed = 4, SeqLen = 4, Batch = 2, Backend = "cpu", Monitor = HeldOutMetric.Accuracy };
+        var e = Assert.Throws<ArgumentException>(() => new CharLmTrainer().Train(new string((char)97, 200) + "bc", "t.txt", o));
+        Assert.StartsWith("TrainOptions.Monitor: a language model's held-out checks have no accuracy", e.Message, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void KeepBest_SavesTheParametersAtTheBestHeldOutLoss_NotTheLast()

@@ -197,6 +197,7 @@ public sealed class LearningRateScheduleTests : IDisposable
     [InlineData("--lr-patience", "0", "must be at least 1")]
     [InlineData("--early-stopping", "0", "must be at least 1")]
     [InlineData("--keep", "worst", "must be best or last")]
+    [InlineData("--monitor", "f1", "must be loss or accuracy")]
     public void Cli_BadValues_Exit2_NamingTheFlag(string flag, string value, string problem)
     {
         string data = Path.Combine(_dir, "t.txt");

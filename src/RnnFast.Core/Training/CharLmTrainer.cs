@@ -84,6 +84,8 @@ public sealed class CharLmTrainer
             applied = ResumeRecipe.Reconcile(o, saved, resumeFile);
             o.Validate(); // the schedule given for the resumed run
         }
+        if (o.Monitor != HeldOutMetric.Loss)
+            throw new ArgumentException($"{TrainOptions.NameOf(nameof(TrainOptions.Monitor))}: a language model's held-out checks have no accuracy; it is monitored by its loss", nameof(options));
         // Data-parallel (an MPI job): this rank's share of the global batch; rank 0 alone writes and reports.
         var dp = o.DataParallel;
         var (first, localN) = dp?.Share(o.Batch, TrainOptions.NameOf(nameof(TrainOptions.Batch))) ?? (0, o.Batch);
@@ -227,7 +229,7 @@ public sealed class CharLmTrainer
                 var (vl, sample) = Evaluate(net, val, T, N, o, step, withSample: dp is not { IsRoot: false });
                 valHistory.Add((step, vl));
                 observer.OnEval(new EvalReport(step, vl, sample));
-                stoppedEarly = TrainingSetup.AfterCheck(tracker, schedule, vl, step, observer);
+                stoppedEarly = TrainingSetup.AfterCheck(tracker, schedule, vl, null, step, observer);
             }
             if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0) Save();
             if (stoppedEarly) break;
@@ -251,7 +253,7 @@ public sealed class CharLmTrainer
         int kept = step;
         if (!cancelled)
         {
-            if (tracker.BestBeats(finalVal, step))
+            if (tracker.BestBeats(finalVal, null, step))
             {
                 tracker.RestoreBest();
                 kept = tracker.BestStep;

@@ -1,7 +1,8 @@
 // What every trainer with periodic held-out checks decides from them (TrainOptions.EvalEvery): whether a check improved
 // on the best so far, when to stop early (TrainOptions.EarlyStopping), which parameters to keep (TrainOptions.Keep: a
 // host copy of those at the best check), and the learning-rate schedule's reaction to a plateau. Shared by
-// CharLmTrainer and SequenceTrainingLoop (classifier, multi-label, tagger). Its state travels in the checkpoint so a
+// CharLmTrainer and SequenceTrainingLoop (classifier, multi-label, tagger). The checks are judged by TrainOptions.Monitor:
+// the loss, or minus the accuracy (one "lower is better" score either way). Its state travels in the checkpoint so a
 // resumed run continues it: the counters as metadata "train.x.keep.*", the best parameters as tensors
 // "optim.keep_best.<parameter name>" (optimizer-state tensors, which a model load skips).
 using System.Globalization;
@@ -12,25 +13,38 @@ namespace RnnFast.Training;
 
 internal sealed class HeldOutTracker(TrainOptions o, IReadOnlyList<Variable> parameters, IReadOnlyList<string> names)
 {
-    private const string LossKey = "keep.best_loss", StepKey = "keep.best_step", SinceKey = "keep.checks_since_best";
+    private const string LossKey = "keep.best_loss", StepKey = "keep.best_step", SinceKey = "keep.checks_since_best", MonitorKey = "keep.monitor";
     /// <summary>The tensor-name prefix of the kept best parameters in a checkpoint (after <see cref="Checkpoint.OptimizerPrefix"/>).</summary>
     public const string BestPrefix = "keep_best.";
 
     private float[][]? _best;
 
-    /// <summary>The lowest held-out loss at a check (+inf before the first finite one).</summary>
+    /// <summary>
+    /// The best score at a check (+inf before the first finite one); lower is better: the loss, or minus the accuracy
+    /// under <see cref="HeldOutMetric.Accuracy"/> (see <see cref="Score"/>).
+    /// </summary>
     public double BestLoss { get; private set; } = double.PositiveInfinity;
     /// <summary>The step of <see cref="BestLoss"/> (-1: none yet).</summary>
     public int BestStep { get; private set; } = -1;
     /// <summary>Checks in a row since the best.</summary>
     public int ChecksSinceBest { get; private set; }
 
-    /// <summary>A periodic check's loss at <paramref name="step"/>; true when it is a new best (a NaN never is).</summary>
-    public bool Consider(double loss, int step)
+    /// <summary>A check's score, lower is better: its loss, or minus its accuracy (NaN when the metric has no value).</summary>
+    public double Score(double loss, double? accuracy) =>
+        o.Monitor == HeldOutMetric.Accuracy ? (accuracy is double a ? -a : double.NaN) : loss;
+
+    /// <summary>The best score as the metric reads: "loss 0.1234" or "accuracy 91.25%".</summary>
+    private string Describe(double score) => o.Monitor == HeldOutMetric.Accuracy
+        ? $"accuracy {(-score * 100).ToString("F2", CultureInfo.InvariantCulture)}%"
+        : $"loss {score.ToString("F4", CultureInfo.InvariantCulture)}";
+
+    /// <summary>A periodic check at <paramref name="step"/>; true when it is a new best (a NaN score never is).</summary>
+    public bool Consider(double loss, double? accuracy, int step)
     {
-        if (loss < BestLoss)
+        double score = Score(loss, accuracy);
+        if (score < BestLoss)
         {
-            BestLoss = loss; BestStep = step; ChecksSinceBest = 0;
+            BestLoss = score; BestStep = step; ChecksSinceBest = 0;
             if (o.Keep == KeepModel.Best) _best = Snapshot(_best);
             return true;
         }
@@ -44,12 +58,12 @@ internal sealed class HeldOutTracker(TrainOptions o, IReadOnlyList<Variable> par
         if (o.EarlyStopping is not { } patience || ChecksSinceBest < patience) return null;
         return BestStep < 0
             ? $"early stopping at step {step}: no finite held-out loss in {patience} check(s)"
-            : $"early stopping at step {step}: no held-out improvement in {patience} check(s) since step {BestStep} (loss {BestLoss:F4})";
+            : $"early stopping at step {step}: no held-out improvement in {patience} check(s) since step {BestStep} ({Describe(BestLoss)})";
     }
 
-    /// <summary>Keep-best: whether a best copy exists that scored lower than <paramref name="lastLoss"/> (the end-of-run evaluation at <paramref name="step"/>).</summary>
-    public bool BestBeats(double lastLoss, int step) =>
-        o.Keep == KeepModel.Best && _best != null && !(lastLoss <= BestLoss) && BestStep != step; // a NaN last loss loses to any finite best
+    /// <summary>Keep-best: whether a best copy exists that scored better than the end-of-run evaluation at <paramref name="step"/>.</summary>
+    public bool BestBeats(double lastLoss, double? lastAccuracy, int step) =>
+        o.Keep == KeepModel.Best && _best != null && !(Score(lastLoss, lastAccuracy) <= BestLoss) && BestStep != step; // a NaN last score loses to any finite best
 
     /// <summary>Writes the best copy back into the parameters (when there is one); true when it did.</summary>
     public bool RestoreBest()
@@ -65,7 +79,7 @@ internal sealed class HeldOutTracker(TrainOptions o, IReadOnlyList<Variable> par
 
     /// <summary>The message after keeping the best parameters.</summary>
     public string KeptBestMessage(double loss, int lastStep) =>
-        $"kept the best parameters: step {BestStep} (held-out loss {loss:F4}), not the last (step {lastStep})";
+        $"kept the best parameters: step {BestStep} (held-out loss {loss:F4}{(o.Monitor == HeldOutMetric.Accuracy ? ", " + Describe(BestLoss) : "")}), not the last (step {lastStep})";
 
     /// <summary>The message after keeping the last parameters (under <see cref="KeepModel.Best"/>: no check scored lower).</summary>
     public static string KeptMessage(KeepModel keep, int step, double loss) => keep == KeepModel.Best
@@ -79,6 +93,7 @@ internal sealed class HeldOutTracker(TrainOptions o, IReadOnlyList<Variable> par
         extra[LossKey] = BestLoss.ToString("R", inv);
         extra[StepKey] = BestStep.ToString(inv);
         extra[SinceKey] = ChecksSinceBest.ToString(inv);
+        extra[MonitorKey] = o.Monitor.ToString();
     }
 
     /// <summary>The best copy as extra state tensors for the checkpoint (none without one).</summary>
@@ -101,6 +116,13 @@ internal sealed class HeldOutTracker(TrainOptions o, IReadOnlyList<Variable> par
             BestStep = int.TryParse(s, NumberStyles.Integer, inv, out int v) && v >= -1 ? v : throw Bad(StepKey, s);
         if (extra.TryGetValue(SinceKey, out var k))
             ChecksSinceBest = int.TryParse(k, NumberStyles.None, inv, out int v) ? v : throw Bad(SinceKey, k);
+        // A best chosen by the other metric is no best for this run: it starts afresh.
+        var saved = extra.TryGetValue(MonitorKey, out var m) ? m : nameof(HeldOutMetric.Loss);
+        if (!string.Equals(saved, o.Monitor.ToString(), StringComparison.Ordinal))
+        {
+            BestLoss = double.PositiveInfinity; BestStep = -1; ChecksSinceBest = 0;
+            return;
+        }
         if (o.Keep != KeepModel.Best || BestStep < 0) return;
         var best = new float[parameters.Count][];
         for (int i = 0; i < parameters.Count; i++)

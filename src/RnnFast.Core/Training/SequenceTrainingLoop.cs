@@ -155,7 +155,7 @@ internal static class SequenceTrainingLoop
                 var (el, ea) = score(evaluate(snapshot));
                 observer.OnEval(new EvalReport(step, el, null, ea));
                 valHistory.Add((step, el));
-                stoppedEarly = TrainingSetup.AfterCheck(tracker, schedule, el, step, observer);
+                stoppedEarly = TrainingSetup.AfterCheck(tracker, schedule, el, ea, step, observer);
             }
             if (o.CheckpointEvery > 0 && step % o.CheckpointEvery == 0 && step < totalSteps) Save();
             if (stoppedEarly) break;
@@ -174,7 +174,7 @@ internal static class SequenceTrainingLoop
         if (!cancelled)
         {
             // The end of the run is a check too: with keep-best the last parameters are kept unless a periodic check scored lower.
-            if (tracker.BestBeats(fl, step))
+            if (tracker.BestBeats(fl, fa, step))
             {
                 tracker.RestoreBest();
                 kept = tracker.BestStep;

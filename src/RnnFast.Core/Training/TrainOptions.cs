@@ -100,6 +100,12 @@ public sealed record TrainOptions
     /// copy with them.
     /// </summary>
     public KeepModel Keep { get; init; } = KeepModel.Last;
+    /// <summary>
+    /// What the held-out checks are judged by, for <see cref="Keep"/>, <see cref="EarlyStopping"/> and the plateau
+    /// schedule: the loss (the default) or, for the classifier, multi-label classifier and tagger, the accuracy (so the
+    /// kept model is the one that scored the best accuracy at a check). A language model has no accuracy: Loss only.
+    /// </summary>
+    public HeldOutMetric Monitor { get; init; } = HeldOutMetric.Loss;
     /// <summary>How the learning rate changes over the run (from <see cref="LearningRate"/>); see <see cref="LearningRateSchedule"/>.</summary>
     public LrScheduleKind LrSchedule { get; init; } = LrScheduleKind.Constant;
     /// <summary>Steps of linear warm-up from 0 to the scheduled rate (0 = none): step s (0-based) uses (s + 1) / WarmupSteps of it.</summary>
@@ -167,6 +173,7 @@ public sealed record TrainOptions
         if (EarlyStopping is < 1) Fail(nameof(EarlyStopping), $"must be at least 1 (held-out checks without improvement), got {EarlyStopping}");
         if (EarlyStopping != null && EvalEvery == 0) Fail(nameof(EarlyStopping), $"needs periodic held-out checks: {NameOf(nameof(EvalEvery))} is 0");
         if (!Enum.IsDefined(Keep)) Fail(nameof(Keep), $"must be Last or Best, got {(int)Keep}");
+        if (!Enum.IsDefined(Monitor)) Fail(nameof(Monitor), $"must be Loss or Accuracy, got {(int)Monitor}");
         LearningRateSchedule.Check(NameOf, LearningRate, LrSchedule, WarmupSteps, LrStepEvery, LrGamma, LrMin, LrPatience,
             EvalEvery == 0 ? $"{NameOf(nameof(EvalEvery))} is 0" : null);
         if (InitFrom != null && Resume != null)

@@ -64,10 +64,10 @@ internal static class TrainingSetup
     /// After a periodic held-out check of <paramref name="loss"/> at <paramref name="step"/>: keep-best and the plateau
     /// schedule take it in, a decay and an early stop are reported. True when the run stops early.
     /// </summary>
-    public static bool AfterCheck(HeldOutTracker tracker, LearningRateSchedule schedule, double loss, int step, ITrainObserver observer)
+    public static bool AfterCheck(HeldOutTracker tracker, LearningRateSchedule schedule, double loss, double? accuracy, int step, ITrainObserver observer)
     {
-        tracker.Consider(loss, step);
-        if (schedule.OnCheck(loss))
+        tracker.Consider(loss, accuracy, step);
+        if (schedule.OnCheck(tracker.Score(loss, accuracy)))
             observer.OnMessage($"step {step}: no held-out improvement in {schedule.PlateauPatience} check(s); learning rate now {schedule.At(step).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)}");
         if (tracker.StopReason(step) is not { } why) return false;
         observer.OnMessage(why);
