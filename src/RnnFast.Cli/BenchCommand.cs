@@ -46,7 +46,7 @@ internal static class BenchCommand
         };
         var backends = new Option<string>("--backends", "-b")
         {
-            Description = "comma-separated backends (reference, cpu, onednn, opencl, opencl:N, cuda) or 'all'; unavailable ones are listed with their reason",
+            Description = "comma-separated backends (reference, cpu, cpu:bf16, cpu:int8, onednn, opencl, opencl:N, cuda) or 'all'; unavailable ones are listed with their reason",
             DefaultValueFactory = _ => "all",
         };
         var phase = new Option<string?>("--phase")
