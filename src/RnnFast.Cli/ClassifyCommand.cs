@@ -73,22 +73,15 @@ internal static class ClassifyCommand
             }
             try
             {
-                // On --resume the checkpoint's recipe is the default of every flag not given (as for train); the trainer refuses
-                // a given flag that differs from the checkpoint's model or draws, and applies (and reports) a new schedule.
-                string? resumePath = r.GetValue(resume);
-                TrainOptions? saved = null;
-                if (resumePath != null)
-                {
-                    InputFiles.RequireRegular("--resume", resumePath);
-                    saved = TrainOptions.FromCheckpoint(resumePath);
-                }
-                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
-                    saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
-                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
-                var arch = saved ?? steering.ModelArchitecture(r);
-                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
-                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
-                var pool = arch != null && r.GetResult(pooling) is not { Implicit: false }
+                // The flags not given: the --resume checkpoint's recipe, for the architecture also the --init-from model's
+                // (RecipeDefaults); the trainer refuses a given flag that differs, and applies (and reports) a new schedule.
+                var defaults = RecipeDefaults.Read(r, resume, steering);
+                string? resumePath = defaults.ResumePath;
+                TrainOptions? saved = defaults.Saved;
+                var arch = defaults.Architecture;
+                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) => defaults.Given(option, fromCheckpoint);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) => defaults.Arch(option, fromModel);
+                var pool = arch != null && !defaults.IsGiven(pooling)
                     ? arch.Pooling : OptionNames.Parse("--pooling", () => RnnFast.Models.NetworkConfig.ParsePooling(r.GetValue(pooling) ?? ""));
                 IReadOnlyList<(string Label, string Text)> data;
                 string? intro = null;

@@ -153,21 +153,14 @@ internal static class TrainCommand
             try
             {
                 if (r.GetValue(output) == null) throw new ArgumentException("--out: required (the checkpoint to write)");
-                // On --resume the checkpoint's recipe is the default of every flag not given; the trainer refuses a given
-                // flag that differs from the checkpoint's model or data recipe, and applies (and reports) a new schedule.
-                string? resumePath = r.GetValue(resume);
-                TrainOptions? saved = null;
-                if (resumePath != null)
-                {
-                    InputFiles.RequireRegular("--resume", resumePath);
-                    saved = TrainOptions.FromCheckpoint(resumePath);
-                }
-                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) =>
-                    saved != null && r.GetResult(option) is not { Implicit: false } ? fromCheckpoint(saved) : r.GetValue(option)!;
-                // The architecture flags not given: the checkpoint's (--resume) or the model's (--init-from).
-                var arch = saved ?? steering.ModelArchitecture(r);
-                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) =>
-                    arch != null && r.GetResult(option) is not { Implicit: false } ? fromModel(arch) : r.GetValue(option)!;
+                // The flags not given: the --resume checkpoint's recipe, for the architecture also the --init-from model's
+                // (RecipeDefaults); the trainer refuses a given flag that differs, and applies (and reports) a new schedule.
+                var defaults = RecipeDefaults.Read(r, resume, steering);
+                string? resumePath = defaults.ResumePath;
+                TrainOptions? saved = defaults.Saved;
+                var arch = defaults.Architecture;
+                T Given<T>(Option<T> option, Func<TrainOptions, T> fromCheckpoint) => defaults.Given(option, fromCheckpoint);
+                T Arch<T>(Option<T> option, Func<TrainOptions, T> fromModel) => defaults.Arch(option, fromModel);
                 int? stepsValue = r.GetValue(steps);
                 double? epochsValue = r.GetValue(epochs);
                 if (saved != null && stepsValue == null && epochsValue == null) stepsValue = saved.Steps;
