@@ -93,7 +93,11 @@ internal static unsafe class CellForward
                 else if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
                     Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * d.WhhT.PanelSize, C.At(c0, U), init, bias, U);
                 else
-                    Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U);
+                {
+                    // the next panel this part computes: its C (the input projection's gates, from memory) is prefetched
+                    int next = g + 1 < G ? L.GateOffset(q, g + 1) : q + 1 < q1 ? L.GateOffset(q + 1, 0) : -1;
+                    Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U, next < 0 ? null : C.At(next, U));
+                }
             }
             int j0 = L.FirstUnit(q), w = L.Units(q);
             for (int n = 0; n < N; n++)

@@ -24,7 +24,7 @@ internal static unsafe class Bf16
     public static float ToSingle(ushort b) => BitConverter.UInt32BitsToSingle((uint)b << 16);
 
     /// <summary>A pinned bf16 copy of packed fp32 panels (same layout, element for element).</summary>
-    public static ushort[] FromPacked(float[] packed)
+    public static ushort[] FromPacked(ReadOnlySpan<float> packed)
     {
         var dst = GC.AllocateUninitializedArray<ushort>(packed.Length, pinned: true);
         for (int i = 0; i < packed.Length; i++) dst[i] = FromSingle(packed[i]);

@@ -17,12 +17,12 @@ internal static unsafe partial class HugePages
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(void* addr, nuint length, int advice);
 
-    /// <summary>Asks for huge pages under a pinned array of at least 8 MB (no effect on smaller arrays or elsewhere).</summary>
-    public static void Advise(float[] pinned)
+    /// <summary>Asks for huge pages under a pinned buffer of at least 8 MB (no effect on smaller buffers or elsewhere).</summary>
+    public static void Advise(FloatBuf pinned)
     {
-        long bytes = (long)pinned.Length * sizeof(float);
+        long bytes = pinned.Length * sizeof(float);
         if (_unavailable || bytes < MinBytes) return;
-        long start = (long)Sgemm.Addr(pinned);
+        long start = (long)pinned.Ptr;
         long first = (start + HugePage - 1) & ~(HugePage - 1), last = (start + bytes) & ~(HugePage - 1);
         if (last <= first) return;
         try

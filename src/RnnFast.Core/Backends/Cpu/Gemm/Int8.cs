@@ -89,7 +89,7 @@ internal sealed unsafe class Int8Panels
     /// of a K x N matrix; null when K is past <see cref="MaxK"/> or the matrix has fewer than <paramref name="minWeights"/>
     /// weights (default <see cref="MinWeightsForCopies"/>; the caller keeps fp32).
     /// </summary>
-    public static Int8Panels? FromPacked(float[] packed, int K, int N, int? minWeights = null)
+    public static Int8Panels? FromPacked(ReadOnlySpan<float> packed, int K, int N, int? minWeights = null)
     {
         if (K < 1 || K > MaxK || (long)K * N < (minWeights ?? MinWeightsForCopies)) return null;
         int P = Sgemm.Panels(N), Kp = (K + 7) & ~7;
@@ -102,12 +102,12 @@ internal sealed unsafe class Int8Panels
         {
             long src = (long)p * K * Sgemm.NR + j, dst = (long)p * Kp * Sgemm.NR + j * 4;
             float m = 0;
-            for (int k = 0; k < K; k++) m = MathF.Max(m, MathF.Abs(packed[src + (long)k * Sgemm.NR]));
+            for (int k = 0; k < K; k++) m = MathF.Max(m, MathF.Abs(packed[checked((int)(src + (long)k * Sgemm.NR))]));
             float inv = m > 0 && float.IsFinite(m) ? 127f / m : 0f;
             int sum = 0;
             for (int k = 0; k < K; k++)
             {
-                int q = QuantizeOne(packed[src + (long)k * Sgemm.NR], inv);
+                int q = QuantizeOne(packed[checked((int)(src + (long)k * Sgemm.NR))], inv);
                 w[dst + (k >> 2) * 128 + (k & 3)] = (sbyte)q;
                 sum += q;
             }

@@ -115,7 +115,7 @@ internal static unsafe partial class Sgemm
                             float* ct = cp + (nint)ir * mr * j.Ldc;
                             if (inPlace)
                                 TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols,
-                                    PrefetchFor(ir, bp + (nint)j.K * NR, kc, bp));
+                                    PrefetchFor(ir, bp + (nint)j.K * NR, kc, bp), (ir + 1) * mr < mc ? ct + (nint)mr * j.Ldc : null);
                             else
                                 Tile(kc, ap + (nint)ir * kc * mr, bp, ct, j.Ldc, init, bias, rows, cols);
                         }

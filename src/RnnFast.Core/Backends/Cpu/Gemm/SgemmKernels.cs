@@ -161,8 +161,9 @@ internal static unsafe partial class Sgemm
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
     /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows).
     /// </summary>
-    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf)
+    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pfc)
     {
+        PrefetchTile(pfc, ldc, 8);
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
         float* a4 = rows > 4 ? a + 4 * lda : a, a5 = rows > 5 ? a + 5 * lda : a, a6 = rows > 6 ? a + 6 * lda : a, a7 = rows > 7 ? a + 7 * lda : a;
         Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b, c4a, c4b, c5a, c5b, c6a, c6b, c7a, c7b;
@@ -213,8 +214,9 @@ internal static unsafe partial class Sgemm
     /// C (4 x 32) = init + A (4 rows, unpacked) . Bp (kc x 32): the small-batch kernel (N = 2..4 and M tails), 8
     /// accumulators, so a batch of 2-4 does not pay for the 8-row kernel's duplicated rows (4x the FMAs at N = 2).
     /// </summary>
-    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf)
+    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pfc)
     {
+        PrefetchTile(pfc, ldc, 4);
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
         Vector512<float> c0a, c0b, c1a, c1b, c2a, c2b, c3a, c3b;
         if (init == GemmInit.Load)
@@ -248,25 +250,42 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
-    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf)
+    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf, float* pfc)
     {
         Debug.Assert(kc >= 1 && rows >= 1 && rows <= 8 && cols >= 1 && cols <= NR && ldc >= cols && (rows == 1 || lda >= kc));
         bool small = rows <= 4;
         if ((rows == 8 || rows == 4) && cols == NR)
         {
-            if (small) Kernel512Rows4(kc, a, lda, rows, b, c, ldc, init, bias, pf);
-            else Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf);
+            if (small) Kernel512Rows4(kc, a, lda, rows, b, c, ldc, init, bias, pf, pfc);
+            else Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf, pfc);
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf);
-        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf);
+        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, null);
+        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, null);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
             if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cr[j] += tr[j];
             else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
             else for (int j = 0; j < cols; j++) cr[j] = tr[j];
+        }
+    }
+
+    /// <summary>
+    /// Prefetches (into L1) the C tile the next kernel call will load: <paramref name="rows"/> rows of 32 floats (two
+    /// cache lines each) at row stride <paramref name="ldc"/>; null does nothing. The per-step products load C tiles
+    /// the input projection wrote for all T steps at once (tens of MB, so from memory, 4 KB apart: no hardware
+    /// prefetcher follows them); issued a whole kernel call (about 2000 cycles) ahead, they arrive in time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows)
+    {
+        if (c == null) return;
+        for (int r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 16);
         }
     }
 

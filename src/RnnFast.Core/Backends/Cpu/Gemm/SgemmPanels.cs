@@ -45,9 +45,10 @@ internal static unsafe partial class Sgemm
     /// <summary>
     /// C rows [0, M) x panel <paramref name="panel"/> of <paramref name="b"/> (32 columns, <paramref name="cols"/> valid)
     /// = init + A . Bpanel, K-blocked; M == 1 takes the GEMV path. C points at the panel's first column; a bias (for
-    /// <see cref="GemmInit.Bias"/>) holds the panel's 32 columns.
+    /// <see cref="GemmInit.Bias"/>) holds the panel's 32 columns. <paramref name="nextC"/> (optional): where the caller's
+    /// next product's C starts (same row stride), prefetched during the last row tile so its first tile does not wait.
     /// </summary>
-    public static void PanelProduct(in SmallA a, in PackedB b, int panel, in GemmC c, GemmInit init, float* bias, int cols)
+    public static void PanelProduct(in SmallA a, in PackedB b, int panel, in GemmC c, GemmInit init, float* bias, int cols, float* nextC = null)
     {
         int M = a.M, K = a.K;
         Debug.Assert(K == b.K && cols >= 1 && cols <= NR && c.Fits(M, cols) && (init != GemmInit.Bias || bias != null));
@@ -63,15 +64,17 @@ internal static unsafe partial class Sgemm
         {
             int kc = Math.Min(KC, K - pc);
             GemmInit ini = pc == 0 ? init : GemmInit.Load;
+            bool lastBlock = pc + kc >= K;
             for (int ir = 0; ir * mr < M; ir++)
             {
                 int rows = Math.Min(mr, M - ir * mr);
                 float* cp = cp0 + (nint)ir * mr * ldc;
+                float* pfc = (ir + 1) * mr < M ? cp + (nint)mr * ldc : lastBlock ? nextC : null;
                 if (a.Packed)
                     Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
                 else
                     TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols,
-                        PrefetchFor(ir, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR));
+                        PrefetchFor(ir, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR), pfc);
             }
         }
     }

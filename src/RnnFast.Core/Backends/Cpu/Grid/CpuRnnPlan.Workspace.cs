@@ -22,19 +22,19 @@ internal sealed unsafe partial class CpuRnnPlan
     /// <summary>Inference scratch, pooled per plan (Forward(training: false) may run on many threads at once).</summary>
     private sealed class InferScratch
     {
-        public readonly float[][] XW = new float[2][], HH = new float[2][], H = new float[2][], C = new float[2][], HRaw = new float[2][];
-        public readonly float[][] Y = new float[2][];
+        public readonly AlignedFloats[] XW = new AlignedFloats[2], HH = new AlignedFloats[2], H = new AlignedFloats[2], C = new AlignedFloats[2], HRaw = new AlignedFloats[2];
+        public readonly AlignedFloats[] Y = new AlignedFloats[2];
 
-        /// <summary>The first <paramref name="size"/> floats of set[i], grown (pinned) when too small.</summary>
-        public static FloatBuf Ensure(float[][] set, int i, long size)
+        /// <summary>The first <paramref name="size"/> floats of set[i], grown (pinned, 64-byte aligned) when too small.</summary>
+        public static FloatBuf Ensure(AlignedFloats[] set, int i, long size)
         {
             var a = set[i];
             if (a == null || a.Length < size)
             {
-                a = GC.AllocateUninitializedArray<float>((int)Math.Max(size, 1), pinned: true);
+                a = AlignedFloats.Allocate(size, clear: false);
                 set[i] = a;
             }
-            return new FloatBuf(Sgemm.Addr(a), size);
+            return new FloatBuf(a.Buf.Ptr, size);
         }
     }
 

@@ -17,8 +17,8 @@ internal sealed unsafe class DirWeights
     public required int[] PhysToRow;
 
     /// <summary>Forward: packed B of W_ih^T (K = I, N = GP), W_hh^T (K = H_out, N = GP), W_hr^T (K = H, N = P).</summary>
-    public required float[] WihT, WhhT;
-    public float[]? WhrT;
+    public required AlignedFloats WihT, WhhT;
+    public AlignedFloats? WhrT;
 
     /// <summary>Input-projection bias by physical column: b_ih (+ b_hh except GRU). Null without bias. (GP)</summary>
     public float[]? XBias;
@@ -39,17 +39,17 @@ internal sealed unsafe class DirWeights
     public Int8Panels? WhhI8, WhrI8;
 
     /// <summary>Backward: packed B of W_ih (K = GP, N = I), W_hh (K = GP, N = H_out), W_hr (K = P, N = H).</summary>
-    public float[]? WihB, WhhB, WhrB;
+    public AlignedFloats? WihB, WhhB, WhrB;
 
     /// <summary>The forward forms as Sgemm's PackedB (the null PackedB for an absent W_hr).</summary>
-    public PackedB WihTPanels => new(FloatBuf.Of(WihT), I);
-    public PackedB WhhTPanels => new(FloatBuf.Of(WhhT), Ho);
-    public PackedB WhrTPanels => new(FloatBuf.Of(WhrT), H);
+    public PackedB WihTPanels => new(WihT.Buf, I);
+    public PackedB WhhTPanels => new(WhhT.Buf, Ho);
+    public PackedB WhrTPanels => new(WhrT?.Buf ?? default, H);
 
     /// <summary>The backward forms as Sgemm's PackedB (after CpuWeights.EnsureBackward).</summary>
-    public PackedB WihBPanels => new(FloatBuf.Of(WihB), Layout.GP);
-    public PackedB WhhBPanels => new(FloatBuf.Of(WhhB), Layout.GP);
-    public PackedB WhrBPanels => new(FloatBuf.Of(WhrB), P);
+    public PackedB WihBPanels => new(WihB?.Buf ?? default, Layout.GP);
+    public PackedB WhhBPanels => new(WhhB?.Buf ?? default, Layout.GP);
+    public PackedB WhrBPanels => new(WhrB?.Buf ?? default, P);
 
     /// <summary>How the input projection's C starts: from the bias (XBias) when there is one, else zero.</summary>
     public GemmInit XInit => XBias == null ? GemmInit.Zero : GemmInit.Bias;
@@ -104,13 +104,13 @@ internal sealed unsafe class CpuWeights
             if (wph != null) dw.Ph = PackPeephole(wph, layout);
             if (precision == CpuWeightPrecision.Int8)
             {
-                dw.WhhI8 = Int8Panels.FromPacked(dw.WhhT, Ho, GP);
-                if (dw.WhrT != null) dw.WhrI8 = Int8Panels.FromPacked(dw.WhrT, H, P);
+                dw.WhhI8 = Int8Panels.FromPacked(dw.WhhT.Span, Ho, GP);
+                if (dw.WhrT != null) dw.WhrI8 = Int8Panels.FromPacked(dw.WhrT.Span, H, P);
             }
             if (precision == CpuWeightPrecision.Bf16)
             {
-                dw.WhhBf16 = Bf16.FromPacked(dw.WhhT);
-                if (dw.WhrT != null) dw.WhrBf16 = Bf16.FromPacked(dw.WhrT);
+                dw.WhhBf16 = Bf16.FromPacked(dw.WhhT.Span);
+                if (dw.WhrT != null) dw.WhrBf16 = Bf16.FromPacked(dw.WhrT.Span);
             }
             if (bih != null && bhh != null)
             {
@@ -172,16 +172,16 @@ internal sealed unsafe class CpuWeights
     public static float[] Pinned(long n) => GC.AllocateArray<float>((int)Math.Max(n, 1), pinned: true);
 
     /// <summary>
-    /// B (K x N) packed into a new pinned array: B is <paramref name="src"/> (leading dimension <paramref name="ld"/>,
+    /// B (K x N) packed into a new 64-byte-aligned pinned buffer: B is <paramref name="src"/> (leading dimension <paramref name="ld"/>,
     /// row-major or read transposed), its rows / columns taken through kMap / nMap (see Sgemm.PackB).
     /// </summary>
-    private static float[] PackB(float[] src, nint ld, bool transposed, int K, int N, int[]? kMap, int[]? nMap)
+    private static AlignedFloats PackB(float[] src, nint ld, bool transposed, int K, int N, int[]? kMap, int[]? nMap)
     {
-        var dst = GC.AllocateUninitializedArray<float>((int)Math.Max(Sgemm.PackedBSize(K, N), 1), pinned: true);
-        HugePages.Advise(dst); // before the first write, so the pages are faulted in as 2 MB pages
+        var dst = AlignedFloats.Allocate(Sgemm.PackedBSize(K, N), clear: false);
+        HugePages.Advise(dst.Buf); // before the first write, so the pages are faulted in as 2 MB pages
         fixed (float* s = src)
         fixed (int* km = kMap, nm = nMap)
-            Sgemm.PackB(new GemmB(new FloatBuf(s, src.Length), ld, transposed), N, km, nm, new PackedB(FloatBuf.Of(dst), K), 0, Sgemm.Panels(N));
+            Sgemm.PackB(new GemmB(new FloatBuf(s, src.Length), ld, transposed), N, km, nm, new PackedB(dst.Buf, K), 0, Sgemm.Panels(N));
         return dst;
     }
 }
