@@ -37,5 +37,15 @@ internal sealed unsafe class AlignedFloats
 
     public long Length => Buf.Length;
 
+    /// <summary>Element <paramref name="i"/> (bounds-checked).</summary>
+    public ref float this[long i]
+    {
+        get
+        {
+            if ((ulong)i >= (ulong)Buf.Length) throw new IndexOutOfRangeException();
+            return ref Buf.Ptr[i];
+        }
+    }
+
     public Span<float> Span => new(Buf.Ptr, checked((int)Buf.Length));
 }

@@ -25,6 +25,9 @@ internal readonly unsafe struct FloatBuf
     /// <summary>All of a pinned (POH) array, or the null buffer for null.</summary>
     public static FloatBuf Of(float[]? pinned) => pinned == null ? default : new FloatBuf(Sgemm.Addr(pinned), pinned.Length);
 
+    /// <summary>All of an aligned buffer, or the null buffer for null.</summary>
+    public static FloatBuf Of(AlignedFloats? aligned) => aligned?.Buf ?? default;
+
     public bool IsNull => Ptr == null;
 
     /// <summary>Pointer to element <paramref name="offset"/>, where <paramref name="count"/> floats are about to be accessed.</summary>

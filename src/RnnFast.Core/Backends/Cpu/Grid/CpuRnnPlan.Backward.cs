@@ -34,12 +34,12 @@ internal sealed unsafe partial class CpuRnnPlan
         int[]? lens = inputs.Lengths;
 
         // per-direction buffers, reused by every layer (padding columns of DG stay zero)
-        var dG = new float[D][];
-        var dGh = new float[D][];
-        var dh2 = new float[D][];
-        var dc = new float[D][];
-        var dTot = new float[D][];
-        var dhRaw = new float[D][];
+        var dG = new AlignedFloats[D];
+        var dGh = new AlignedFloats[D];
+        var dh2 = new AlignedFloats[D];
+        var dc = new AlignedFloats[D];
+        var dTot = new AlignedFloats[D];
+        var dhRaw = new AlignedFloats[D];
         for (int d = 0; d < D; d++)
         {
             dG[d] = CpuWeights.Pinned(T * layout.Row(N));
@@ -69,7 +69,7 @@ internal sealed unsafe partial class CpuRnnPlan
             FloatBuf dhnb = new(pdhn, dhn?.Length ?? 0), dcnb = new(pdcn, dcn?.Length ?? 0);
             FloatBuf dh0b = new(pdh0, dh0.Length), dc0b = new(pdc0, dc0?.Length ?? 0);
             var dYl = new FloatBuf(pdYTop, dYTop.Length); // (T, N, D*H_out): the gradient of layer l's output
-            float[]? dYHold = null; // keeps the layer-above's dX alive
+            AlignedFloats? dYHold = null; // keeps the layer-above's dX alive
             DirBwd* dirs = stackalloc DirBwd[2];
             for (int l = L - 1; l >= 0; l--)
             {
@@ -105,7 +105,7 @@ internal sealed unsafe partial class CpuRnnPlan
 
                 TimeLoop.Backward(dirs, D, parallelDirs);
 
-                float[]? dXl = l == 0 ? null : CpuWeights.Pinned((long)T * N * I);
+                AlignedFloats? dXl = l == 0 ? null : CpuWeights.Pinned((long)T * N * I);
                 FloatBuf dX = l == 0 ? new FloatBuf(pdX0, dX0.Length) : FloatBuf.Of(dXl); // (T, N, I_l)
                 for (int d = 0; d < D; d++)
                 {

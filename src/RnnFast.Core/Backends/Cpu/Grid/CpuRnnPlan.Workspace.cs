@@ -10,13 +10,13 @@ internal sealed unsafe partial class CpuRnnPlan
     {
         public required CpuWeights Weights;
         public required int T, N;
-        public required float[]?[] LayerOutputs;  // [l] (T, N, D*H_out) for l < L-1 (the next layer's input)
-        public required float[][] Gates;          // [l*D+d] (T*N, GP): activated gates
-        public required float[][] H;              // [l*D+d] (T+1, N, H_out): h slots (see HSlot)
-        public required float[]?[] C;             // [l*D+d] (T+1, N, H): LSTM c slots
-        public required float[]?[] HRaw;          // [l*D+d] (T, N, H): LSTM projection input o*tanh(c)
-        public required float[]?[] HhN;           // [l*D+d] (T, N, H): GRU W_hn h + b_hn
-        public required float[]?[] HH;            // [l*D+d] (N, GP): GRU per-step recurrent product (scratch)
+        public required AlignedFloats?[] LayerOutputs;  // [l] (T, N, D*H_out) for l < L-1 (the next layer's input)
+        public required AlignedFloats[] Gates;          // [l*D+d] (T*N, GP): activated gates
+        public required AlignedFloats[] H;              // [l*D+d] (T+1, N, H_out): h slots (see HSlot)
+        public required AlignedFloats?[] C;             // [l*D+d] (T+1, N, H): LSTM c slots
+        public required AlignedFloats?[] HRaw;          // [l*D+d] (T, N, H): LSTM projection input o*tanh(c)
+        public required AlignedFloats?[] HhN;           // [l*D+d] (T, N, H): GRU W_hn h + b_hn
+        public required AlignedFloats?[] HH;            // [l*D+d] (N, GP): GRU per-step recurrent product (scratch)
     }
 
     /// <summary>Inference scratch, pooled per plan (Forward(training: false) may run on many threads at once).</summary>

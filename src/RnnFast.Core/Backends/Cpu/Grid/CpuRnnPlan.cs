@@ -108,8 +108,8 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
             ws = new Workspace
             {
                 Weights = w, T = T, N = N,
-                LayerOutputs = new float[L][], Gates = new float[L * D][], H = new float[L * D][],
-                C = new float[L * D][], HRaw = new float[L * D][], HhN = new float[L * D][], HH = new float[L * D][],
+                LayerOutputs = new AlignedFloats[L], Gates = new AlignedFloats[L * D], H = new AlignedFloats[L * D],
+                C = new AlignedFloats[L * D], HRaw = new AlignedFloats[L * D], HhN = new AlignedFloats[L * D], HH = new AlignedFloats[L * D],
             };
         }
         else sc = RentScratch();
@@ -149,7 +149,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         f.Ldy = D * Ho;
                         if (ws != null)
                         {
-                            f.XW = FloatBuf.Of(ws.Gates[s] = GC.AllocateUninitializedArray<float>((int)(T * layout.Row(N)), pinned: true));
+                            f.XW = FloatBuf.Of(ws.Gates[s] = AlignedFloats.Allocate(T * layout.Row(N), clear: false));
                             f.HBuf = FloatBuf.Of(ws.H[s] = CpuWeights.Pinned((T + 1) * hState));
                             if (desc.HasCellState) f.CBuf = FloatBuf.Of(ws.C[s] = CpuWeights.Pinned((T + 1) * cState));
                             if (P > 0) f.HRaw = FloatBuf.Of(ws.HRaw[s] = CpuWeights.Pinned(T * cState));

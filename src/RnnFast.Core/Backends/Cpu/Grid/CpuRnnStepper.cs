@@ -9,11 +9,11 @@ namespace RnnFast.Backends.Cpu;
 internal sealed unsafe class CpuRnnStepper : RnnStepper
 {
     private readonly CpuRnnPlan _plan;
-    private readonly float[] _gates;  // (MaxStreams, GP): the step's gate pre-activations
-    private readonly float[]? _hh;    // (MaxStreams, GP): GRU's recurrent product (its n gate keeps W_hn h apart)
-    private readonly float[]? _hRaw;  // (MaxStreams, H): LSTM projection input o*tanh(c)
-    private readonly float[] _hNext;  // (MaxStreams, H_out): a layer's new h, copied into the state after the step
-    private readonly float[]? _mid;   // (MaxStreams, H_out): a lower layer's output, the next layer's x (L > 1)
+    private readonly AlignedFloats _gates;  // (MaxStreams, GP): the step's gate pre-activations
+    private readonly AlignedFloats? _hh;    // (MaxStreams, GP): GRU's recurrent product (its n gate keeps W_hn h apart)
+    private readonly AlignedFloats? _hRaw;  // (MaxStreams, H): LSTM projection input o*tanh(c)
+    private readonly AlignedFloats _hNext;  // (MaxStreams, H_out): a layer's new h, copied into the state after the step
+    private readonly AlignedFloats? _mid;   // (MaxStreams, H_out): a lower layer's output, the next layer's x (L > 1)
 
     /// <param name="plan">The plan whose weights and kernels each step uses.</param>
     /// <param name="maxStreams">The most streams one step advances.</param>

@@ -21,16 +21,16 @@ internal sealed unsafe class DirWeights
     public AlignedFloats? WhrT;
 
     /// <summary>Input-projection bias by physical column: b_ih (+ b_hh except GRU). Null without bias. (GP)</summary>
-    public float[]? XBias;
+    public AlignedFloats? XBias;
 
     /// <summary>GRU only: b_hh by physical column, added to the recurrent product. (GP)</summary>
-    public float[]? HBias;
+    public AlignedFloats? HBias;
 
     /// <summary>
     /// Peephole LSTM only: weight_ph by chunk, (Q, 3, 32): chunk q's p_i, p_f, p_o of its 32 units side by side (padding
     /// units zero), so the gate kernel of chunk q reads them at q * 96. Null without peepholes.
     /// </summary>
-    public float[]? Ph;
+    public AlignedFloats? Ph;
 
     /// <summary>Opt-in bf16 copies of WhhT and WhrT (same panel layout) for batch-1 inference; null unless asked for.</summary>
     public ushort[]? WhhBf16, WhrBf16;
@@ -154,7 +154,7 @@ internal sealed unsafe class CpuWeights
     }
 
     /// <summary>weight_ph (3*H; i, f, o) into the chunked (Q, 3, 32) form of <see cref="DirWeights.Ph"/>.</summary>
-    private static float[] PackPeephole(float[] wph, GateLayout layout)
+    private static AlignedFloats PackPeephole(float[] wph, GateLayout layout)
     {
         int H = layout.H, U = GateLayout.U;
         var dst = Pinned((long)layout.Q * 3 * U);
@@ -169,7 +169,8 @@ internal sealed unsafe class CpuWeights
 
     private static float[] Host(Tensor t) => t.IsHost ? t.HostArray : t.ToArray();
 
-    public static float[] Pinned(long n) => GC.AllocateArray<float>((int)Math.Max(n, 1), pinned: true);
+    /// <summary>A zeroed pinned buffer of <paramref name="n"/> floats on a 64-byte boundary.</summary>
+    public static AlignedFloats Pinned(long n) => AlignedFloats.Allocate(n);
 
     /// <summary>
     /// B (K x N) packed into a new 64-byte-aligned pinned buffer: B is <paramref name="src"/> (leading dimension <paramref name="ld"/>,
