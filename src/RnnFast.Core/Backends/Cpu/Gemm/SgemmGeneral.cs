@@ -114,8 +114,11 @@ internal static unsafe partial class Sgemm
                             int rows = Math.Min(mr, mc - ir * mr);
                             float* ct = cp + (nint)ir * mr * j.Ldc;
                             if (inPlace)
-                                TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols,
-                                    PrefetchFor(ir, bp + (nint)j.K * NR, kc, bp), (ir + 1) * mr < mc ? ct + (nint)mr * j.Ldc : null);
+                            {
+                                PrefetchFor(ir, (mc + mr - 1) / mr, bp + (nint)j.K * NR, kc, bp, out float* pf, out float* pf2);
+                                TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols, pf, pf2,
+                                    (ir + 1) * mr < mc ? ct + (nint)mr * j.Ldc : null);
+                            }
                             else
                                 Tile(kc, ap + (nint)ir * kc * mr, bp, ct, j.Ldc, init, bias, rows, cols);
                         }

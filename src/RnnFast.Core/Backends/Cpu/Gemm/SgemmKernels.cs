@@ -161,7 +161,7 @@ internal static unsafe partial class Sgemm
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
     /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows).
     /// </summary>
-    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pfc)
+    private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pf2, float* pfc)
     {
         PrefetchTile(pfc, ldc, 8);
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
@@ -187,7 +187,8 @@ internal static unsafe partial class Sgemm
         }
         for (nint k = 0; k < kc; k++)
         {
-            Sse.Prefetch1(pf + k * 16); // one cache line of the next panel's B block per k (see PrefetchFor)
+            Sse.Prefetch1(pf + k * 16); // two cache lines a k, of the next panel's B block or this one's (see PrefetchFor)
+            Sse.Prefetch1(pf2 + k * 16);
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
@@ -214,7 +215,7 @@ internal static unsafe partial class Sgemm
     /// C (4 x 32) = init + A (4 rows, unpacked) . Bp (kc x 32): the small-batch kernel (N = 2..4 and M tails), 8
     /// accumulators, so a batch of 2-4 does not pay for the 8-row kernel's duplicated rows (4x the FMAs at N = 2).
     /// </summary>
-    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pfc)
+    private static void Kernel512Rows4(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pf2, float* pfc)
     {
         PrefetchTile(pfc, ldc, 4);
         float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
@@ -235,6 +236,7 @@ internal static unsafe partial class Sgemm
         for (nint k = 0; k < kc; k++)
         {
             Sse.Prefetch1(pf + k * 16);
+            Sse.Prefetch1(pf2 + k * 16);
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
@@ -250,19 +252,19 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary><see cref="Tile"/> for an unpacked A (AVX-512 only).</summary>
-    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf, float* pfc)
+    private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf, float* pf2, float* pfc)
     {
         Debug.Assert(kc >= 1 && rows >= 1 && rows <= 8 && cols >= 1 && cols <= NR && ldc >= cols && (rows == 1 || lda >= kc));
         bool small = rows <= 4;
         if ((rows == 8 || rows == 4) && cols == NR)
         {
-            if (small) Kernel512Rows4(kc, a, lda, rows, b, c, ldc, init, bias, pf, pfc);
-            else Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf, pfc);
+            if (small) Kernel512Rows4(kc, a, lda, rows, b, c, ldc, init, bias, pf, pf2, pfc);
+            else Kernel512Rows(kc, a, lda, rows, b, c, ldc, init, bias, pf, pf2, pfc);
             return;
         }
         float* tile = stackalloc float[8 * NR];
-        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, null);
-        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, null);
+        if (small) Kernel512Rows4(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, pf2, null);
+        else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, pf2, null);
         for (int r = 0; r < rows; r++)
         {
             float* cr = c + r * ldc, tr = tile + r * NR;
@@ -290,13 +292,19 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>
-    /// What row tile <paramref name="ir"/> of a B block (kc x 32 floats = 2*kc cache lines) prefetches into L2, one line
-    /// per k: tiles 0 and 1 fetch the two halves of the next panel's block (<paramref name="next"/>), so it arrives
-    /// while tiles 2.. reuse the current block from L1; later tiles re-touch their own block (L1 hits, harmless).
-    /// Prefetches never fault, so <paramref name="next"/> may point past the last panel. Measured on the (50,64,512)
-    /// LSTM forward, single thread, 8 alternating runs: faster in 7 of 8 pairs, by about 4-5% (the recurrent weights,
-    /// 2 MB per thread, come from L3 each step, and the first row tile of each panel waited for them).
+    /// The two B lines a k that row tile <paramref name="ir"/> of <paramref name="tiles"/> prefetches into L2 (a kc x 32
+    /// block is 2*kc cache lines): the next panel's block (<paramref name="next"/>) has to arrive while this one is
+    /// used. With two tiles or more, tile 0 fetches its first half and tile 1 its second half, and every other prefetch
+    /// re-touches the tile's own block (L1 hits, harmless); a lone tile (M &lt;= 8: batch 2-8, where the step streams
+    /// the weights from memory) fetches both halves itself. Prefetches never fault, so <paramref name="next"/> may point
+    /// past the last panel. Measured: the (50,64,512) LSTM forward, single thread, faster in 7 of 8 alternating pairs by
+    /// about 4-5% (tiles 0 and 1); one 4-row tile streaming a 2048 x 8192 B from memory, best of 5: 14.0 GB/s fetching
+    /// one half, 24.1 GB/s both; LSTM T=10 I=H=2048 inference, one thread, 3 alternating rounds: N=2 27-32 -> 27-36,
+    /// N=4 38-52 -> 47-59, N=8 48-62 -> 64-92 GFLOP/s (N=1, the GEMV path, unchanged at 17-21).
     /// </summary>
-    private static float* PrefetchFor(int ir, float* next, nint kc, float* own) =>
-        ir == 0 ? next : ir == 1 ? next + kc * 16 : own;
+    private static void PrefetchFor(int ir, int tiles, float* next, nint kc, float* own, out float* pf, out float* pf2)
+    {
+        pf = ir == 0 ? next : ir == 1 ? next + kc * 16 : own;
+        pf2 = tiles == 1 ? next + kc * 16 : own;
+    }
 }

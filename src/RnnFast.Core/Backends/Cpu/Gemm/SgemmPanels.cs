@@ -59,7 +59,7 @@ internal static unsafe partial class Sgemm
             Gemv(K, a.Ptr, bPanel, cp0, init, bias, cols);
             return;
         }
-        int mr = MR;
+        int mr = MR, tiles = (M + mr - 1) / mr;
         for (int pc = 0; pc < K; pc += KC)
         {
             int kc = Math.Min(KC, K - pc);
@@ -73,8 +73,10 @@ internal static unsafe partial class Sgemm
                 if (a.Packed)
                     Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
                 else
-                    TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols,
-                        PrefetchFor(ir, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR), pfc);
+                {
+                    PrefetchFor(ir, tiles, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR, out float* pf, out float* pf2);
+                    TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols, pf, pf2, pfc);
+                }
             }
         }
     }
