@@ -213,6 +213,28 @@ public sealed class OnnxClassifierImportTests : IDisposable
         Assert.Contains("direction(s) [forward]", e.Message);
         Assert.Contains("node '/Gather", e.Message);
 
+        // the states of two layers: h_n[0] (layer 0, forward) beside h_n[-2] (top layer, backward)
+        var sw = Load("lstm_hn_bidir_stacked_swapped");
+        var pick = sw.Graph.Node.First(n => n.OpType == "Gather" && n.Input[0].Contains("Concat"));
+        SetScalar(sw, pick, 0);
+        e = Assert.Throws<RnnFormatException>(() => OnnxImport.Convert(sw, "m.onnx"));
+        Assert.Contains("reads the states of", e.Message);
+        Assert.Contains("one layer, the top one", e.Message);
+
+        // a head on the final state of real-valued inputs: the embedding replaced by a FLOAT (T,N,E) input
+        var fx = Load("gru_out_last");
+        var emb = fx.Graph.Node.Single(n => n.OpType == "Gather" && n.Input[0] == "embedding.weight");
+        fx.Graph.Node.Remove(emb);
+        foreach (var n in fx.Graph.Node)
+            for (int i = 0; i < n.Input.Count; i++)
+                if (n.Input[i] == emb.Output[0]) n.Input[i] = "input";
+        var type = fx.Graph.Input.Single(i => i.Name == "input").Type.TensorType;
+        type.ElemType = (int)TensorProto.Types.DataType.Float;
+        type.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 5 });
+        e = Assert.Throws<RnnFormatException>(() => OnnxImport.Convert(fx, "m.onnx"));
+        Assert.Contains("real-valued input 'input'", e.Message);
+        Assert.Contains("(Gemm)", e.Message);
+
         // a Gemm with alpha != 1
         var g = Load("gru_out_last");
         g.Graph.Node.Single(n => n.OpType == "Gemm").Attribute.Single(a => a.Name == "alpha").F = 2;
