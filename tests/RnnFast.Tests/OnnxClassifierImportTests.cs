@@ -265,4 +265,48 @@ public sealed class OnnxClassifierImportTests : IDisposable
         var seqs = new[] { 6, 3, 1 }.Select(l => Enumerable.Range(0, l).Select(_ => rng.Next(vocab.Count)).ToArray()).ToArray();
         AssertClose(again.Forward(seqs).ToArray(), model.Forward(seqs).ToArray(), "re-imported");
     }
+
+    [Fact]
+    public void An_initial_state_is_imported_only_when_it_is_zero_by_default()
+    {
+        var c = Read("gru_hn_binary", Dir);
+        TensorProto Zero(string name, float v) => OnnxFile.FloatTensor(name, [1, 1, 8], Enumerable.Repeat(v, 8).ToArray());
+        ModelProto WithH0(Action<ModelProto, NodeProto> wire)
+        {
+            var m = Load("gru_hn_binary");
+            wire(m, m.Graph.Node.Single(n => n.OpType == "GRU"));
+            return m;
+        }
+        // an optional graph input backed by a zero initializer (as RnnFast's export writes it): the zero state, imported
+        var optional = WithH0((m, gru) =>
+        {
+            m.Graph.Input.Add(new ValueInfoProto { Name = "h0", Type = m.Graph.Input[0].Type });
+            m.Graph.Initializer.Add(Zero("h0", 0));
+            gru.Input[5] = "h0";
+        });
+        Assert.Null(Mismatch(ImportAndRun(optional, c), c.Expected));
+        // the same input with a non-zero default: refused
+        var nonZero = WithH0((m, gru) =>
+        {
+            m.Graph.Input.Add(new ValueInfoProto { Name = "h0", Type = m.Graph.Input[0].Type });
+            m.Graph.Initializer.Add(Zero("h0", 0.5f));
+            gru.Input[5] = "h0";
+        });
+        var e = Assert.Throws<RnnFormatException>(() => OnnxImport.Convert(nonZero, "m.onnx"));
+        Assert.Contains("initial_h 'h0' is not a zero state", e.Message);
+        // a required input (no initializer), through the exporter's Expand: refused, naming the input the caller would give
+        var required = WithH0((m, gru) =>
+        {
+            m.Graph.Input.Add(new ValueInfoProto { Name = "h0", Type = m.Graph.Input[0].Type });
+            var expand = new NodeProto { OpType = "Expand", Name = "expand_h0" };
+            expand.Input.Add("h0");
+            expand.Input.Add(gru.Input[5]);
+            expand.Output.Add("h0_expanded");
+            m.Graph.Node.Insert(m.Graph.Node.IndexOf(gru), expand);
+            gru.Input[5] = "h0_expanded";
+        });
+        e = Assert.Throws<RnnFormatException>(() => OnnxImport.Convert(required, "m.onnx"));
+        Assert.Contains($"node '{required.Graph.Node.Single(n => n.OpType == "GRU").Name}' (GRU)", e.Message);
+        Assert.Contains("initial_h 'h0_expanded' comes from graph input 'h0', a state the caller gives", e.Message);
+    }
 }

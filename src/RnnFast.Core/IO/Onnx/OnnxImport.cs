@@ -184,6 +184,20 @@ internal static partial class OnnxImport
             }
         }
 
+        /// <summary>The graph input without an initializer (a value the caller must give) that <paramref name="name"/> is computed from, or null.</summary>
+        private string? CallerState(string name, int depth = 0)
+        {
+            if (depth > 64) return null;
+            if (_inputs.Contains(name)) return name;
+            if (!_producer.TryGetValue(name, out var n)) return null;
+            return n.OpType switch
+            {
+                "Expand" or "Slice" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Cast" or "Identity" or "Split" or "Gather" => CallerState(n.Input[0], depth + 1),
+                "Concat" => n.Input.Select(i => CallerState(i, depth + 1)).FirstOrDefault(g => g != null),
+                _ => null,
+            };
+        }
+
         /// <summary>The graph input that a sequence_lens value comes from (through Cast and TopK's sorted values).</summary>
         private string LengthsSource(NodeProto rnn, string name)
         {
@@ -309,7 +323,9 @@ internal static partial class OnnxImport
                         lengths = l;
                         for (int s = 5; s <= 6; s++)
                             if (n.Input.Count > s && n.Input[s].Length > 0 && !IsZero(n.Input[s]))
-                                throw Error($"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' is not a zero state; only zero initial states are imported");
+                                throw Error(CallerState(n.Input[s]) is { } given
+                                    ? $"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' comes from graph input '{given}', a state the caller gives; RnnFast's models start every sequence from zeros, so only zero initial states are imported (constants, or an optional input backed by a zero initializer)"
+                                    : $"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' is not a zero state; RnnFast's models start every sequence from zeros, so only zero initial states are imported");
                         layers.Add(layer);
                         // a classifier's top layer: its Y is read by nothing on the path (the head reads its final state)
                         if (head == null || pos != path.Count - 1) pos = SkipYToSequence(n, layer.Directions, pos);
