@@ -26,7 +26,7 @@ internal static partial class OnnxImport
     private static readonly HashSet<string> KnownOps =
     [
         "LSTM", "GRU", "RNN", "Gather", "MatMul", "Add", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Reshape", "Slice",
-        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity", "Min", "Gemm",
+        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity", "Min", "Gemm", "Sub", "Div", "Mul",
     ];
 
     /// <summary>Reads <paramref name="path"/> and converts it; problems are <see cref="RnnFormatException"/> naming the file.</summary>
@@ -252,6 +252,7 @@ internal static partial class OnnxImport
                     "Gather" => _inits.ContainsKey(n.Input[0]) || _producer.TryGetValue(n.Input[0], out var c) && c.OpType == "Constant" ? n.Input[1] : n.Input[0],
                     "Add" => n.Input.Count == 2 && _inits.ContainsKey(n.Input[0]) ? n.Input[1] : n.Input[0],
                     "Squeeze" or "Transpose" or "Reshape" or "MatMul" or "Identity" => n.Input[0],
+                    "Sub" or "Div" or "Mul" => ScalingData(n),
                     _ => throw Error($"{Node(n)}: op {n.OpType} is not expected between the input and the output (imported: Gather, Transpose, LSTM/GRU/RNN, Squeeze, Reshape, MatMul, Add)"),
                 };
             }
@@ -283,6 +284,7 @@ internal static partial class OnnxImport
             bool? inputBatchFirst = null;
             var layers = new List<Layer>();
             float[]? headW = null, headB = null;
+            var scaling = new ScalingParts();
             int O = 0;
             string? lengths = null;
             for (; pos < path.Count; pos++)
@@ -346,13 +348,16 @@ internal static partial class OnnxImport
                     }
                     case "Add":
                     {
-                        if (headW == null || headB != null) throw Error($"{Node(n)}: an Add that is not a head's bias (after its MatMul)");
+                        if (headW == null || headB != null) throw Error($"{Node(n)}: an Add that is not a head's bias (after its MatMul) or the targets' scaling (after a Mul)");
                         int bi = _inits.ContainsKey(n.Input[0]) ? 0 : 1;
                         var b = InitFloats(n, bi, "bias", out var bt);
                         if (b.Length != O || bt.Dims.Count != 1) throw Error($"{Node(n)}: bias has dims {OnnxFile.FormatDims(bt)}, expected ({O})");
                         headB = b;
                         break;
                     }
+                    case "Sub" or "Div" or "Mul":
+                        pos = ReadScaling(path, pos, scaling, layers.Count, headB != null, tokens);
+                        break;
                     default:
                         throw Error($"{Node(n)}: op {n.OpType} is not expected here");
                 }
@@ -369,7 +374,8 @@ internal static partial class OnnxImport
             if (permutations != 0 && (permutations != 2 || lengths == null))
                 throw Error("the sequences are reordered by length but not restored (expected the exporter's sort and unsort around the RNN)");
             if (headW != null) headB ??= new float[O];
-            return Assemble(layers, tokens, embedding, V, E, headW, headB, O, inputBatchFirst ?? false, vocab, lengths, inputInfo, head != null);
+            if (scaling.Any && head != null) throw Error("a classifier with a forecaster's scaling is not imported");
+            return Assemble(layers, tokens, embedding, V, E, headW, headB, O, inputBatchFirst ?? false, vocab, lengths, inputInfo, head != null, scaling);
         }
 
         private int InputWidth(ValueInfoProto input, NodeProto rnn)
@@ -489,7 +495,7 @@ internal static partial class OnnxImport
         };
 
         private CheckpointContents Assemble(List<Layer> layers, bool tokens, float[]? embedding, int V, int E, float[]? headW, float[]? headB, int O,
-            bool batchFirst, CharVocab? vocab, string? lengths, ValueInfoProto inputInfo, bool pooled)
+            bool batchFirst, CharVocab? vocab, string? lengths, ValueInfoProto inputInfo, bool pooled, ScalingParts scaling)
         {
             var first = layers[0];
             int D = first.Directions, H = first.Hidden, G = RnnDesc.GateCountOf(first.Mode), I = first.Input;
@@ -517,6 +523,13 @@ internal static partial class OnnxImport
                 try { savedLabels = ModelJson.ParseStrings(ljson); }
                 catch (System.Text.Json.JsonException e) { throw Error($"metadata_props 'rnnfast.labels' is not a JSON list of strings ({e.Message})"); }
                 if (savedLabels is { } sl && (sl.Length != O || sl.Any(x => x == null))) savedLabels = null; // labels of another head: numbered instead
+            }
+            // RnnFast's own forecaster exports carry the column names (rnnfast.features, rnnfast.targets); others are numbered
+            string[]? SavedNames(string key, int count)
+            {
+                if (Meta(key) is not { } json) return null;
+                try { return ModelJson.ParseStrings(json) is { } names && names.Length == count && names.All(x => x != null) ? names : null; }
+                catch (System.Text.Json.JsonException) { return null; }
             }
             NetworkConfig config;
             if (pooled)
@@ -550,8 +563,9 @@ internal static partial class OnnxImport
                 config = new NetworkConfig
                 {
                     Kind = NetworkKind.Forecaster, Mode = first.Mode, Layers = layers.Count, Hidden = H, Embed = 0, Features = I,
-                    FeatureNames = Numbered("x", I), TargetNames = Numbered("y", O), Bidirectional = D == 2, Peephole = first.P != null,
-                    Vocab = CharVocab.None, BatchFirst = batchFirst, IdentityHead = identity,
+                    FeatureNames = SavedNames("features", I) ?? Numbered("x", I), TargetNames = SavedNames("targets", O) ?? Numbered("y", O),
+                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = CharVocab.None, BatchFirst = batchFirst, IdentityHead = identity,
+                    Scaling = Scaling(scaling, I, O, Meta),
                 };
             }
             try { config.Validate(); }
