@@ -235,6 +235,24 @@ public sealed class OnnxClassifierImportTests : IDisposable
         Assert.Contains("real-valued input 'input'", e.Message);
         Assert.Contains("(Gemm)", e.Message);
 
+        // a hostile head: 25 levels of Concat(x, x) on axis 0 of h_n (2^25 paths) is refused at once, in one line
+        var deep = Load("lstm_hn_stacked");
+        var gather = deep.Graph.Node.Single(n => n.OpType == "Gather" && n.Input[0].Contains("Concat"));
+        string prev = gather.Input[0];
+        for (int i = 0; i < 25; i++)
+        {
+            var cc = new NodeProto { OpType = "Concat", Name = $"deep_{i}" };
+            cc.Input.Add(prev);
+            cc.Input.Add(prev);
+            cc.Output.Add(prev = $"deep_{i}_out");
+            cc.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+            deep.Graph.Node.Insert(deep.Graph.Node.IndexOf(gather), cc);
+        }
+        gather.Input[0] = prev;
+        e = Assert.Throws<RnnFormatException>(() => OnnxImport.Convert(deep, "m.onnx"));
+        Assert.Contains("branches too often", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+
         // a Gemm with alpha != 1
         var g = Load("gru_out_last");
         g.Graph.Node.Single(n => n.OpType == "Gemm").Attribute.Single(a => a.Name == "alpha").F = 2;

@@ -82,6 +82,7 @@ internal static partial class OnnxImport
         {
             if (depth > 32 || !_producer.TryGetValue(name, out var n))
                 throw Error($"{Node(user)}: its input '{name}' is not computed from an RNN's output; a classifier head reads the RNN's final state");
+            Step(name);
             switch (n.OpType)
             {
                 case "LSTM" or "GRU" or "RNN":

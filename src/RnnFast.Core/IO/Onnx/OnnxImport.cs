@@ -161,10 +161,22 @@ internal static partial class OnnxImport
             return OnnxFile.Floats(t, _file, $"{Node(n)} {role} '{name}'");
         }
 
+        private int _steps;
+
+        /// <summary>Counts one step of the walks over the graph that branch at Concat; a graph that needs too many is refused (bounded time).</summary>
+        private void Step(string name)
+        {
+            if (++_steps > MaxWalkSteps) throw Error($"the graph around '{Trim(name)}' branches too often to follow ({MaxWalkSteps} steps); it is not what torch.onnx.export writes");
+        }
+
+        /// <summary>The most values the branching walks (zero states, classifier heads) visit in one import.</summary>
+        private const int MaxWalkSteps = 100_000;
+
         /// <summary>True when <paramref name="name"/> is zero everywhere by construction (the exporter's zero initial states).</summary>
         private bool IsZero(string name, int depth = 0)
         {
             if (depth > 64) return false;
+            Step(name);
             if (_inits.TryGetValue(name, out var t)) return OnnxFile.AllZero(t, _file, $"initializer '{name}'");
             if (!_producer.TryGetValue(name, out var n)) return false;
             switch (n.OpType)
@@ -188,6 +200,7 @@ internal static partial class OnnxImport
         private string? CallerState(string name, int depth = 0)
         {
             if (depth > 64) return null;
+            Step(name);
             if (_inputs.Contains(name)) return name;
             if (!_producer.TryGetValue(name, out var n)) return null;
             return n.OpType switch
