@@ -110,7 +110,8 @@ public sealed class OnnxClassifierImportTests : IDisposable
     {
         var names = Fixtures().Select(f => (string)f[0]).ToHashSet();
         foreach (var n in new[] { "lstm_hn_stacked", "gru_hn_bidir_batch_first", "lstm_hn_bidir_stacked_swapped", "rnn_hn_bidir_lengths",
-                     "lstm_hn_lengths_batch_first_matmul", "gru_out_last", "lstm_out_last_batch_first_stacked", "gru_hn_binary" })
+                     "lstm_hn_lengths_batch_first_matmul", "gru_out_last", "lstm_out_last_batch_first_stacked", "gru_hn_binary",
+                     "lstm_hn_view_bidir_stacked", "gru_hn_transpose_bidir" })
             Assert.Contains(n, names);
     }
 

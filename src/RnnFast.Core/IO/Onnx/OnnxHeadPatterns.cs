@@ -4,6 +4,8 @@
 //   fc(cat([h_n[-2], h_n[-1]], dim=1)) two such rows -> Concat(axis 1) -> (N,2H) (either order: the head's columns follow)
 //   fc(out[-1]) / fc(out[:, -1])       Y (T,1,N,H) -> Squeeze -> [Transpose] -> Gather/Slice+Squeeze of the last step
 //   RnnFast's own export               Y_h (D,N,H) -> Transpose(1,0,2) -> Reshape(0,-1) -> (N,D*H)
+//   h_n.view(L, D, N, H)[-1]           Reshape of the rows (sizes read back through Shape/Gather/Unsqueeze/Concat) -> Gather
+//   h_n[-2:].transpose(0, 1).reshape(N, -1)
 // with the exporter's unsort of the batch (Gather on axis 1 by the inverse length permutation) when lengths are given.
 // That is RnnFast's Classifier with Pooling = Last: the forward direction at each sequence's last valid step and the
 // backward direction at step 0 (its final state), of the top layer. What computes something else is refused, naming the
@@ -36,6 +38,55 @@ internal static partial class OnnxImport
         private sealed record Seq(NodeProto Rnn, bool BatchMajor, int Unsorts) : Value;
         private sealed record SeqLast(NodeProto Rnn, int Axis, NodeProto Selector) : Value;
         private sealed record Vec(List<StateRef> Chunks, int Unsorts) : Value;
+        private sealed record Layered(List<List<StateRef>> Groups, int Unsorts) : Value;
+
+        /// <summary>A shape entry that is the batch size N (read from the input's Shape).</summary>
+        private const long BatchDim = long.MinValue;
+
+        private static bool In(long? v, params long[] values) => v is { } x && values.Contains(x);
+
+        private static long Hidden(NodeProto rnn) => Attr(rnn, "hidden_size")?.I ?? -2;
+
+        /// <summary>
+        /// The entries of a Reshape's shape: constants, or <see cref="BatchDim"/> / a constant where the exporter reads a size
+        /// of a value back (Shape -> Gather -> Unsqueeze -> Concat); null where it is something else.
+        /// </summary>
+        private long?[] ShapeValues(string name, NodeProto user, int depth)
+        {
+            Step(name);
+            if (ConstTensor(name) is { } t) return OnnxFile.Int64s(t, _file, $"{Node(user)} shape '{name}'").Select(v => (long?)v).ToArray();
+            if (depth > 32 || !_producer.TryGetValue(name, out var n)) return [null];
+            switch (n.OpType)
+            {
+                case "Concat" when Axis(n) == 0:
+                    return n.Input.SelectMany(i => ShapeValues(i, user, depth + 1)).ToArray();
+                case "Cast" or "Identity":
+                    return ShapeValues(n.Input[0], user, depth + 1);
+                case "Unsqueeze" when IntsAttrOrInput(n, "axes", 1).SequenceEqual([0L]):
+                    return [ScalarDim(n.Input[0], user, depth + 1)];
+                default:
+                    return [null];
+            }
+        }
+
+        /// <summary>Gather(Shape(v), k) as a size: N or a constant for a value of state rows; null otherwise.</summary>
+        private long? ScalarDim(string name, NodeProto user, int depth)
+        {
+            if (ConstTensor(name) is { } t && OnnxFile.Int64s(t, _file, $"{Node(user)} shape '{name}'") is [var c]) return c;
+            if (!_producer.TryGetValue(name, out var g) || g.OpType != "Gather" || Axis(g) != 0 || !_producer.TryGetValue(g.Input[0], out var sh) || sh.OpType != "Shape")
+                return null;
+            if (sh.Attribute.Count > 0) return null; // Shape's start/end (opset 15)
+            long k = GatherIndex(g).Index;
+            Value v;
+            try { v = Resolve(sh.Input[0], sh, depth + 1); }
+            catch (RnnFormatException) { return null; }
+            return v switch
+            {
+                Rows r => k switch { 0 or -3 => r.Items.Count, 1 or -2 => BatchDim, 2 or -1 => Hidden(r.Items[0].Rnn), _ => null },
+                RowsBatchMajor b => k switch { 0 or -3 => BatchDim, 1 or -2 => b.Items.Count, 2 or -1 => Hidden(b.Items[0].Rnn), _ => null },
+                _ => null,
+            };
+        }
 
         private static int Directions(NodeProto rnn) => Attr(rnn, "direction")?.S.ToStringUtf8() == "bidirectional" ? 2 : 1;
 
@@ -115,6 +166,12 @@ internal static partial class OnnxImport
                     if (axis == 0 && src is Seq { BatchMajor: true } s0 && IsLengthPermutation(n.Input[1]))
                         return s0 with { Unsorts = s0.Unsorts + 1 };
                     var (index, scalar) = GatherIndex(n);
+                    if (src is Layered layered && axis == 0)
+                    {
+                        var (la, le) = Clamp(index, index + 1 == 0 ? layered.Groups.Count : index + 1, layered.Groups.Count);
+                        if (le - la != 1 || !scalar) throw NotHead(n, $"index {index} does not pick one of the {layered.Groups.Count} layers");
+                        return new Rows(layered.Groups[la], layered.Unsorts);
+                    }
                     if (src is Rows rows && axis == 0)
                     {
                         var (at, end) = Clamp(index, index + 1 == 0 ? rows.Items.Count : index + 1, rows.Items.Count);
@@ -173,12 +230,25 @@ internal static partial class OnnxImport
                 case "Reshape":
                 {
                     var src = Resolve(n.Input[0], n, depth + 1);
-                    var shape = ConstInts(n.Input[1], $"{Node(n)} shape");
+                    var shape = ShapeValues(n.Input[1], n, depth + 1);
+                    string Shown() => "[" + string.Join(",", shape.Select(d => d == BatchDim ? "N" : d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?")) + "]";
                     if (src is Y4 { Transposed: true } y && shape.Length == 3 && shape[0] == 0 && shape[1] == 0 && shape[2] is -1 or > 0)
                         return new Seq(y.Rnn, false, 0);
-                    if (src is RowsBatchMajor bm && shape.Length == 2 && shape[0] == 0 && shape[1] is -1 or > 0)
-                        return new Vec(bm.Items.Select(i => i with { Selector = n }).ToList(), bm.Unsorts);
-                    throw NotHead(n, $"a Reshape to [{string.Join(",", shape)}] of {Describe(src)}");
+                    // (N,R,H) -> (N, R*H): RnnFast's export (0,-1), PyTorch's reshape(N, -1) / view(-1, R*H)
+                    if (src is RowsBatchMajor bm && shape.Length == 2)
+                    {
+                        long width = (long)bm.Items.Count * Hidden(bm.Items[0].Rnn);
+                        if (In(shape[0], 0, BatchDim) && shape[1] == -1 || In(shape[0], 0, BatchDim, -1) && shape[1] == width)
+                            return new Vec(bm.Items.Select(i => i with { Selector = n }).ToList(), bm.Unsorts);
+                    }
+                    // (L*D,N,H) -> (L,D,N,H): h_n.view(num_layers, num_directions, batch, hidden)
+                    if (src is Rows rows && shape.Length == 4 && shape[0] > 0 && shape[1] > 0 && shape[0] * shape[1] == rows.Items.Count
+                        && (shape[2] == BatchDim && shape[3] == -1 || In(shape[2], BatchDim, -1) && shape[3] == Hidden(rows.Items[0].Rnn)))
+                    {
+                        int per = (int)shape[1]!;
+                        return new Layered(Enumerable.Range(0, (int)shape[0]!).Select(l => rows.Items.GetRange(l * per, per)).ToList(), rows.Unsorts);
+                    }
+                    throw NotHead(n, $"a Reshape to {Shown()} of {Describe(src)}");
                 }
                 default:
                     throw NotHead(n, $"op {n.OpType} between the RNN and the head is not imported");
@@ -203,6 +273,7 @@ internal static partial class OnnxImport
             Seq s => $"the output sequence of {Node(s.Rnn)} ({(s.BatchMajor ? "N,T" : "T,N")},D*H)",
             SeqLast => "the last step kept as a length-1 axis",
             Vec c => $"a ({c.Chunks.Count}*H)-wide feature",
+            Layered l => $"state rows viewed as ({l.Groups.Count},{l.Groups[0].Count},N,H)",
             _ => "a value",
         };
 
