@@ -550,12 +550,13 @@ internal static partial class OnnxImport
                 CharVocab v = vocab is { } given && given.Count == V ? given
                     : V <= Checkpoint.MaxPlaceholderSymbols ? Checkpoint.PlaceholderVocab(V) : throw Error($"the embedding has {V} rows, more than {Checkpoint.MaxPlaceholderSymbols} symbols can be numbered");
                 // C >= 2 logits: a classifier (softmax over classes); one logit (a binary sigmoid head) or RnnFast's own
-                // multi-label export: independent sigmoids. Labels: the file's own (RnnFast's exports) or "0".."C-1".
+                // multi-label export: independent sigmoids. Labels: the file's own (RnnFast's exports), else "0".."C-1", and for
+                // one logit "1" (the positive class of a binary head: sigmoid(logit) > 0.5 prints it).
                 bool multi = O == 1 || Meta("kind") == "char_multilabel";
                 config = new NetworkConfig
                 {
                     Kind = multi ? NetworkKind.MultiLabel : NetworkKind.Classifier, Mode = first.Mode, Layers = layers.Count, Hidden = H, Embed = E,
-                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = v, Labels = savedLabels ?? Numbered("", O),
+                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = v, Labels = savedLabels ?? (O == 1 ? ["1"] : Numbered("", O)),
                     Pooling = SequencePooling.Last, BatchFirst = batchFirst,
                 };
             }
