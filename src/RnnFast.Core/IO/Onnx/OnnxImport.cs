@@ -2,6 +2,8 @@
 //   input (T,N,I) or (N,T,I) [tokens (T,N)/(N,T) through Gather(embedding (V,E))] -> [Transpose] -> one LSTM/GRU/RNN node
 //   per layer, each Y (T,D,N,H) turned back into (T,N,D*H) by Squeeze (D=1) or Transpose+Reshape (D=2) -> [Transpose]
 //   -> [MatMul(W (D*H,O)) + Add(b)] -> output
+// or a classifier: the top layer's final state (h_n[-1], cat(h_n[-2], h_n[-1])) or last step (out[-1], uni without
+// lengths) -> Gemm or MatMul+Add -> (N,C) logits (OnnxHeadPatterns.cs reads that head)
 // plus the exporter's glue: zero initial states (Constant/ConstantOfShape/Shape/Gather/Unsqueeze/Concat/Slice/Expand),
 // sequence lengths (a graph input, sorted by TopK, the batch permuted by Gather and restored after the RNN).
 // Gate orders are converted once (LSTM i,o,f,c -> i,f,g,o; GRU z,r,h -> r,z,n; peepholes i,o,f -> i,f,o) and B is split
@@ -13,7 +15,7 @@ using RnnFast.Models;
 namespace RnnFast.IO.Onnx;
 
 /// <summary>ONNX model files to checkpoint contents (internal; reached through Checkpoint.Read and RnnModel.Load).</summary>
-internal static class OnnxImport
+internal static partial class OnnxImport
 {
     /// <summary>The lowest and highest default-domain opset imported.</summary>
     public const int MinOpset = 9, MaxOpset = 21;
@@ -24,7 +26,7 @@ internal static class OnnxImport
     private static readonly HashSet<string> KnownOps =
     [
         "LSTM", "GRU", "RNN", "Gather", "MatMul", "Add", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Reshape", "Slice",
-        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity", "Min",
+        "Split", "Constant", "ConstantOfShape", "Shape", "Expand", "Cast", "TopK", "ScatterElements", "Identity", "Min", "Gemm", "Sub", "Div", "Mul",
     ];
 
     /// <summary>Reads <paramref name="path"/> and converts it; problems are <see cref="RnnFormatException"/> naming the file.</summary>
@@ -37,7 +39,7 @@ internal static class OnnxImport
     /// <summary>Converts a parsed model (<paramref name="name"/> names it in errors).</summary>
     public static CheckpointContents Convert(ModelProto model, string name, CharVocab? vocab = null) => new Importer(model, name).Convert(vocab);
 
-    private sealed class Importer
+    private sealed partial class Importer
     {
         private readonly ModelProto _model;
         private readonly GraphProto _g;
@@ -66,6 +68,8 @@ internal static class OnnxImport
             foreach (var n in _g.Node)
             {
                 if (n.Domain.Length > 0 && n.Domain != "ai.onnx") throw Error($"{Node(n)}: domain '{n.Domain}' is not supported; only standard ONNX ops are imported");
+                if (n.OpType is "Softmax" or "LogSoftmax")
+                    throw Error($"{Node(n)}: op {n.OpType} is not imported: an RnnFast classifier outputs logits (RnnModel.Forward) and applies the softmax itself (Classify); export the model without it");
                 if (!KnownOps.Contains(n.OpType))
                     throw Error($"{Node(n)}: op {n.OpType} is not supported (imported: LSTM/GRU/RNN, a Gather embedding, a MatMul+Add head and the exporter's glue)");
                 foreach (var o in n.Output)
@@ -157,10 +161,22 @@ internal static class OnnxImport
             return OnnxFile.Floats(t, _file, $"{Node(n)} {role} '{name}'");
         }
 
+        private int _steps;
+
+        /// <summary>Counts one step of the walks over the graph that branch at Concat; a graph that needs too many is refused (bounded time).</summary>
+        private void Step(string name)
+        {
+            if (++_steps > MaxWalkSteps) throw Error($"the graph around '{Trim(name)}' branches too often to follow ({MaxWalkSteps} steps); it is not what torch.onnx.export writes");
+        }
+
+        /// <summary>The most values the branching walks (zero states, classifier heads) visit in one import.</summary>
+        private const int MaxWalkSteps = 100_000;
+
         /// <summary>True when <paramref name="name"/> is zero everywhere by construction (the exporter's zero initial states).</summary>
         private bool IsZero(string name, int depth = 0)
         {
             if (depth > 64) return false;
+            Step(name);
             if (_inits.TryGetValue(name, out var t)) return OnnxFile.AllZero(t, _file, $"initializer '{name}'");
             if (!_producer.TryGetValue(name, out var n)) return false;
             switch (n.OpType)
@@ -178,6 +194,21 @@ internal static class OnnxImport
                 default:
                     return false;
             }
+        }
+
+        /// <summary>The graph input without an initializer (a value the caller must give) that <paramref name="name"/> is computed from, or null.</summary>
+        private string? CallerState(string name, int depth = 0)
+        {
+            if (depth > 64) return null;
+            Step(name);
+            if (_inputs.Contains(name)) return name;
+            if (!_producer.TryGetValue(name, out var n)) return null;
+            return n.OpType switch
+            {
+                "Expand" or "Slice" or "Squeeze" or "Unsqueeze" or "Reshape" or "Transpose" or "Cast" or "Identity" or "Split" or "Gather" => CallerState(n.Input[0], depth + 1),
+                "Concat" => n.Input.Select(i => CallerState(i, depth + 1)).FirstOrDefault(g => g != null),
+                _ => null,
+            };
         }
 
         /// <summary>The graph input that a sequence_lens value comes from (through Cast and TopK's sorted values).</summary>
@@ -216,9 +247,11 @@ internal static class OnnxImport
         private CheckpointContents Build(CharVocab? vocab)
         {
             string output = _g.Output[0].Name;
+            // A classifier's head on the final state: the walk below starts at its RNN's per-step output Y instead.
+            var head = ReadPooledHead(output);
             // Walk back from the first output to a graph input along each node's data input.
             var path = new List<NodeProto>();
-            string cur = output;
+            string cur = head?.Rnn.Output[0] ?? output;
             while (!_inputs.Contains(cur))
             {
                 if (!_producer.TryGetValue(cur, out var n))
@@ -232,6 +265,7 @@ internal static class OnnxImport
                     "Gather" => _inits.ContainsKey(n.Input[0]) || _producer.TryGetValue(n.Input[0], out var c) && c.OpType == "Constant" ? n.Input[1] : n.Input[0],
                     "Add" => n.Input.Count == 2 && _inits.ContainsKey(n.Input[0]) ? n.Input[1] : n.Input[0],
                     "Squeeze" or "Transpose" or "Reshape" or "MatMul" or "Identity" => n.Input[0],
+                    "Sub" or "Div" or "Mul" => ScalingData(n),
                     _ => throw Error($"{Node(n)}: op {n.OpType} is not expected between the input and the output (imported: Gather, Transpose, LSTM/GRU/RNN, Squeeze, Reshape, MatMul, Add)"),
                 };
             }
@@ -263,6 +297,7 @@ internal static class OnnxImport
             bool? inputBatchFirst = null;
             var layers = new List<Layer>();
             float[]? headW = null, headB = null;
+            var scaling = new ScalingParts();
             int O = 0;
             string? lengths = null;
             for (; pos < path.Count; pos++)
@@ -287,7 +322,11 @@ internal static class OnnxImport
                     case "LSTM" or "GRU" or "RNN":
                     {
                         if (headW != null) throw Error($"{Node(n)}: an RNN after the head is not supported");
-                        if (layers.Count == 0) inputBatchFirst = transposes % 2 == 1;
+                        if (layers.Count == 0)
+                        {
+                            inputBatchFirst = transposes % 2 == 1;
+                            transposes = 0; // from here: swaps after the first layer (between layers: none; after the last: the input's layout again)
+                        }
                         else if (transposes % 2 == 1) throw Error($"{Node(n)}: its input is batch-major; an RNN node reads (T,N,I)");
                         var layer = ReadLayer(n, layers.Count == 0 ? (tokens ? E : InputWidth(inputInfo, n)) : layers[^1].Directions * layers[^1].Hidden);
                         if (layers.Count > 0 && (layer.Mode != layers[0].Mode || layer.Hidden != layers[0].Hidden || layer.Directions != layers[0].Directions))
@@ -299,9 +338,12 @@ internal static class OnnxImport
                         lengths = l;
                         for (int s = 5; s <= 6; s++)
                             if (n.Input.Count > s && n.Input[s].Length > 0 && !IsZero(n.Input[s]))
-                                throw Error($"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' is not a zero state; only zero initial states are imported");
+                                throw Error(CallerState(n.Input[s]) is { } given
+                                    ? $"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' comes from graph input '{given}', a state the caller gives; RnnFast's models start every sequence from zeros, so only zero initial states are imported (constants, or an optional input backed by a zero initializer)"
+                                    : $"{Node(n)}: {(s == 5 ? "initial_h" : "initial_c")} '{n.Input[s]}' is not a zero state; RnnFast's models start every sequence from zeros, so only zero initial states are imported");
                         layers.Add(layer);
-                        pos = SkipYToSequence(n, layer.Directions, pos);
+                        // a classifier's top layer: its Y is read by nothing on the path (the head reads its final state)
+                        if (head == null || pos != path.Count - 1) pos = SkipYToSequence(n, layer.Directions, pos);
                         break;
                     }
                     case "MatMul":
@@ -319,23 +361,34 @@ internal static class OnnxImport
                     }
                     case "Add":
                     {
-                        if (headW == null || headB != null) throw Error($"{Node(n)}: an Add that is not a head's bias (after its MatMul)");
+                        if (headW == null || headB != null) throw Error($"{Node(n)}: an Add that is not a head's bias (after its MatMul) or the targets' scaling (after a Mul)");
                         int bi = _inits.ContainsKey(n.Input[0]) ? 0 : 1;
                         var b = InitFloats(n, bi, "bias", out var bt);
                         if (b.Length != O || bt.Dims.Count != 1) throw Error($"{Node(n)}: bias has dims {OnnxFile.FormatDims(bt)}, expected ({O})");
                         headB = b;
                         break;
                     }
+                    case "Sub" or "Div" or "Mul":
+                        pos = ReadScaling(path, pos, scaling, layers.Count, headB != null, tokens);
+                        break;
                     default:
                         throw Error($"{Node(n)}: op {n.OpType} is not expected here");
                 }
             }
             if (layers.Count == 0) throw Error("the graph has no LSTM, GRU or RNN node between its input and its first output");
-            if (transposes % 2 == 1) throw Error($"the output '{output}' is in another layout (batch-major or time-major) than the input '{input}'");
+            if (head == null && transposes % 2 == 1 != (inputBatchFirst ?? false))
+                throw Error($"the output '{output}' is in another layout (batch-major or time-major) than the input '{input}'");
+            if (head != null)
+            {
+                CheckPooledHead(head, layers[^1], lengths, tokens, input);
+                permutations += head.Unsorts;
+                (headW, headB, O) = (head.Weight, head.Bias, head.Classes);
+            }
             if (permutations != 0 && (permutations != 2 || lengths == null))
                 throw Error("the sequences are reordered by length but not restored (expected the exporter's sort and unsort around the RNN)");
             if (headW != null) headB ??= new float[O];
-            return Assemble(layers, tokens, embedding, V, E, headW, headB, O, inputBatchFirst ?? false, vocab, lengths, inputInfo);
+            if (scaling.Any && head != null) throw Error("a classifier with a forecaster's scaling is not imported");
+            return Assemble(layers, tokens, embedding, V, E, headW, headB, O, inputBatchFirst ?? false, vocab, lengths, inputInfo, head != null, scaling);
         }
 
         private int InputWidth(ValueInfoProto input, NodeProto rnn)
@@ -455,7 +508,7 @@ internal static class OnnxImport
         };
 
         private CheckpointContents Assemble(List<Layer> layers, bool tokens, float[]? embedding, int V, int E, float[]? headW, float[]? headB, int O,
-            bool batchFirst, CharVocab? vocab, string? lengths, ValueInfoProto inputInfo)
+            bool batchFirst, CharVocab? vocab, string? lengths, ValueInfoProto inputInfo, bool pooled, ScalingParts scaling)
         {
             var first = layers[0];
             int D = first.Directions, H = first.Hidden, G = RnnDesc.GateCountOf(first.Mode), I = first.Input;
@@ -484,8 +537,30 @@ internal static class OnnxImport
                 catch (System.Text.Json.JsonException e) { throw Error($"metadata_props 'rnnfast.labels' is not a JSON list of strings ({e.Message})"); }
                 if (savedLabels is { } sl && (sl.Length != O || sl.Any(x => x == null))) savedLabels = null; // labels of another head: numbered instead
             }
+            // RnnFast's own forecaster exports carry the column names (rnnfast.features, rnnfast.targets); others are numbered
+            string[]? SavedNames(string key, int count)
+            {
+                if (Meta(key) is not { } json) return null;
+                try { return ModelJson.ParseStrings(json) is { } names && names.Length == count && names.All(x => x != null) ? names : null; }
+                catch (System.Text.Json.JsonException) { return null; }
+            }
             NetworkConfig config;
-            if (tokens)
+            if (pooled)
+            {
+                CharVocab v = vocab is { } given && given.Count == V ? given
+                    : V <= Checkpoint.MaxPlaceholderSymbols ? Checkpoint.PlaceholderVocab(V) : throw Error($"the embedding has {V} rows, more than {Checkpoint.MaxPlaceholderSymbols} symbols can be numbered");
+                // C >= 2 logits: a classifier (softmax over classes); one logit (a binary sigmoid head) or RnnFast's own
+                // multi-label export: independent sigmoids. Labels: the file's own (RnnFast's exports), else "0".."C-1", and for
+                // one logit "1" (the positive class of a binary head: sigmoid(logit) > 0.5 prints it).
+                bool multi = O == 1 || Meta("kind") == "char_multilabel";
+                config = new NetworkConfig
+                {
+                    Kind = multi ? NetworkKind.MultiLabel : NetworkKind.Classifier, Mode = first.Mode, Layers = layers.Count, Hidden = H, Embed = E,
+                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = v, Labels = savedLabels ?? (O == 1 ? ["1"] : Numbered("", O)),
+                    Pooling = SequencePooling.Last, BatchFirst = batchFirst,
+                };
+            }
+            else if (tokens)
             {
                 CharVocab v = vocab is { } given && given.Count == V ? given
                     : V <= Checkpoint.MaxPlaceholderSymbols ? Checkpoint.PlaceholderVocab(V) : throw Error($"the embedding has {V} rows, more than {Checkpoint.MaxPlaceholderSymbols} symbols can be numbered");
@@ -502,8 +577,9 @@ internal static class OnnxImport
                 config = new NetworkConfig
                 {
                     Kind = NetworkKind.Forecaster, Mode = first.Mode, Layers = layers.Count, Hidden = H, Embed = 0, Features = I,
-                    FeatureNames = Numbered("x", I), TargetNames = Numbered("y", O), Bidirectional = D == 2, Peephole = first.P != null,
-                    Vocab = CharVocab.None, BatchFirst = batchFirst, IdentityHead = identity,
+                    FeatureNames = SavedNames("features", I) ?? Numbered("x", I), TargetNames = SavedNames("targets", O) ?? Numbered("y", O),
+                    Bidirectional = D == 2, Peephole = first.P != null, Vocab = CharVocab.None, BatchFirst = batchFirst, IdentityHead = identity,
+                    Scaling = Scaling(scaling, I, O, Meta),
                 };
             }
             try { config.Validate(); }
