@@ -259,6 +259,58 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.Contains("not timed", e);
     }
 
+    /// <summary>The reference's numbers, each forward taking (wall clock, spun) a fixed cost plus a cost per step of T.</summary>
+    private sealed class TimedBackend(double fixedMs, double perStepMs) : Backend
+    {
+        public override string Name => "timed";
+        public override BackendKind Kind => BackendKind.Cpu;
+        public override string Description => "test double whose calls take fixedMs + perStepMs * T";
+        public override int Score => 0;
+        protected override BackendAvailability Probe() => BackendAvailability.Yes();
+        public override IRnnPlan CreateRnnPlan(RnnParameters parameters) => new Plan(Reference.CreateRnnPlan(parameters), fixedMs, perStepMs);
+
+        private sealed class Plan(IRnnPlan inner, double fixedMs, double perStepMs) : IRnnPlan
+        {
+            public RnnDesc Desc => inner.Desc;
+            public RnnParameters Parameters => inner.Parameters;
+            public void Dispose() => inner.Dispose();
+
+            public RnnForwardResult Forward(RnnInputs inputs, bool training)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var r = inner.Forward(inputs, training);
+                double until = fixedMs + perStepMs * inputs.Input.Shape[0];
+                while (clock.Elapsed.TotalMilliseconds < until) Thread.SpinWait(100);
+                return r;
+            }
+
+            public RnnStepper CreateStepper(int maxStreams = 1) => inner.CreateStepper(maxStreams);
+
+            public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
+                inner.Backward(inputs, forward, dOutput, dHN, dCN);
+        }
+    }
+
+    [Fact]
+    public void A_cut_T_counts_the_per_call_cost_once()
+    {
+        // 40 ms a call + 2 ms a step: the full T = 100 (240 ms) does not fit a 0.3 s budget twice, so it is timed at a
+        // shorter T and at half that T; the line through both gives about 240 ms. Plain scaling by T / timed_T would
+        // count the 40 ms once per timed_T steps (>= 1000 ms here).
+        var path = WriteShapes("lstm uni 1 100 2 5 4 inference\n");
+        var (code, o, e) = Bench(Args(path) with { MaxSeconds = 0.3, MaxReps = 50 }, [new TimedBackend(40, 2)]);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o);
+        var r = doc.RootElement.GetProperty("results").EnumerateArray().Single();
+        Assert.True(r.GetProperty("cut").GetBoolean(), o);
+        int timedT = r.GetProperty("timed_T").GetInt32(), halfT = r.GetProperty("timed_half_T").GetInt32();
+        Assert.True(timedT >= 2 && timedT < 100 && halfT == timedT / 2, o);
+        double ms = r.GetProperty("ms_median").GetDouble();
+        Assert.InRange(ms, 200, 400);
+        Assert.True(ms < 0.5 * r.GetProperty("ms_timed_median").GetDouble() * 100 / timedT, o);
+        Assert.Equal(r.GetProperty("gflop").GetDouble() / (ms / 1e3), r.GetProperty("gflops").GetDouble(), 6);
+    }
+
     // ------------------------------------------------------------------ ratios
 
     [Fact]

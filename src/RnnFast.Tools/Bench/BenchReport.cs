@@ -75,7 +75,17 @@ public sealed class BenchResult
     /// <summary>The sequence length actually timed: T, or fewer when one call at T would not fit the time budget.</summary>
     public int TimedT { get; set; }
 
-    /// <summary>True when <see cref="TimedT"/> &lt; T: the ms figures are then scaled by T / TimedT (time is linear in T).</summary>
+    /// <summary>
+    /// When cut: the second, shorter T timed (TimedT / 2), whose median with TimedT's gives the line t = a + b T the full
+    /// T's time is read from (a: the per-call cost); 0 when the full T's time is TimedT's scaled by T / TimedT (not cut,
+    /// TimedT = 1, or the two did not give a positive slope and intercept).
+    /// </summary>
+    public int TimedHalfT { get; set; }
+
+    /// <summary>Median ms of one call at <see cref="TimedHalfT"/> (NaN when not timed).</summary>
+    public double MsTimedHalfMedian { get; set; } = double.NaN;
+
+    /// <summary>True when <see cref="TimedT"/> &lt; T: the ms figures are then the full T's, extrapolated (see <see cref="TimedHalfT"/>).</summary>
     public bool Cut => TimedT > 0 && TimedT < Problem.T;
 
     /// <summary>Median milliseconds per call of the whole problem (NaN when not timed).</summary>

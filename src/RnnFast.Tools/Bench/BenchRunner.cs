@@ -2,8 +2,9 @@
 // same shape with T cut to CheckMaxT and N halved until the reference's work fits CheckMaxFlops (forward outputs for
 // inference; plus every gradient for training); (2) warm-up until the timings settle (WarmUp.cs, independent of the
 // budget); (3) repeated timing until the per-problem budget (MaxSeconds) or the repetition cap. A call at the full T
-// that would not fit the budget twice is timed at a shorter T instead (time is linear in T; reported as timed_T and
-// cut, with ms scaled to the full T), never silently.
+// that would not fit the budget twice is timed at a shorter T instead, and at half that T, the full T's time read off
+// the line through both (time is linear in T plus a per-call cost; reported as timed_T, timed_half_T and cut), never
+// silently.
 // A backend whose plan throws NotSupportedException refused the problem: its row is recorded as not run (correct false,
 // nothing timed, `refused` and `error` say who refused and why).
 // Backends are passed in as objects, so a test can hand in a deliberately wrong one.
@@ -340,6 +341,27 @@ public sealed class BenchRunner
 
         double median = Median(samples);
         double scale = (double)p.T / timedT;
+        // A cut T: per-call costs that do not grow with T (a training call writes every weight gradient once) would be
+        // counted T / timed_T times by plain scaling. Time half that T too and extrapolate the line through both
+        // (t = a + b T); plain scaling where the two do not give a positive slope and intercept (noise), or timed_T = 1.
+        if (timedT < p.T && timedT >= 2 && !isReference)
+        {
+            int halfT = timedT / 2;
+            var halfRun = work.Timing(backend, halfT);
+            halfRun.RunOnce(plan); // its warm call
+            var halfSamples = new List<double>();
+            var halfClock = Stopwatch.StartNew();
+            while (halfSamples.Count < 3 || (halfSamples.Count < samples.Count && halfClock.Elapsed.TotalSeconds < budget / 2))
+                halfSamples.Add(halfRun.RunOnce(plan));
+            double halfMedian = Median(halfSamples);
+            double slope = (median - halfMedian) / (timedT - halfT), intercept = median - slope * timedT;
+            if (slope > 0 && intercept >= 0)
+            {
+                scale = (intercept + slope * p.T) / median;
+                result.TimedHalfT = halfT;
+                result.MsTimedHalfMedian = halfMedian * 1e3;
+            }
+        }
         if (cpuSamples.Count == samples.Count) result.CpuMsMedian = Median(cpuSamples) * 1e3 * scale;
         result.WarmupRuns = warm;
         result.WarmupSeconds = warmTime;
@@ -351,7 +373,7 @@ public sealed class BenchRunner
         result.MsMin = samples[0] * 1e3 * scale;
         result.MsMax = samples[^1] * 1e3 * scale;
         result.SequencesPerSecond = p.N / (median * scale);
-        result.Gflops = p.Flops(timedT) / median / 1e9;
+        result.Gflops = p.Flops() / (median * scale) / 1e9;
         result.PeakFraction = double.IsFinite(result.PeakGflops) && result.PeakGflops > 0 ? result.Gflops / result.PeakGflops : double.NaN;
     }
 

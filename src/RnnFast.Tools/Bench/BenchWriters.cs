@@ -113,6 +113,8 @@ public static class BenchWriters
         Num(w, "ms_min", r.MsMin);
         Num(w, "ms_max", r.MsMax);
         Num(w, "ms_timed_median", r.MsTimedMedian);
+        w.WriteNumber("timed_half_T", r.TimedHalfT);
+        Num(w, "ms_timed_half_median", r.MsTimedHalfMedian);
         Num(w, "cpu_ms_median", r.CpuMsMedian);
         Num(w, "sequences_per_s", r.SequencesPerSecond);
         Num(w, "gflop", r.Gflop);
