@@ -2,6 +2,7 @@
 // streams, events and device memory. A handle that depends on another (a stream on its context) holds a reference to
 // it, so release order is always child first; each release makes its context current first, because a release may run
 // on any thread (a finalizer's included).
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using RnnFast.Native;
 
@@ -261,5 +262,40 @@ public sealed class CudaDeviceMemory : CudaHandle
         }
         TryMakeContextCurrent();
         return DriverApiNative.cuMemFree_v2((ulong)(long)value);
+    }
+}
+
+/// <summary>
+/// A host array of floats the device copies to and from at full speed: allocated on the pinned object heap (never moved
+/// by the GC) and page-locked with cuMemHostRegister_v2, like ManagedCuda's registered host memory. Released with
+/// cuMemHostUnregister; the array itself stays a plain managed array.
+/// </summary>
+public sealed class CudaPinnedFloats : CudaHandle
+{
+    private CudaPinnedFloats(float[] array) => Array = array;
+
+    /// <summary>The registered array (valid for copies while this handle is alive).</summary>
+    public float[] Array { get; }
+
+    /// <summary>A zeroed array of <paramref name="length"/> floats, registered in <paramref name="context"/> (made current).</summary>
+    public static unsafe CudaPinnedFloats Allocate(CudaContext context, int length)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        var array = GC.AllocateArray<float>(length, pinned: true);
+        var h = new CudaPinnedFloats(array);
+        context.MakeCurrent();
+        void* p = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        CudaException.Check(DriverApiNative.cuMemHostRegister_v2(p, (nuint)((long)length * sizeof(float)), 0), "cuMemHostRegister_v2",
+            $"{(long)length * sizeof(float)} bytes");
+        h.Attach((nint)p, context);
+        return h;
+    }
+
+    /// <inheritdoc/>
+    protected override unsafe int Destroy(nint value)
+    {
+        TryMakeContextCurrent();
+        return DriverApiNative.cuMemHostUnregister((void*)value);
     }
 }

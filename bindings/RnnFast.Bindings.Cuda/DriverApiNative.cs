@@ -56,5 +56,7 @@ internal static unsafe partial class DriverApiNative
     [LibraryImport(Lib)] internal static partial int cuMemsetD8_v2(ulong dstDevice, byte uc, nuint n);
     [LibraryImport(Lib)] internal static partial int cuMemsetD32_v2(ulong dstDevice, uint ui, nuint n);
     [LibraryImport(Lib)] internal static partial int cuMemsetD8Async(ulong dstDevice, byte uc, nuint n, nint hStream);
+    [LibraryImport(Lib)] internal static partial int cuMemHostRegister_v2(void* p, nuint bytesize, uint flags);
+    [LibraryImport(Lib)] internal static partial int cuMemHostUnregister(void* p);
     [LibraryImport(Lib)] internal static partial int cuMemsetD32Async(ulong dstDevice, uint ui, nuint n, nint hStream);
 }

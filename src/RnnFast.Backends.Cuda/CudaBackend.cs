@@ -54,8 +54,8 @@ public sealed class CudaBackend : Backend, IBackendDeviceInfo
     public override string Description =>
         (IsAvailable ? _summary : "cuDNN RNN API on an NVIDIA GPU (libcuda.so.1 + libcudnn.so.9)") +
         "; weights in cuDNN's weight space (one copy per parameter version), device-resident forward/backward, padded I/O for " +
-        "variable lengths; FP32 exact (FMA math) unless RNNFAST_CUDA_TF32=1; algorithm standard (RNNFAST_CUDA_ALGO=persist: " +
-        "persistent kernels for small batches)";
+        "variable lengths only; FP32 exact (FMA math) unless RNNFAST_CUDA_TF32=1; algorithm auto: standard or persistent kernels, " +
+        "whichever is faster, timed per shape for batches up to 32 (RNNFAST_CUDA_ALGO=standard|persist fixes it)";
 
     /// <summary>The settings new plans use (read from the environment at the probe; may be replaced afterwards).</summary>
     public CudaBackendOptions Options

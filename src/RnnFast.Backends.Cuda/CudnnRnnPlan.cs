@@ -2,17 +2,22 @@
 // cudnnRNNForward / cudnnRNNBackwardData_v8 / cudnnRNNBackwardWeights_v8 call each.
 //   weights   PyTorch parameters -> a host image of cuDNN's weight space (CudnnWeightLayout, built from
 //             cudnnGetRNNWeightParams) -> one upload, once per parameter version; gradients come back the same way.
-//   data      time-major as cuDNN's SEQ_MAJOR_UNPACKED layout with padded I/O: x (T,N,I), y (T,N,D*H_out),
-//             hx/hy (L*D,N,H_out), cx/cy (L*D,N,H) are our tensors as they are; per-sequence lengths go to the data
-//             descriptors (host) and to devSeqLengths (device int32). Padded rows of y and dx are zeroed by the plan.
+//   data      time-major: x (T,N,I), y (T,N,D*H_out), hx/hy (L*D,N,H_out), cx/cy (L*D,N,H) are our tensors as they
+//             are. Variable-length batches use SEQ_MAJOR_UNPACKED with padded I/O, their lengths in the data descriptors
+//             (host) and devSeqLengths (device int32), and the plan zeroes padded rows of y and dx; batches of
+//             full-length sequences use SEQ_MAJOR_PACKED with padded I/O off (same memory, cuDNN's faster path).
 //   residency inputs already on this backend (CudaStorage) are used in place and results stay on the device; host inputs
 //             are uploaded once and results downloaded once. A training forward keeps x, hx, cx, y and cuDNN's reserve
 //             space on the device for backward (the workspace object); backward adds the weight gradients into a zeroed
 //             dweightSpace (CUDNN_WGRAD_MODE_ADD) and downloads it once.
 //   states    a missing h0/c0 or upstream gradient is a zero buffer (cached, only ever read), never a NULL pointer.
-//   algorithm standard, or persistent-static for small batches when asked (a descriptor and weight space per algorithm;
-//             where cuDNN declines the persistent one, the plan falls back to standard and remembers why).
+//   algorithm standard or persistent-static (a descriptor and weight space per algorithm and padded-I/O setting). Auto
+//             (the default) times both on the first calls of each small-batch shape and keeps the faster
+//             (AlgorithmTuning); where cuDNN declines the persistent one, the plan uses standard and remembers why.
+//   host      the weight-space image is pinned (registered) host memory: weight uploads and gradient downloads are DMA.
 // Every call runs under the backend's lock on its one stream; the backend's context is made current first.
+using System.Diagnostics;
+using System.Numerics.Tensors;
 using RnnFast.Bindings.Cuda;
 
 namespace RnnFast.Backends.Cuda;
@@ -22,7 +27,8 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     private const int MaxCachedShapes = 32;
     private readonly CudaBackend _b;
     private readonly CudaBackendOptions _options;
-    private readonly Dictionary<CudnnRnnAlgo, Prepared> _prepared = [];
+    private readonly Dictionary<(CudnnRnnAlgo Algo, bool PaddedIo), Prepared> _prepared = [];
+    private readonly Dictionary<(int N, int TBucket, bool Training, bool PaddedIo), AlgorithmTuning> _tuning = [];
     private readonly Dictionary<(int T, int N), ShapeDescriptors> _shapes = [];
     private CudaDeviceMemory? _work, _zeros;
     private bool _disposed;
@@ -36,7 +42,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
         lock (_b.Gate)
         {
             _b.Context.MakeCurrent();
-            GetPrepared(CudnnRnnAlgo.Standard); // builds and checks the weight layout now: errors surface at plan creation
+            GetPrepared(CudnnRnnAlgo.Standard, paddedIo: true); // builds and checks the weight layout now: errors surface at plan creation
         }
     }
 
@@ -52,27 +58,32 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     private sealed class Prepared : IDisposable
     {
         public required CudnnRnnAlgo Algo;
+        public required bool PaddedIo;
         public required RnnDescriptor Rnn;
         public required CudaDeviceMemory Weights;
         public required long WeightBytes;
         public required CudnnWeightLayout Layout;
         public long Stamp = long.MinValue;
-        private float[]? _image;
+        private CudaPinnedFloats? _image;
 
-        /// <summary>A host array of the weight space's size, reused (calls are serialized by the backend's lock).</summary>
-        public float[] HostImage() => _image ??= new float[Layout.SpaceElements];
+        /// <summary>
+        /// A pinned host array of the weight space's size, reused (calls are serialized by the backend's lock). Copies
+        /// from it are truly asynchronous: write it only after the stream has finished with it.
+        /// </summary>
+        public float[] HostImage(CudaContext context) => (_image ??= CudaPinnedFloats.Allocate(context, checked((int)Layout.SpaceElements))).Array;
 
         public void Dispose()
         {
+            _image?.Dispose();
             Weights.Dispose();
             Rnn.Dispose();
         }
     }
 
-    private Prepared GetPrepared(CudnnRnnAlgo algo)
+    private Prepared GetPrepared(CudnnRnnAlgo algo, bool paddedIo)
     {
-        if (_prepared.TryGetValue(algo, out var p)) return p;
-        var settings = CudnnRnnSettings.From(Desc, _options.MathType, algo);
+        if (_prepared.TryGetValue((algo, paddedIo), out var p)) return p;
+        var settings = CudnnRnnSettings.From(Desc, _options.MathType, algo, paddedIo);
         var rnn = RnnDescriptor.Create(_b.Cudnn, settings, _b.NoDropout);
         CudaDeviceMemory? weights = null;
         try
@@ -82,7 +93,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
                 throw new InvalidOperationException($"cudnnGetRNNWeightSpaceSize reported {bytes} bytes for {Desc}: not a whole number of floats");
             weights = CudaDeviceMemory.Allocate(_b.Context, bytes);
             var layout = BuildLayout(rnn, weights, bytes);
-            p = new Prepared { Algo = algo, Rnn = rnn, Weights = weights, WeightBytes = bytes, Layout = layout };
+            p = new Prepared { Algo = algo, PaddedIo = paddedIo, Rnn = rnn, Weights = weights, WeightBytes = bytes, Layout = layout };
         }
         catch
         {
@@ -90,7 +101,7 @@ internal sealed class CudnnRnnPlan : IRnnPlan
             rnn.Dispose();
             throw;
         }
-        _prepared[algo] = p;
+        _prepared[(algo, paddedIo)] = p;
         return p;
     }
 
@@ -123,28 +134,23 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     {
         long stamp = Parameters.VersionStamp;
         if (p.Stamp == stamp) return;
-        var image = p.HostImage();
+        var image = p.HostImage(_b.Context);
+        _b.Stream.Synchronize(); // an earlier upload from this pinned image may still be reading it
         p.Layout.Pack(Parameters, image);
         p.Weights.CopyFromHost<float>(image, _b.Stream);
         p.Stamp = stamp;
     }
 
-    /// <summary>The prepared algorithm for a batch of <paramref name="n"/>: persistent when asked and accepted, else standard.</summary>
-    private Prepared PreparedFor(int n)
+    /// <summary>Whether a batch is described with padded I/O: variable lengths need it; full-length batches skip it unless told not to.</summary>
+    private bool PaddedIoFor(SequenceBatch batch) => batch.IsVariable || _options.AlwaysPaddedIo;
+
+    /// <summary>The shapes <see cref="CudaRnnAlgorithm.Auto"/> has settled, with the algorithm kept and the best times (tests, diagnostics).</summary>
+    internal IReadOnlyList<string> TuningReport()
     {
-        var algo = _options.AlgoFor(n);
-        if (algo != CudnnRnnAlgo.Standard && PersistentDeclined == null)
-        {
-            try
-            {
-                return GetPrepared(algo);
-            }
-            catch (CudnnException e)
-            {
-                PersistentDeclined = e.Message;
-            }
-        }
-        return GetPrepared(CudnnRnnAlgo.Standard);
+        lock (_b.Gate)
+            return _tuning.Select(kv => $"N={kv.Key.N} T<={kv.Key.TBucket} {(kv.Key.Training ? "training" : "inference")}" +
+                $"{(kv.Key.PaddedIo ? " padded" : "")}: {kv.Value.Chosen?.ToString() ?? "timing"} (standard {kv.Value.Best.Standard * 1e3:0.###} ms, " +
+                $"persistent {kv.Value.Best.Persistent * 1e3:0.###} ms)").ToList();
     }
 
     // ------------------------------------------------------------------ descriptors per batch shape
@@ -185,8 +191,9 @@ internal sealed class CudnnRnnPlan : IRnnPlan
     private ShapeDescriptors MakeShape(SequenceBatch batch)
     {
         var cudnn = _b.Cudnn;
-        var x = RnnDataDescriptor.Create(cudnn, CudnnRnnDataLayout.SeqMajorUnpacked, batch.T, batch.N, CudnnRnnSettings.InputVectorSize(Desc), batch.Lengths, 0f);
-        var y = RnnDataDescriptor.Create(cudnn, CudnnRnnDataLayout.SeqMajorUnpacked, batch.T, batch.N, CudnnRnnSettings.OutputVectorSize(Desc), batch.Lengths, 0f);
+        var layout = PaddedIoFor(batch) ? CudnnRnnDataLayout.SeqMajorUnpacked : CudnnRnnDataLayout.SeqMajorPacked;
+        var x = RnnDataDescriptor.Create(cudnn, layout, batch.T, batch.N, CudnnRnnSettings.InputVectorSize(Desc), batch.Lengths, 0f);
+        var y = RnnDataDescriptor.Create(cudnn, layout, batch.T, batch.N, CudnnRnnSettings.OutputVectorSize(Desc), batch.Lengths, 0f);
         var h = TensorDescriptor.Create(cudnn);
         var (hd, hs) = CudnnRnnSettings.HiddenState(Desc, batch.N);
         h.SetNd(CudnnDataType.Float, hd, hs);
@@ -331,19 +338,63 @@ internal sealed class CudnnRnnPlan : IRnnPlan
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _b.Context.MakeCurrent();
-            var p = PreparedFor(N);
-            if (p.Algo == CudnnRnnAlgo.Standard) return ForwardWith(p, inputs, batch, training);
+            bool padded = PaddedIoFor(batch);
+            AlgorithmTuning? tuning = null;
+            bool timed = false;
+            CudnnRnnAlgo algo;
+            if (PersistentDeclined != null) algo = CudnnRnnAlgo.Standard;
+            else if (_options.TunesFor(N))
+            {
+                var key = (N, AlgorithmTuning.LengthBucket(batch.T), training, padded);
+                if (!_tuning.TryGetValue(key, out tuning)) _tuning[key] = tuning = new AlgorithmTuning(_options.TuningCalls);
+                algo = tuning.Next(out timed);
+            }
+            else algo = _options.AlgoFor(N);
+            if (algo == CudnnRnnAlgo.Standard) return TimedForward(GetPrepared(CudnnRnnAlgo.Standard, padded), inputs, batch, training, tuning, timed);
+
+            Prepared persistent;
             try
             {
-                return ForwardWith(p, inputs, batch, training);
+                persistent = GetPrepared(algo, padded);
             }
             catch (CudnnException e)
             {
-                // cuDNN may accept the persistent descriptor and decline the shape only here: use standard from now on.
+                // The descriptor itself is refused (this GPU or cell): no shape will get it.
                 PersistentDeclined = e.Message;
-                return ForwardWith(GetPrepared(CudnnRnnAlgo.Standard), inputs, batch, training);
+                tuning?.Decline();
+                return ForwardWith(GetPrepared(CudnnRnnAlgo.Standard, padded), inputs, batch, training);
+            }
+            try
+            {
+                return TimedForward(persistent, inputs, batch, training, tuning, timed);
+            }
+            catch (CudnnException e)
+            {
+                // cuDNN may accept the persistent descriptor and decline the shape only here: standard for this shape
+                // (tuned) or from now on (fixed choice).
+                if (tuning != null) tuning.Decline();
+                else PersistentDeclined = e.Message;
+                return ForwardWith(GetPrepared(CudnnRnnAlgo.Standard, padded), inputs, batch, training);
             }
         }
+    }
+
+    /// <summary>A forward with <paramref name="p"/>; when <paramref name="timed"/>, timed from an idle stream to its end and reported to <paramref name="tuning"/>.</summary>
+    private RnnForwardResult TimedForward(Prepared p, RnnInputs inputs, SequenceBatch batch, bool training, AlgorithmTuning? tuning, bool timed)
+    {
+        if (tuning == null) return ForwardWith(p, inputs, batch, training);
+        if (!timed)
+        {
+            var first = ForwardWith(p, inputs, batch, training);
+            tuning.Report(p.Algo, false, 0);
+            return first;
+        }
+        _b.Stream.Synchronize();
+        long start = Stopwatch.GetTimestamp();
+        var r = ForwardWith(p, inputs, batch, training);
+        _b.Stream.Synchronize();
+        tuning.Report(p.Algo, true, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return r;
     }
 
     /// <summary>One cudnnRNNForward with <paramref name="p"/> (caller holds the lock, context current).</summary>
@@ -490,8 +541,8 @@ internal sealed class CudnnRnnPlan : IRnnPlan
                 dw.ZeroAsync(_b.Stream, 0, p.WeightBytes); // CUDNN_WGRAD_MODE_ADD accumulates
                 p.Rnn.BackwardWeights(CudnnWgradMode.Add, shape.DevSeqLengths.Pointer, shape.X, ws.X, shape.H, ws.Hx, shape.Y, ws.Y,
                     p.WeightBytes, dw.Pointer, workBytes, work.Pointer, ws.ReserveBytes, ws.Reserve.Pointer);
-                var image = p.HostImage();
-                dw.CopyToHost<float>(image, _b.Stream);
+                var image = p.HostImage(_b.Context);
+                dw.CopyToHost<float>(image, _b.Stream); // DMA into pinned memory; waits for the stream
                 var dParams = RnnParameters.Zeros(Desc);
                 p.Layout.AddTo(image, dParams);
 

@@ -6,7 +6,9 @@
 //   * projSize is the LSTM recurrent projection size, and must equal hiddenSize when there is no projection (not 0).
 //   * dataType and mathPrec FLOAT; mathType FMA_MATH for exact FP32 (DEFAULT_MATH lets Ampere+ GPUs use TF32 tensor
 //     cores, which is the opt-in "TF32" setting; this is what PyTorch picks for allow_tf32 false / true).
-//   * auxFlags PADDED_IO_ENABLED: (T, N, C) sequence-major unpacked data with per-sequence lengths (padded I/O).
+//   * auxFlags PADDED_IO_ENABLED: (T, N, C) sequence-major unpacked data with per-sequence lengths (padded I/O), for
+//     variable-length batches; PADDED_IO_DISABLED with the SEQ_MAJOR_PACKED layout for batches of full-length sequences
+//     (the same (T, N, C) memory; cuDNN's faster path, the one PyTorch's cuDNN RNN takes for unpacked tensors).
 //   * hx/hy are (L*D, N, H_out) and cx/cy (L*D, N, H), fully packed, index layer*D + direction: our layout as it is.
 using RnnFast.Bindings.Cuda;
 
@@ -16,7 +18,7 @@ namespace RnnFast.Backends.Cuda;
 public static class CudnnRnnSettings
 {
     /// <summary>The cudnnSetRNNDescriptor_v8 arguments for <paramref name="desc"/>.</summary>
-    public static RnnDescriptorSettings From(RnnDesc desc, CudnnMathType mathType, CudnnRnnAlgo algo)
+    public static RnnDescriptorSettings From(RnnDesc desc, CudnnMathType mathType, CudnnRnnAlgo algo, bool paddedIo = true)
     {
         ArgumentNullException.ThrowIfNull(desc);
         return new RnnDescriptorSettings(
@@ -32,7 +34,7 @@ public static class CudnnRnnSettings
             HiddenSize: desc.HiddenSize,
             ProjSize: desc.OutputHiddenSize, // = HiddenSize without a projection, as cuDNN requires
             NumLayers: desc.NumLayers,
-            AuxFlags: CudnnRnnAuxFlags.PaddedIoEnabled);
+            AuxFlags: paddedIo ? CudnnRnnAuxFlags.PaddedIoEnabled : CudnnRnnAuxFlags.PaddedIoDisabled);
     }
 
     /// <summary>cudnnRNNMode_t of a cell.</summary>

@@ -9,6 +9,8 @@
 //   weight_hr_l{l}[_reverse] (LSTM)  <-> linLayerID 8 (matrix (P, H), no bias)
 // Every block is checked: it exists (or must not), has the expected shape, is dense row-major, lies inside the weight
 // space and overlaps no other block.
+using System.Numerics.Tensors;
+
 namespace RnnFast.Backends.Cuda;
 
 /// <summary>What cudnnGetRNNWeightParams reported for one matrix or bias: its offset in floats from the weight space start, dims and strides.</summary>
@@ -118,8 +120,7 @@ public sealed class CudnnWeightLayout
         foreach (var b in Blocks)
         {
             var dst = gradients.Get(b.Param.Layer, b.Param.Direction, b.Param.Kind).Span.Slice(b.SourceOffset, b.Count);
-            var src = space.Slice((int)b.SpaceOffset, b.Count);
-            for (int i = 0; i < dst.Length; i++) dst[i] += src[i];
+            TensorPrimitives.Add(dst, space.Slice((int)b.SpaceOffset, b.Count), dst);
         }
     }
 

@@ -28,8 +28,8 @@ internal static class InfoJson
             var a = b.Availability;
             var devices = new JsonArray();
             if (b is IBackendDevices d)
-                foreach (var line in d.DescribeDevices()) devices.Add(line);
-            backends.Add(new JsonObject
+                foreach (var line in d.DescribeDevices()) devices.Add((JsonNode?)JsonValue.Create(line));
+            backends.Add((JsonNode)new JsonObject
             {
                 ["name"] = b.Name,
                 ["description"] = b.Description,

@@ -43,9 +43,10 @@ typedef struct { uintptr_t p; size_t n; } Alloc;
 static Alloc *allocs; static int nallocs, capallocs;
 static size_t in_use;
 static long n_alloc, n_free;
+static int n_registered; /* host ranges registered with cuMemHostRegister_v2 and not yet unregistered */
 /* CUDA_MOCK_STATS=1: how many driver allocations and frees the process made (a caching allocator keeps them few). */
 __attribute__((destructor)) static void mock_stats(void) {
-    if (getenv("CUDA_MOCK_STATS")) fprintf(stderr, "[cuda mock] cuMemAlloc_v2 %ld, cuMemFree_v2 %ld, live %d (%zu bytes)\n", n_alloc, n_free, nallocs, in_use);
+    if (getenv("CUDA_MOCK_STATS")) fprintf(stderr, "[cuda mock] cuMemAlloc_v2 %ld, cuMemFree_v2 %ld, live %d (%zu bytes), host registrations live %d\n", n_alloc, n_free, nallocs, in_use, n_registered);
 }
 static int find_alloc(uintptr_t p) { for (int i = 0; i < nallocs; i++) if (allocs[i].p == p) return i; return -1; }
 static int in_range(const void *ptr, size_t bytes) {
@@ -128,6 +129,16 @@ EXPORT CUresult cuMemsetD32_v2(unsigned long long d, unsigned v, size_t n) {
     for (size_t i = 0; i < n; i++) ((unsigned *)(uintptr_t)d)[i] = v;
     return 0;
 }
+EXPORT CUresult cuMemHostRegister_v2(void *p, size_t n, unsigned flags) {
+    NEED_CTX("cuMemHostRegister_v2");
+    if (!p || n == 0 || flags != 0) CUBAD("cuMemHostRegister_v2: %p, %zu bytes, flags %u", p, n, flags);
+    n_registered++; return 0;
+}
+EXPORT CUresult cuMemHostUnregister(void *p) {
+    NEED_CTX("cuMemHostUnregister");
+    if (!p || n_registered == 0) CUBAD("cuMemHostUnregister: %p was not registered", p);
+    n_registered--; return 0;
+}
 EXPORT CUresult cuMemsetD8Async(unsigned long long d, unsigned char v, size_t n, void *st) { if (st != &stream_token) return 400; return cuMemsetD8_v2(d, v, n); }
 EXPORT CUresult cuMemsetD32Async(unsigned long long d, unsigned v, size_t n, void *st) { if (st != &stream_token) return 400; return cuMemsetD32_v2(d, v, n); }
 
@@ -135,8 +146,8 @@ EXPORT CUresult cuMemsetD32Async(unsigned long long d, unsigned v, size_t n, voi
 typedef struct { int magic, stream_set; } Handle;
 typedef struct { int magic, type, nb, dims[8], strides[8]; } TensorDesc;
 typedef struct { int magic, set; } DropDesc;
-typedef struct { int magic, set, algo, cell, bias, dir, input, dtype, mprec, math, I, H, P, L; DropDesc *drop; } RnnDesc;
-typedef struct { int magic, set, T, N, C, *lens; float fill; } DataDesc;
+typedef struct { int magic, set, algo, cell, bias, dir, input, dtype, mprec, math, I, H, P, L; unsigned aux; DropDesc *drop; } RnnDesc;
+typedef struct { int magic, set, layout, T, N, C, *lens; float fill; } DataDesc;
 enum { M_HANDLE = 0x11, M_TENSOR = 0x22, M_DROP = 0x33, M_RNN = 0x44, M_DATA = 0x55, M_DEAD = 0x66 };
 
 EXPORT size_t cudnnGetVersion(void) { return 91000; }
@@ -186,21 +197,23 @@ EXPORT cudnnStatus_t cudnnSetRNNDescriptor_v8(RnnDesc *d, int algo, int cell, in
     if (I <= 0 || H <= 0 || L <= 0 || P <= 0 || P > H) BAD("cudnnSetRNNDescriptor_v8: sizes I=%d H=%d P=%d L=%d", I, H, P, L);
     if (cell != 2 && P != H) BAD("cudnnSetRNNDescriptor_v8: projSize %d != hiddenSize %d for a cell without projection", P, H);
     if (!drop || drop->magic != M_DROP || !drop->set) BAD("cudnnSetRNNDescriptor_v8: dropout descriptor not set");
-    if (aux != 1) BAD("cudnnSetRNNDescriptor_v8: auxFlags %u (the mock expects CUDNN_RNN_PADDED_IO_ENABLED)", aux);
+    if (aux > 1) BAD("cudnnSetRNNDescriptor_v8: auxFlags %u (PADDED_IO_DISABLED 0 or PADDED_IO_ENABLED 1)", aux);
     d->algo = algo; d->cell = cell; d->bias = bias; d->dir = dir; d->input = input; d->dtype = dtype; d->mprec = mprec; d->math = math;
-    d->I = I; d->H = H; d->P = P; d->L = L; d->drop = drop; d->set = 1;
+    d->I = I; d->H = H; d->P = P; d->L = L; d->aux = aux; d->drop = drop; d->set = 1;
     return 0;
 }
 EXPORT cudnnStatus_t cudnnCreateRNNDataDescriptor(DataDesc **d) { *d = calloc(1, sizeof(DataDesc)); (*d)->magic = M_DATA; return 0; }
 EXPORT cudnnStatus_t cudnnDestroyRNNDataDescriptor(DataDesc *d) { if (!d || d->magic != M_DATA) BAD("cudnnDestroyRNNDataDescriptor: bad"); d->magic = M_DEAD; free(d->lens); free(d); return 0; }
 EXPORT cudnnStatus_t cudnnSetRNNDataDescriptor(DataDesc *d, int dtype, int layout, int T, int N, int C, const int *lens, void *fill) {
     if (!d || d->magic != M_DATA) BAD("cudnnSetRNNDataDescriptor: bad descriptor");
-    if (dtype != 0 || layout != 0) BAD("cudnnSetRNNDataDescriptor: float SEQ_MAJOR_UNPACKED expected, got %d/%d", dtype, layout);
+    if (dtype != 0 || layout < 0 || layout > 1) BAD("cudnnSetRNNDataDescriptor: float SEQ_MAJOR_UNPACKED or SEQ_MAJOR_PACKED expected, got %d/%d", dtype, layout);
     if (T <= 0 || N <= 0 || C <= 0 || !lens) BAD("cudnnSetRNNDataDescriptor: T=%d N=%d C=%d", T, N, C);
     for (int n = 0; n < N; n++) if (lens[n] < 1 || lens[n] > T) BAD("cudnnSetRNNDataDescriptor: length %d of sequence %d outside 1..%d", lens[n], n, T);
+    /* the mock runs packed data as it runs unpacked data, so it takes packed data of full-length sequences only */
+    if (layout == 1) for (int n = 0; n < N; n++) if (lens[n] != T) NOTSUP("cudnnSetRNNDataDescriptor: the mock packs full-length sequences only (sequence %d has %d of %d)", n, lens[n], T);
     free(d->lens);
     d->lens = malloc(N * sizeof(int)); memcpy(d->lens, lens, N * sizeof(int));
-    d->T = T; d->N = N; d->C = C; d->fill = fill ? *(float *)fill : NAN; d->set = 1;
+    d->layout = layout; d->T = T; d->N = N; d->C = C; d->fill = fill ? *(float *)fill : NAN; d->set = 1;
     return 0;
 }
 
@@ -369,6 +382,9 @@ static cudnnStatus_t check_call(const char *what, Handle *h, RnnDesc *r, const i
     if (yd->C != dirs(r) * r->P) BAD("%s: yDesc vectorSize %d != D*projSize %d", what, yd->C, dirs(r) * r->P);
     if (xd->T != yd->T || xd->N != yd->N || memcmp(xd->lens, yd->lens, xd->N * sizeof(int))) BAD("%s: xDesc and yDesc differ in T, N or lengths", what);
     if (yd->fill != 0.0f) BAD("%s: yDesc paddingFill is not 0", what);
+    if (xd->layout != yd->layout) BAD("%s: xDesc and yDesc layouts differ", what);
+    if (r->aux == 0 && xd->layout != 1) BAD("%s: padded I/O is disabled, so the data layout must be SEQ_MAJOR_PACKED", what);
+    if (r->aux == 1 && xd->layout == 1) BAD("%s: padded I/O is enabled but the data layout is SEQ_MAJOR_PACKED", what);
     DEV(devlens, xd->N * sizeof(int), "devSeqLengths");
     for (int n = 0; n < xd->N; n++) if (devlens[n] != xd->lens[n]) BAD("%s: devSeqLengths[%d] = %d but the data descriptor says %d", what, n, devlens[n], xd->lens[n]);
     int S = r->L * dirs(r), N = xd->N;
