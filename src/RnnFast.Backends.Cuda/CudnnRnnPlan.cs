@@ -9,7 +9,8 @@
 //   residency inputs already on this backend (CudaStorage) are used in place and results stay on the device; host inputs
 //             are uploaded once and results downloaded once. A training forward keeps x, hx, cx, y and cuDNN's reserve
 //             space on the device for backward (the workspace object); backward adds the weight gradients into a zeroed
-//             dweightSpace (CUDNN_WGRAD_MODE_ADD) and downloads it once.
+//             dweightSpace (CUDNN_WGRAD_MODE_ADD), then gathers them into device tensors (device-resident call) or
+//             downloads it once (host call).
 //   states    a missing h0/c0 or upstream gradient is a zero buffer (cached, only ever read), never a NULL pointer.
 //   algorithm standard or persistent-static (a descriptor and weight space per algorithm and padded-I/O setting). Auto
 //             (the default) times both on the first calls of each small-batch shape and keeps the faster
@@ -541,10 +542,18 @@ internal sealed class CudnnRnnPlan : IRnnPlan
                 dw.ZeroAsync(_b.Stream, 0, p.WeightBytes); // CUDNN_WGRAD_MODE_ADD accumulates
                 p.Rnn.BackwardWeights(CudnnWgradMode.Add, shape.DevSeqLengths.Pointer, shape.X, ws.X, shape.H, ws.Hx, shape.Y, ws.Y,
                     p.WeightBytes, dw.Pointer, workBytes, work.Pointer, ws.ReserveBytes, ws.Reserve.Pointer);
-                var image = p.HostImage(_b.Context);
-                dw.CopyToHost<float>(image, _b.Stream); // DMA into pinned memory; waits for the stream
-                var dParams = RnnParameters.Zeros(Desc);
-                p.Layout.AddTo(image, dParams);
+                RnnParameters dParams;
+                if (ws.OnDevice)
+                {
+                    dParams = DeviceGradients(p, dw); // a device-resident call keeps its parameter gradients on the device too
+                }
+                else
+                {
+                    var image = p.HostImage(_b.Context);
+                    dw.CopyToHost<float>(image, _b.Stream); // DMA into pinned memory; waits for the stream
+                    dParams = RnnParameters.Zeros(Desc);
+                    p.Layout.AddTo(image, dParams);
+                }
 
                 var dInput = Result(dx, ws.OnDevice, T, N, I);
                 var dH0 = Result(dhx, ws.OnDevice, S, N, Ho);
@@ -570,6 +579,41 @@ internal sealed class CudnnRnnPlan : IRnnPlan
                 foreach (var o in owned) o.Dispose();
                 ws.Dispose(); // single use: the reserve space goes back now
             }
+        }
+    }
+
+    /// <summary>
+    /// The parameter gradients as device tensors in PyTorch's layout, gathered from cuDNN's dweightSpace block by block
+    /// (device-to-device copies queued on the stream; each buffer is zeroed first, so an element no block covers reads 0).
+    /// </summary>
+    private RnnParameters DeviceGradients(Prepared p, CudaDeviceMemory dw)
+    {
+        var ids = RnnParameters.Layout(Desc);
+        var index = new Dictionary<RnnParamId, int>(ids.Count);
+        var buffers = new CudaDeviceMemory[ids.Count];
+        var tensors = new Tensor[ids.Count];
+        try
+        {
+            for (int i = 0; i < ids.Count; i++)
+            {
+                index[ids[i]] = i;
+                var shape = RnnParameters.ShapeOf(Desc, ids[i]);
+                long n = 1;
+                foreach (int d in shape) n *= d;
+                buffers[i] = _b.Pool.Rent(n * sizeof(float));
+                buffers[i].ZeroAsync(_b.Stream, 0, n * sizeof(float));
+            }
+            foreach (var b in p.Layout.Blocks)
+                buffers[index[b.Param]].CopyFromDevice(dw, (long)b.Count * sizeof(float), _b.Stream,
+                    sourceOffset: b.SpaceOffset * sizeof(float), byteOffset: (long)b.SourceOffset * sizeof(float));
+            for (int i = 0; i < ids.Count; i++)
+                tensors[i] = Result(buffers[i], onDevice: true, RnnParameters.ShapeOf(Desc, ids[i]));
+            return RnnParameters.FromTensors(Desc, tensors);
+        }
+        catch
+        {
+            foreach (var b in buffers) b?.Dispose();
+            throw;
         }
     }
 
