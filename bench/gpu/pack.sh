@@ -27,7 +27,7 @@ mkdir -p "$DEST"
 cp -r "$ROOT/publish/linux-x64" "$DEST/rnnfast"
 rm -f "$DEST"/rnnfast/*.pdb "$DEST"/rnnfast/*.xml
 cp -r "$GOLDENS" "$DEST/goldens"
-cp "$ROOT"/bench/gpu/verify-on-gpu.sh "$ROOT"/bench/gpu/torch_cudnn_bench.py "$ROOT"/bench/gpu/compare_cuda_torch.py "$DEST/"
+cp "$ROOT"/bench/gpu/verify-on-gpu.sh "$ROOT"/bench/gpu/torch_cudnn_bench.py "$ROOT"/bench/gpu/compare_cuda_torch.py "$ROOT"/bench/gpu/ab-shapes.txt "$DEST/"
 if [ $ONEDNN -eq 1 ]; then
   mkdir -p "$DEST/debs"
   (cd "$DEST/debs" && apt-get download libdnnl2 ocl-icd-libopencl1)

@@ -7,7 +7,9 @@
 #   bench   rnnfast bench --shapes deepbench-inference --backends cpu,onednn,cuda --format json -> $OUT/bench.json
 #   torch   PyTorch's cuDNN LSTM/GRU/RNN on the same shapes, fp32, TF32 off -> $OUT/torch.json
 #   table   cuda vs PyTorch (and cpu, onednn) as markdown                 -> $OUT/table.md
-# usage: bash verify-on-gpu.sh [all | info verify check bench torch table ...]     (default: all; log in $OUT/log.txt)
+#   ab      not in `all`: ab-shapes.txt (small batches, training, tiny H) on cuda with its defaults and with the first
+#           settings (RNNFAST_CUDA_ALGO=standard RNNFAST_CUDA_PADDED_IO=always), and PyTorch -> $OUT/ab-{new,old,torch}.json, ab-{new,old}.md
+# usage: bash verify-on-gpu.sh [all | info verify check bench torch table ab ...]     (default: all; log in $OUT/log.txt)
 # Finds libcudnn.so.9 under /opt/torch/.venv (PyTorch's nvidia-cudnn wheel) with find, exports RNNFAST_CUDNN_PATH, and
 # puts every nvidia/*/lib folder of that venv on LD_LIBRARY_PATH (cuDNN's sub-libraries and cuBLAS are found by name).
 # If the bundle has debs/*.deb (libdnnl2 and its OpenCL loader), they are unpacked for the onednn backend.
@@ -75,7 +77,12 @@ for s in "${STAGES[@]}"; do
               --max-seconds "$BENCH_SECONDS" --out "$OUT/bench.json" ;;
     torch)  run_stage torch "$PY" "$HERE/torch_cudnn_bench.py" "$HERE/rnnfast/shapes/$SHAPES.txt" --max-seconds "$BENCH_SECONDS" --out "$OUT/torch.json" ;;
     table)  run_stage table bash -o pipefail -c "'$PY' '$HERE/compare_cuda_torch.py' '$OUT/bench.json' '$OUT/torch.json' > '$OUT/table.md' && cat '$OUT/table.md'" ;;
-    *)      echo "unknown stage '$s' (info verify check bench torch table all)"; failed=$((failed + 1)) ;;
+    ab)     run_stage ab bash -o pipefail -c "timeout 120 '$RNNFAST' bench --shapes '$HERE/ab-shapes.txt' --backends cuda --format json --max-seconds '$BENCH_SECONDS' --out '$OUT/ab-new.json' &&
+              RNNFAST_CUDA_ALGO=standard RNNFAST_CUDA_PADDED_IO=always timeout 120 '$RNNFAST' bench --shapes '$HERE/ab-shapes.txt' --backends cuda --format json --max-seconds '$BENCH_SECONDS' --out '$OUT/ab-old.json' &&
+              '$PY' '$HERE/torch_cudnn_bench.py' '$HERE/ab-shapes.txt' --max-seconds '$BENCH_SECONDS' --out '$OUT/ab-torch.json' &&
+              '$PY' '$HERE/compare_cuda_torch.py' '$OUT/ab-old.json' '$OUT/ab-torch.json' > '$OUT/ab-old.md' &&
+              '$PY' '$HERE/compare_cuda_torch.py' '$OUT/ab-new.json' '$OUT/ab-torch.json' > '$OUT/ab-new.md' && cat '$OUT/ab-new.md' && tail -2 '$OUT/ab-old.md'" ;;
+    *)      echo "unknown stage '$s' (info verify check bench torch table ab all)"; failed=$((failed + 1)) ;;
   esac
 done
 echo "== done: $failed stage(s) failed; files in $OUT: $(ls "$OUT" | paste -sd' ' -)"
