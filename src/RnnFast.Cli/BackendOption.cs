@@ -1,5 +1,5 @@
 // The shared --backend option: a backend name, or `auto` (default: RNNFAST_BACKEND, else the best available); and the
-// shared --threads option of train, classify and sample (TrainOptions.Threads / IBackendThreads).
+// shared --threads option of train, classify, sample and predict (TrainOptions.Threads / IBackendThreads).
 using System.CommandLine;
 
 namespace RnnFast.Cli;

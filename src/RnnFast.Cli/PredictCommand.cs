@@ -35,20 +35,22 @@ internal static class PredictCommand
         var timeColumn = new Option<string?>("--time-column") { Description = "forecaster: the CSV column that labels each row (default: the row index, 0 = the first data row)" };
         var plot = new Option<string?>("--plot") { Description = "forecaster: also draw the actual series and the forecasts as an SVG chart" };
         var backend = BackendOption.Create();
+        var threads = BackendOption.CreateThreads();
         var cmd = new Command("predict",
             "Label each line of a text file with a classifier (LABEL<TAB>PROBABILITY, one line per input line) or a tagger " +
             "(space-separated tags, one per character), " +
             "or forecast a CSV series with a forecaster (time,actual,forecast)")
         {
-            model, data, output, timeColumn, plot, backend,
+            model, data, output, timeColumn, plot, backend, threads,
         };
         cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(output), r.GetValue(timeColumn), r.GetValue(plot),
-            r.GetValue(backend), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+            r.GetValue(backend), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, r.GetValue(threads)));
         return cmd;
     }
 
     /// <summary>Runs `rnnfast predict`; returns the exit code (2 with one line on <paramref name="err"/> for unusable input).</summary>
-    public static int Run(string modelPath, string dataPath, string? outPath, string? timeColumn, string? plotPath, string? backend, TextWriter o, TextWriter err)
+    public static int Run(string modelPath, string dataPath, string? outPath, string? timeColumn, string? plotPath, string? backend, TextWriter o, TextWriter err,
+        int? threads = null)
     {
         try
         {
@@ -56,6 +58,7 @@ internal static class PredictCommand
             if (outPath != null) ModelInput.RequireWritable("--out", outPath);
             if (plotPath != null) ModelInput.RequireWritable("--plot", plotPath);
             using var m = ModelInput.Load(modelPath, backend);
+            RnnFast.Backends.BackendThreads.Apply(m.Backend, threads, "--threads");
             switch (m.Kind)
             {
                 case NetworkKind.Classifier:

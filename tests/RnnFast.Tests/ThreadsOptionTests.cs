@@ -57,7 +57,7 @@ public sealed class ThreadsOptionTests : IDisposable
     }
 
     [Fact]
-    public void Cli_threads_1_on_classify_and_sample_sets_one_worker()
+    public void Cli_threads_1_on_classify_sample_and_predict_sets_one_worker()
     {
         WorkerPool.Resize(Math.Max(2, Cores));
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -71,6 +71,20 @@ public sealed class ThreadsOptionTests : IDisposable
         code = CliApp.Run(["sample", "--model", lm, "--length", "20", "--backend", "cpu", "--threads", "1"], o, e);
         Assert.True(code == 0, e.ToString());
         Assert.Equal(1, WorkerPool.Shared.Size);
+
+        // predict: a classifier written by classify, labelled on one worker; 0 is refused naming the flag
+        string classifier = Path.Combine(_dir, "cls.safetensors"), lines = Path.Combine(_dir, "lines.txt");
+        File.WriteAllText(lines, "abc\nhello world\n");
+        code = CliApp.Run(["classify", "--steps", "2", "--examples", "40", "--hidden", "8", "--embed", "8", "--backend", "cpu", "--out", classifier], o, e);
+        Assert.True(code == 0, e.ToString());
+        WorkerPool.Resize(Math.Max(2, Cores));
+        code = CliApp.Run(["predict", "--model", classifier, "--data", lines, "--backend", "cpu", "--threads", "1"], o, e);
+        Assert.True(code == 0, e.ToString());
+        Assert.Equal(1, WorkerPool.Shared.Size);
+        var refused = new StringWriter();
+        code = CliApp.Run(["predict", "--model", classifier, "--data", lines, "--backend", "cpu", "--threads", "0"], new StringWriter(), refused);
+        Assert.Equal(2, code);
+        Assert.Contains("--threads: must be at least 1, got 0", refused.ToString(), StringComparison.Ordinal);
 
         var bad = new StringWriter();
         string text = Path.Combine(_dir, "text.txt");
