@@ -2,8 +2,10 @@
 // and timing one problem the way `rnnfast bench` does (WarmUp until the timings settle, then timed calls for the
 // budget, at least 3, at most MaxReps; the median), the FLOP count (rnnfast's FlopCount: forward 2*G*H*(I_l+H)*N*T
 // per layer and direction, training 3x), and one JSON line per problem with `rnnfast bench --format json`'s field names
-// (cell dir L T N I H phase backend gflops correct, plus timings). An engine that cannot start prints one line
-// {"backend": ..., "unavailable": reason} and exits 3.
+// (cell dir L T N I H phase backend gflops correct, plus timings). A problem whose full-T call would not fit the budget
+// twice is timed at a shorter T and at half that T, and the full T's time read off the line through both, exactly as
+// `rnnfast bench` cuts T (timed_T, timed_half_T, cut), so a cut line compares like with like. An engine that cannot
+// start prints one line {"backend": ..., "unavailable": reason} and exits 3.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -58,28 +60,85 @@ internal sealed class PeerResult
     public double MsMedian { get; set; } = double.NaN;
     public double MsMin { get; set; } = double.NaN;
     public double Gflops { get; set; } = double.NaN;
+    public int TimedT { get; set; }
+    public int? TimedHalfT { get; set; }
+    public double MsTimedMedian { get; set; } = double.NaN;
 }
 
 internal static class PeerRun
 {
-    /// <summary>Warm-up until settled, then timed calls of <paramref name="call"/> (seconds per call) within the budget.</summary>
-    public static void Time(BenchProblem p, Func<double> call, PeerArgs a, PeerResult r)
+    /// <summary>
+    /// Times the problem the way `rnnfast bench` does: <paramref name="callAt"/>(t) gives a call over the first t steps
+    /// (seconds per call). A T=1 probe (the cheaper of two unless already slow) sets the T that fits the budget twice;
+    /// warm-up until settled (a longer T after all when the last warm call shows it fits); timed calls within the
+    /// budget (at least 3, at most MaxReps), the median; where T was cut, half that T is timed too and the full T's
+    /// time read off the line through both (plain scaling where the two give no positive slope and intercept).
+    /// </summary>
+    public static void Time(BenchProblem p, Func<int, Func<double>> callAt, PeerArgs a, PeerResult r)
     {
+        double budget = a.Seconds;
+        int timedT = p.T;
+        if (p.T > 1)
+        {
+            var probe = callAt(1);
+            double once = probe();
+            if (once < budget / 10) once = Math.Min(once, probe());
+            timedT = FittingT(p.T, once, budget);
+        }
+        var call = callAt(timedT);
         var warm = WarmUp.Run(call, new WarmUpPolicy());
         r.WarmupRuns = warm.Calls;
         r.WarmupSeconds = warm.Seconds;
         r.WarmupSettled = warm.Settled;
+        int better = FittingT(p.T, warm.LastSeconds / timedT, budget);
+        if (better > timedT && 2 * warm.LastSeconds * better / timedT <= 1.5 * budget)
+        {
+            timedT = better;
+            call = callAt(timedT);
+            r.WarmupSeconds += call();
+            r.WarmupRuns++;
+        }
         var samples = new List<double>();
         var clock = Stopwatch.StartNew();
-        while (samples.Count < a.MaxReps && (samples.Count < 3 || clock.Elapsed.TotalSeconds < a.Seconds))
+        while (samples.Count < a.MaxReps && (samples.Count < 3 || clock.Elapsed.TotalSeconds < budget))
             samples.Add(call());
-        samples.Sort();
-        int n = samples.Count;
-        double median = n % 2 == 1 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
-        r.Reps = n;
-        r.MsMedian = median * 1e3;
-        r.MsMin = samples[0] * 1e3;
-        r.Gflops = p.Flops() / median / 1e9;
+        double median = Median(samples);
+        double scale = (double)p.T / timedT;
+        if (timedT < p.T && timedT >= 2)
+        {
+            int halfT = timedT / 2;
+            var half = callAt(halfT);
+            half(); // its warm call
+            var halfSamples = new List<double>();
+            var halfClock = Stopwatch.StartNew();
+            while (halfSamples.Count < 3 || (halfSamples.Count < samples.Count && halfClock.Elapsed.TotalSeconds < budget / 2))
+                halfSamples.Add(half());
+            double halfMedian = Median(halfSamples);
+            double slope = (median - halfMedian) / (timedT - halfT), intercept = median - slope * timedT;
+            if (slope > 0 && intercept >= 0)
+            {
+                scale = (intercept + slope * p.T) / median;
+                r.TimedHalfT = halfT;
+            }
+        }
+        r.Reps = samples.Count;
+        r.TimedT = timedT;
+        r.MsTimedMedian = median * 1e3;
+        r.MsMedian = median * scale * 1e3;
+        r.MsMin = samples[0] * scale * 1e3;
+        r.Gflops = p.Flops() / (median * scale) / 1e9;
+    }
+
+    /// <summary>The T to time: the full T when one call (<paramref name="perStep"/> seconds a step) fits the budget twice (rnnfast bench's rule).</summary>
+    private static int FittingT(int t, double perStep, double budget) =>
+        perStep * t * 2 <= budget ? t : (int)Math.Clamp(Math.Floor(budget / 2 / Math.Max(perStep, 1e-12)), 1, t);
+
+    /// <summary>The median of <paramref name="values"/> (sorted in place).</summary>
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        int n = values.Count;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /// <summary>Seconds one call of <paramref name="action"/> takes.</summary>
@@ -132,6 +191,11 @@ internal static class PeerRun
             Num(w, "warmup_s", r.WarmupSeconds);
             w.WriteBoolean("warmup_settled", r.WarmupSettled);
             w.WriteNumber("reps", r.Reps);
+            w.WriteNumber("timed_T", r.TimedT);
+            if (r.TimedHalfT is int half) w.WriteNumber("timed_half_T", half);
+            else w.WriteNull("timed_half_T");
+            w.WriteBoolean("cut", r.TimedT > 0 && r.TimedT < p.T);
+            Num(w, "ms_timed_median", r.MsTimedMedian);
             Num(w, "ms_median", r.MsMedian);
             Num(w, "ms_min", r.MsMin);
             Num(w, "gflop", p.Flops() / 1e9);
