@@ -311,6 +311,25 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.Equal(r.GetProperty("gflop").GetDouble() / (ms / 1e3), r.GetProperty("gflops").GetDouble(), 6);
     }
 
+    [Fact]
+    public void A_cut_T_line_that_would_beat_the_peak_falls_back_to_plain_scaling()
+    {
+        // The same 40 ms + 2 ms a step backend, on a "machine" whose peak (1e-6 GFLOP/s) the extrapolated time (about
+        // 240 ms for 57,600 FLOPs, 2.4e-4 GFLOP/s; even 50 s would be faster) would exceed: the line is not used; plain
+        // scaling, which errs slow, is.
+        var path = WriteShapes("lstm uni 1 100 2 5 4 inference\n");
+        var slowMachine = FixedMachine with { PeakGflops = 1e-6 };
+        var (code, o, e) = Bench(Args(path) with { MaxSeconds = 0.3, MaxReps = 50 }, [new TimedBackend(40, 2)], slowMachine);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o);
+        var r = doc.RootElement.GetProperty("results").EnumerateArray().Single();
+        Assert.True(r.GetProperty("cut").GetBoolean(), o);
+        Assert.True(JsonValueKind.Null == r.GetProperty("ms_timed_half_median").ValueKind, o); // the half-T line was not used
+        int timedT = r.GetProperty("timed_T").GetInt32();
+        double plain = r.GetProperty("ms_timed_median").GetDouble() * 100 / timedT;
+        Assert.InRange(r.GetProperty("ms_median").GetDouble() / plain, 0.9999, 1.0001); // plain scaling (JSON rounds to 6 digits)
+    }
+
     // ------------------------------------------------------------------ ratios
 
     [Fact]

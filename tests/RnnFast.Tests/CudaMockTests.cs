@@ -96,6 +96,31 @@ public sealed class CudaMockTests(CudaMockLibrary mock) : IClassFixture<CudaMock
     }
 
     [FactNeedsGcc]
+    public void Auto_runs_both_algorithms_on_repeated_calls_and_stays_correct()
+    {
+        // CUDA_MOCK_PERSIST=1: the mock accepts the persistent algorithm (computing it like the standard one), so the
+        // tuning's alternation, the per-algorithm descriptors and weight spaces, and backward through the workspace's
+        // own descriptor all run; the bench checks every result (and every gradient) against the reference.
+        string shapes = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"rnnfast-auto-{Environment.ProcessId}.txt");
+        File.WriteAllText(shapes, "lstm uni 1 5 2 6 7 inference\ngru bi 2 4 3 5 6 training\n");
+        try
+        {
+            var (code, o, e) = RnnfastWith(new() { ["RNNFAST_CUDA_ALGO"] = "auto", ["CUDA_MOCK_PERSIST"] = "1", ["CUDA_MOCK_STATS"] = "1" },
+                "bench", "--shapes", shapes, "--backends", "cuda", "--max-seconds", "0.05");
+            Assert.True(code == 0, o + e);
+            Assert.Contains("all 2 result(s) match the reference", o + e);
+            var m = System.Text.RegularExpressions.Regex.Match(e, @"forward calls standard (\d+) persistent (\d+)");
+            Assert.True(m.Success, e);
+            Assert.True(long.Parse(m.Groups[1].Value) >= 2 && long.Parse(m.Groups[2].Value) >= 2,
+                $"expected both algorithms to run at least twice: {m.Value}");
+        }
+        finally
+        {
+            File.Delete(shapes);
+        }
+    }
+
+    [FactNeedsGcc]
     public void Goldens_pass_through_the_mock_on_host_tensors()
     {
         var (code, o, e) = Rnnfast("check", "--backend", "cuda", TestPaths.Golden("lstm_varlen_bidir"), TestPaths.Golden("lstm_proj"),

@@ -44,9 +44,10 @@ static Alloc *allocs; static int nallocs, capallocs;
 static size_t in_use;
 static long n_alloc, n_free;
 static int n_registered; /* host ranges registered with cuMemHostRegister_v2 and not yet unregistered */
+static long n_forward[2]; /* cudnnRNNForward calls with the standard and the persistent-static algorithm */
 /* CUDA_MOCK_STATS=1: how many driver allocations and frees the process made (a caching allocator keeps them few). */
 __attribute__((destructor)) static void mock_stats(void) {
-    if (getenv("CUDA_MOCK_STATS")) fprintf(stderr, "[cuda mock] cuMemAlloc_v2 %ld, cuMemFree_v2 %ld, live %d (%zu bytes), host registrations live %d\n", n_alloc, n_free, nallocs, in_use, n_registered);
+    if (getenv("CUDA_MOCK_STATS")) fprintf(stderr, "[cuda mock] cuMemAlloc_v2 %ld, cuMemFree_v2 %ld, live %d (%zu bytes), host registrations live %d, forward calls standard %ld persistent %ld\n", n_alloc, n_free, nallocs, in_use, n_registered, n_forward[0], n_forward[1]);
 }
 static int find_alloc(uintptr_t p) { for (int i = 0; i < nallocs; i++) if (allocs[i].p == p) return i; return -1; }
 static int in_range(const void *ptr, size_t bytes) {
@@ -189,7 +190,9 @@ EXPORT cudnnStatus_t cudnnSetRNNDescriptor_v8(RnnDesc *d, int algo, int cell, in
                                               int I, int H, int P, int L, DropDesc *drop, unsigned aux) {
     if (!d || d->magic != M_RNN) BAD("cudnnSetRNNDescriptor_v8: bad descriptor");
     if (algo < 0 || algo > 3 || cell < 0 || cell > 3 || dir < 0 || dir > 1) BAD("cudnnSetRNNDescriptor_v8: algo %d cell %d dir %d", algo, cell, dir);
-    if (algo != 0) NOTSUP("cudnnSetRNNDescriptor_v8: the mock has only CUDNN_RNN_ALGO_STANDARD");
+    /* CUDA_MOCK_PERSIST=1: PERSIST_STATIC is accepted (and computed like STANDARD); otherwise it is declined */
+    if (algo != 0 && !(algo == 1 && getenv("CUDA_MOCK_PERSIST")))
+        NOTSUP("cudnnSetRNNDescriptor_v8: the mock has only CUDNN_RNN_ALGO_STANDARD (CUDA_MOCK_PERSIST=1 adds PERSIST_STATIC)");
     if (bias != 0 && bias != 2) NOTSUP("cudnnSetRNNDescriptor_v8: the mock has NO_BIAS and DOUBLE_BIAS only, got %d", bias);
     if (input != 0) NOTSUP("cudnnSetRNNDescriptor_v8: LINEAR_INPUT only");
     if (dtype != 0 || mprec != 0) BAD("cudnnSetRNNDescriptor_v8: float data and math precision expected, got %d/%d", dtype, mprec);
@@ -403,6 +406,7 @@ EXPORT cudnnStatus_t cudnnRNNForward(Handle *h, RnnDesc *r, int mode, const int 
                                      size_t wsize, const float *w, size_t worksize, void *work, size_t rsize, float *reserve) {
     cudnnStatus_t st = check_call("cudnnRNNForward", h, r, devlens, xd, yd, hd, cd, wsize, w, worksize, work);
     if (st) return st;
+    n_forward[r->algo == 1]++;
     int T = xd->T, N = xd->N, Y = yd->C, lstm = r->cell == 2;
     long S = (long)r->L * dirs(r), nh = S * N * r->P, nc = S * N * r->H, nx = (long)T * N * r->I;
     DEV(x, nx * 4, "x"); DEV(y, (long)T * N * Y * 4, "y");

@@ -355,7 +355,11 @@ public sealed class BenchRunner
                 halfSamples.Add(halfRun.RunOnce(plan));
             double halfMedian = Median(halfSamples);
             double slope = (median - halfMedian) / (timedT - halfT), intercept = median - slope * timedT;
-            if (slope > 0 && intercept >= 0)
+            // Never faster than the machine's peak allows: two short, noisy timings (T = 1 and 2) can draw a line that
+            // promises that (seen: 722 GFLOP/s on a 337 GFLOP/s machine); then plain scaling, which errs slow.
+            bool possible = !(double.IsFinite(result.PeakGflops) && result.PeakGflops > 0)
+                            || p.Flops() / (intercept + slope * p.T) / 1e9 <= result.PeakGflops;
+            if (slope > 0 && intercept >= 0 && possible)
             {
                 scale = (intercept + slope * p.T) / median;
                 result.TimedHalfT = halfT;
