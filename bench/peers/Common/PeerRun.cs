@@ -4,8 +4,8 @@
 // per layer and direction, training 3x), and one JSON line per problem with `rnnfast bench --format json`'s field names
 // (cell dir L T N I H phase backend gflops correct, plus timings). A problem whose full-T call would not fit the budget
 // twice is timed at a shorter T and at half that T, and the full T's time read off the line through both, exactly as
-// `rnnfast bench` cuts T (timed_T, timed_half_T, cut), so a cut line compares like with like. An engine that cannot
-// start prints one line {"backend": ..., "unavailable": reason} and exits 3.
+// `rnnfast bench` cuts T (RnnFast.Bench.CutT; timed_T, timed_half_T, cut), so a cut line compares like with like. An
+// engine that cannot start prints one line {"backend": ..., "unavailable": reason} and exits 3.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -83,14 +83,14 @@ internal static class PeerRun
             var probe = callAt(1);
             double once = probe();
             if (once < budget / 10) once = Math.Min(once, probe());
-            timedT = FittingT(p.T, once, budget);
+            timedT = CutT.Fitting(p.T, once, budget);
         }
         var call = callAt(timedT);
         var warm = WarmUp.Run(call, new WarmUpPolicy());
         r.WarmupRuns = warm.Calls;
         r.WarmupSeconds = warm.Seconds;
         r.WarmupSettled = warm.Settled;
-        int better = FittingT(p.T, warm.LastSeconds / timedT, budget);
+        int better = CutT.Fitting(p.T, warm.LastSeconds / timedT, budget);
         if (better > timedT && 2 * warm.LastSeconds * better / timedT <= 1.5 * budget)
         {
             timedT = better;
@@ -102,22 +102,15 @@ internal static class PeerRun
         var clock = Stopwatch.StartNew();
         while (samples.Count < a.MaxReps && (samples.Count < 3 || clock.Elapsed.TotalSeconds < budget))
             samples.Add(call());
-        double median = Median(samples);
+        double median = CutT.Median(samples);
         double scale = (double)p.T / timedT;
         if (timedT < p.T && timedT >= 2)
         {
             int halfT = timedT / 2;
-            var half = callAt(halfT);
-            half(); // its warm call
-            var halfSamples = new List<double>();
-            var halfClock = Stopwatch.StartNew();
-            while (halfSamples.Count < 3 || (halfSamples.Count < samples.Count && halfClock.Elapsed.TotalSeconds < budget / 2))
-                halfSamples.Add(half());
-            double halfMedian = Median(halfSamples);
-            double slope = (median - halfMedian) / (timedT - halfT), intercept = median - slope * timedT;
-            if (slope > 0 && intercept >= 0)
+            double halfMedian = CutT.TimeHalf(callAt(halfT), samples.Count, budget);
+            if (CutT.LineScale(p.T, timedT, median, halfT, halfMedian, p.Flops(), double.NaN) is double line)
             {
-                scale = (intercept + slope * p.T) / median;
+                scale = line;
                 r.TimedHalfT = halfT;
             }
         }
@@ -127,18 +120,6 @@ internal static class PeerRun
         r.MsMedian = median * scale * 1e3;
         r.MsMin = samples[0] * scale * 1e3;
         r.Gflops = p.Flops() / (median * scale) / 1e9;
-    }
-
-    /// <summary>The T to time: the full T when one call (<paramref name="perStep"/> seconds a step) fits the budget twice (rnnfast bench's rule).</summary>
-    private static int FittingT(int t, double perStep, double budget) =>
-        perStep * t * 2 <= budget ? t : (int)Math.Clamp(Math.Floor(budget / 2 / Math.Max(perStep, 1e-12)), 1, t);
-
-    /// <summary>The median of <paramref name="values"/> (sorted in place).</summary>
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        int n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /// <summary>Seconds one call of <paramref name="action"/> takes.</summary>

@@ -294,14 +294,14 @@ public sealed class BenchRunner
         int timedT = p.T;
         if (isReference)
         {
-            timedT = FittingT(p.T, stepEstimate, budget);
+            timedT = CutT.Fitting(p.T, stepEstimate, budget);
         }
         else if (p.T > 1)
         {
             var probe = work.Timing(backend, 1);
             double once = probe.RunOnce(plan);
             if (once < budget / 10) once = Math.Min(once, probe.RunOnce(plan));
-            timedT = FittingT(p.T, once, budget);
+            timedT = CutT.Fitting(p.T, once, budget);
         }
         var run = work.Timing(backend, timedT);
 
@@ -313,7 +313,7 @@ public sealed class BenchRunner
         int warm = warmUp.Calls;
         double warmTime = warmUp.Seconds, last = warmUp.LastSeconds;
         clock.Restart();
-        int better = FittingT(p.T, last / timedT, budget);
+        int better = CutT.Fitting(p.T, last / timedT, budget);
         if (better > timedT && 2 * last * better / timedT <= 1.5 * budget)
         {
             timedT = better;
@@ -339,34 +339,25 @@ public sealed class BenchRunner
             timedSum += s;
         }
 
-        double median = Median(samples);
+        double median = CutT.Median(samples);
         double scale = (double)p.T / timedT;
         // A cut T: per-call costs that do not grow with T (a training call writes every weight gradient once) would be
         // counted T / timed_T times by plain scaling. Time half that T too and extrapolate the line through both
-        // (t = a + b T); plain scaling where the two do not give a positive slope and intercept (noise), or timed_T = 1.
+        // (t = a + b T, CutT.LineScale); plain scaling where the two give no positive slope and intercept (noise), or a
+        // time faster than the peak, or timed_T = 1.
         if (timedT < p.T && timedT >= 2 && !isReference)
         {
             int halfT = timedT / 2;
             var halfRun = work.Timing(backend, halfT);
-            halfRun.RunOnce(plan); // its warm call
-            var halfSamples = new List<double>();
-            var halfClock = Stopwatch.StartNew();
-            while (halfSamples.Count < 3 || (halfSamples.Count < samples.Count && halfClock.Elapsed.TotalSeconds < budget / 2))
-                halfSamples.Add(halfRun.RunOnce(plan));
-            double halfMedian = Median(halfSamples);
-            double slope = (median - halfMedian) / (timedT - halfT), intercept = median - slope * timedT;
-            // Never faster than the machine's peak allows: two short, noisy timings (T = 1 and 2) can draw a line that
-            // promises that (seen: 722 GFLOP/s on a 337 GFLOP/s machine); then plain scaling, which errs slow.
-            bool possible = !(double.IsFinite(result.PeakGflops) && result.PeakGflops > 0)
-                            || p.Flops() / (intercept + slope * p.T) / 1e9 <= result.PeakGflops;
-            if (slope > 0 && intercept >= 0 && possible)
+            double halfMedian = CutT.TimeHalf(() => halfRun.RunOnce(plan), samples.Count, budget);
+            if (CutT.LineScale(p.T, timedT, median, halfT, halfMedian, p.Flops(), result.PeakGflops) is double line)
             {
-                scale = (intercept + slope * p.T) / median;
+                scale = line;
                 result.TimedHalfT = halfT;
                 result.MsTimedHalfMedian = halfMedian * 1e3;
             }
         }
-        if (cpuSamples.Count == samples.Count) result.CpuMsMedian = Median(cpuSamples) * 1e3 * scale;
+        if (cpuSamples.Count == samples.Count) result.CpuMsMedian = CutT.Median(cpuSamples) * 1e3 * scale;
         result.WarmupRuns = warm;
         result.WarmupSeconds = warmTime;
         result.WarmupSettled = warmUp.Settled;
@@ -380,18 +371,6 @@ public sealed class BenchRunner
         result.Gflops = p.Flops() / (median * scale) / 1e9;
         result.PeakFraction = double.IsFinite(result.PeakGflops) && result.PeakGflops > 0 ? result.Gflops / result.PeakGflops : double.NaN;
     }
-
-    /// <summary>The median of <paramref name="values"/> (sorted in place).</summary>
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        int n = values.Count;
-        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    }
-
-    /// <summary>The T to time: the full T when one call (estimated from <paramref name="perStep"/> seconds a step) fits the budget twice.</summary>
-    private static int FittingT(int t, double perStep, double budget) =>
-        perStep * t * 2 <= budget ? t : (int)Math.Clamp(Math.Floor(budget / 2 / Math.Max(perStep, 1e-12)), 1, t);
 
     private static void ComputeRatios(List<BenchResult> results)
     {
