@@ -301,6 +301,9 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         foreach (var c in checks) output.WriteLine(c.ToString());
         var failed = checks.Where(c => !c.Passed).Select(c => c.ToString()).ToList();
         Assert.True(failed.Count == 0, string.Join("; ", failed));
+
+        // the same backward adding into kept gradient buffers, on the buffers the disposed forward gave back
+        RnnTestProblems.AssertAccumulatedBackward(cpu, inputs, fc, gr, dOut, dHN, dCN);
     }
 
     [Fact]

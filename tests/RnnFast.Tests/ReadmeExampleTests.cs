@@ -117,9 +117,9 @@ public sealed class ReadmeExampleTests
         var (y2, state2) = lstm.Forward(x, state);                         // carry the state on
         lstm.LoadStateDict(lstm.StateDict());                              // PyTorch names: weight_ih_l0, ...
         var adam = new Adam(lstm.Parameters().ToList(), lr: 1e-3);
-        var tape = new Tape();
-        var loss = tape.MseLoss(lstm.Forward(tape, Variable.Constant(x)).Output, Tensor.Zeros(10, 4, 128));
-        adam.ZeroGrad(); tape.Backward(loss); adam.Step();
+        using var tape = new Tape();                                       // one per step: disposing it hands the RNN's
+        var loss = tape.MseLoss(lstm.Forward(tape, Variable.Constant(x)).Output, Tensor.Zeros(10, 4, 128)); // workspace back
+        adam.ZeroGrad(); tape.Backward(loss); adam.Step();                 // gradients are added into kept buffers
         Assert.Equal([10, 4, 128], y.Shape);
         Assert.Equal([2, 4, 128], state2.H.Shape);
         Assert.NotEqual(y.ToArray(), y2.ToArray()); // the carried state changes the second half's output

@@ -46,6 +46,32 @@ internal static class RnnTestProblems
         for (int i = 0; i < parameters.Ids.Count; i++)
             AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
         more?.Invoke(new ReferenceRun(inputs, ours, oracle, a, b, dH));
+        AssertAccumulatedBackward(ours, inputs, a, gb, dY, dH, dC);
+    }
+
+    /// <summary>
+    /// After <paramref name="first"/> is disposed (a cpu plan pools its buffers, so this forward and backward run on
+    /// reused, dirty ones): BackwardAccumulate adds the reference's gradients into buffers that already hold 0.5, and
+    /// returns them as DParams; dX, dh0, dc0 are as from Backward.
+    /// </summary>
+    public static void AssertAccumulatedBackward(IRnnPlan ours, RnnInputs inputs, RnnForwardResult first, RnnGradients expected,
+        Tensor dY, Tensor dH, Tensor? dC)
+    {
+        first.Dispose();
+        using var again = ours.Forward(inputs, training: true);
+        var into = RnnParameters.Zeros(ours.Desc);
+        foreach (var t in into.Tensors) t.Span.Fill(0.5f);
+        var g = ours.BackwardAccumulate(inputs, again, dY, dH, dC, into);
+        Assert.Same(into, g.DParams);
+        AssertClose(expected.DInput, g.DInput, "accumulating backward: grad_input");
+        AssertClose(expected.DH0, g.DH0, "accumulating backward: grad_h0");
+        if (dC != null) AssertClose(expected.DC0!, g.DC0!, "accumulating backward: grad_c0");
+        for (int i = 0; i < into.Ids.Count; i++)
+        {
+            var want = expected.DParams.Tensors[i].ToArray();
+            for (int j = 0; j < want.Length; j++) want[j] += 0.5f;
+            AssertClose(Tensor.FromArray(want, expected.DParams.Tensors[i].Shape), into.Tensors[i], "accumulated grad." + into.Ids[i].TorchName);
+        }
     }
 
     /// <summary>Every parameter changed (and marked) after a forward: the next forward uses the new weights and matches the reference.</summary>

@@ -2,23 +2,26 @@
 // rule. Backward(loss) seeds d(loss)=1 and runs the nodes in reverse record order, each adding its inputs'
 // gradients into Variable.Grad (a gradient table in the style of tinygrad). Ops live in TapeOps.cs/TapeRnn.cs.
 //
-// A tape is NOT thread-safe: record and run backward from one thread. Use a new tape (or Reset) per step.
+// A tape is NOT thread-safe: record and run backward from one thread. Use a new tape (or Reset) per step; Reset and
+// Dispose release what the nodes hold (an RNN node's training workspace goes back to its plan for the next step).
 namespace RnnFast.Autograd;
 
 /// <summary>Records tape ops in order and runs their backward rules in reverse (reverse-mode autodiff). Not thread-safe: one tape per training step and thread.</summary>
-public sealed partial class Tape
+public sealed partial class Tape : IDisposable
 {
     /// <summary>One recorded op: the variables it produced and the rule that pushes their gradients to its inputs.</summary>
     private sealed class Node
     {
-        public Node(Variable[] outputs, Action backward)
+        public Node(Variable[] outputs, Action backward, IDisposable? state)
         {
             Outputs = outputs;
             Backward = backward;
+            State = state;
         }
 
         public Variable[] Outputs { get; }
         public Action Backward { get; }
+        public IDisposable? State { get; } // what the backward rule reads besides the variables (released by Reset)
     }
 
     private readonly List<Node> _nodes = [];
@@ -26,8 +29,18 @@ public sealed partial class Tape
     /// <summary>Number of recorded ops.</summary>
     public int Count => _nodes.Count;
 
-    /// <summary>Forgets every recorded op (and with them the forward state they kept alive).</summary>
-    public void Reset() => _nodes.Clear();
+    /// <summary>
+    /// Forgets every recorded op and releases the forward state they kept (an RNN's training workspace goes back to its
+    /// plan, whose next training call reuses the buffers). Backward cannot run on what was recorded before.
+    /// </summary>
+    public void Reset()
+    {
+        foreach (var node in _nodes) node.State?.Dispose();
+        _nodes.Clear();
+    }
+
+    /// <summary>Same as <see cref="Reset"/>: <c>using var tape = new Tape();</c> per training step.</summary>
+    public void Dispose() => Reset();
 
     /// <summary>
     /// Back-propagates from <paramref name="loss"/> (one element): gradients are added into the Grad of every
@@ -71,8 +84,12 @@ public sealed partial class Tape
     }
 
     /// <summary>Records a node for <paramref name="outputs"/> when the first output requires grad.</summary>
-    private void Record(Action backward, params Variable[] outputs)
+    private void Record(Action backward, params Variable[] outputs) => Record(backward, null, outputs);
+
+    /// <summary>Records a node whose backward also reads <paramref name="state"/> (disposed by Reset; at once when no node is recorded).</summary>
+    private void Record(Action backward, IDisposable? state, params Variable[] outputs)
     {
-        if (outputs[0].RequiresGrad) _nodes.Add(new Node(outputs, backward));
+        if (outputs[0].RequiresGrad) _nodes.Add(new Node(outputs, backward, state));
+        else state?.Dispose();
     }
 }

@@ -1,8 +1,9 @@
 // The RNN as one fused tape node: forward runs an IRnnPlan (training forward, keeping the backend's workspace),
 // backward calls plan.Backward once with the upstream gradients of output, h_n and c_n (null where the loss did
-// not use them) and adds d(input), d(h0), d(c0) and every parameter's gradient into the variables. The plan's
-// gradient tensors are fresh and the caller's: a variable without a gradient yet takes them over as its buffer
-// (no second set of gradient tensors, no copy); one that already holds gradient adds them in place.
+// not use them) and adds d(input), d(h0), d(c0) and every parameter's gradient into the variables. When every
+// parameter is trained, the plan adds straight into their gradient buffers (IRnnPlan.BackwardAccumulate: no
+// gradient-sized arrays per step); otherwise its fresh gradient tensors are taken over or added. The forward's
+// workspace is the node's state: Tape.Reset (or Dispose) gives it back to the plan.
 namespace RnnFast.Autograd;
 
 /// <summary>
@@ -53,16 +54,22 @@ public sealed partial class Tape
         {
             Tensor? dOut = output.Grad;
             if (dOut != null && desc.BatchFirst) dOut = RnnRunner.SwapFirstTwo(dOut); // (N,T,·) -> (T,N,·)
-            var grads = plan.Backward(inputs, fwd, dOut, hn.Grad, cn?.Grad);
+            // every parameter trained (the usual case): the plan adds into their gradient buffers, kept across steps
+            bool allParams = Array.TrueForAll(ps, p => p.RequiresGrad);
+            var grads = allParams
+                ? plan.BackwardAccumulate(inputs, fwd, dOut, hn.Grad, cn?.Grad,
+                    RnnParameters.FromTensors(desc, Array.ConvertAll(ps, p => p.GradTensorForAccumulate())))
+                : plan.Backward(inputs, fwd, dOut, hn.Grad, cn?.Grad);
 
             if (input.RequiresGrad)
                 input.AccumulateGrad(desc.BatchFirst ? RnnRunner.SwapFirstTwo(grads.DInput) : grads.DInput, takeOver: true);
             if (h0 != null && h0.RequiresGrad) h0.AccumulateGrad(grads.DH0, takeOver: true);
             if (c0 != null && c0.RequiresGrad && grads.DC0 != null) c0.AccumulateGrad(grads.DC0, takeOver: true);
             var dParams = grads.DParams.Tensors;
-            for (int i = 0; i < ps.Length; i++)
-                if (ps[i].RequiresGrad) ps[i].AccumulateGrad(dParams[i], takeOver: true);
-        }, outs);
+            if (!allParams)
+                for (int i = 0; i < ps.Length; i++)
+                    if (ps[i].RequiresGrad) ps[i].AccumulateGrad(dParams[i], takeOver: true);
+        }, fwd, outs);
         return new RnnOutputs(output, hn, cn);
     }
 

@@ -85,6 +85,13 @@ public sealed class Variable
         return span;
     }
 
+    /// <summary>The gradient tensor, zeros when no backward reached it yet (the buffer kept across steps); a backward adds into it.</summary>
+    internal Tensor GradTensorForAccumulate()
+    {
+        GradForAccumulate();
+        return _grad!;
+    }
+
     /// <summary>
     /// The gradient buffer for a backward rule that writes every element: <paramref name="accumulate"/> is true when it
     /// already holds gradient (add into it); false when it is fresh (stale or zero contents: overwrite every element).

@@ -120,6 +120,21 @@ public interface IRnnPlan : IDisposable
     RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN);
 
     /// <summary>
+    /// <see cref="Backward"/> that adds the parameter gradients into <paramref name="paramGrads"/> (host tensors laid
+    /// out like <see cref="Parameters"/>: a training loop's gradient buffers, kept across steps) instead of returning
+    /// new ones; the result's DParams is <paramref name="paramGrads"/>. The cpu backend writes into them directly, with
+    /// no per-call allocation of gradient-sized arrays; other backends add their Backward's result.
+    /// </summary>
+    RnnGradients BackwardAccumulate(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN,
+        RnnParameters paramGrads)
+    {
+        RnnGradientTargets.Check(Desc, paramGrads);
+        var g = Backward(inputs, forward, dOutput, dHN, dCN);
+        RnnGradientTargets.AddInto(g.DParams, paramGrads);
+        return new RnnGradients(g.DInput, g.DH0, g.DC0, paramGrads);
+    }
+
+    /// <summary>
     /// A stepper that advances up to <paramref name="maxStreams"/> independent streams one time step at a time on this
     /// plan's backend (unidirectional stacks only). Backends with a faster T=1 path return their own.
     /// </summary>

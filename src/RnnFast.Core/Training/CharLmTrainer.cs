@@ -209,7 +209,7 @@ public sealed class CharLmTrainer
                     targets[t * localN + k] = train[a + t + 1];
                 }
             }
-            var tape = new Tape();
+            using var tape = new Tape(); // disposed at the end of the step: the RNN workspaces go back to their plans
             var dropoutRng = TrainingSetup.StepRandom(o.Seed, step, dp == null || dp.IsRoot ? 1 : 1000 + dp.Rank); // ranks drop different units
             var loss = net.LanguageModelLoss(tape, tokens, targets, T, localN, training: true, dropoutRng);
             double rate = optimizer.LearningRate = schedule.At(step);

@@ -79,7 +79,7 @@ public sealed class CtcTrainer
                 var rng = TrainingSetup.StepRandom(o.Seed, step, 0);
                 var batch = new CtcExample[N];
                 for (int n = 0; n < N; n++) batch[n] = train[rng.Next(train.Length)];
-                var tape = new Tape();
+                using var tape = new Tape(); // disposed at the end of the step: the RNN workspaces go back to their plans
                 var loss = BatchLoss(tape, net, batch);
                 double rate = optimizer.LearningRate = schedule.At(step);
                 var (l, norm, updated) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names);

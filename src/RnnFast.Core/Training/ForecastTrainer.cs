@@ -85,7 +85,7 @@ public sealed class ForecastTrainer
                     y[t * B + b] = z[a + t];
                 }
             }
-            var tape = new Tape();
+            using var tape = new Tape(); // disposed at the end of the step: the RNN workspaces go back to their plans
             var loss = net.ForecastLoss(tape, x, y, W, B, training: true, TrainingSetup.StepRandom(o.Seed, step, 1));
             double rate = optimizer.LearningRate = schedule.At(step);
             var (l, norm2, _) = TrainingSetup.BackwardAndStep(tape, loss, optimizer, parameters, o.Clip, step, guard, names);

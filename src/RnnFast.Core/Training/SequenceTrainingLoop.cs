@@ -141,7 +141,7 @@ internal static class SequenceTrainingLoop
                 int k = n - first;
                 if ((uint)k < (uint)localN) batch[k] = pick;
             }
-            var tape = new Tape();
+            using var tape = new Tape(); // disposed at the end of the step: the RNN workspaces go back to their plans
             var dropoutRng = TrainingSetup.StepRandom(o.Seed, step, dp == null || dp.IsRoot ? 1 : 1000 + dp.Rank); // ranks drop different units
             var (loss, tokens) = batchLoss(tape, net, batch, dropoutRng);
             double rate = optimizer.LearningRate = schedule.At(step);

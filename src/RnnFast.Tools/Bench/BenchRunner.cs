@@ -457,11 +457,16 @@ public sealed class BenchRunner
         private readonly bool _sync;
         private readonly RnnInputs _inputs;
         private readonly Tensor? _dy;
+        private readonly RnnParameters? _grads;
 
         public TimingRun(ProblemWork work, Backend backend, int t, int seed)
         {
             _p = work.Problem;
             _sync = backend.Kind == BackendKind.Gpu;
+            // A host backend's training call is a training step's: the parameter gradients are added into buffers
+            // kept across calls (as the tape does, and as libtorch adds into .grad), and the forward's workspace is
+            // released after its backward. A GPU backend's gradients stay on the device (plain Backward).
+            if (work.Problem.Phase == BenchPhase.Training && !_sync) _grads = RnnParameters.Zeros(work.Desc);
             var rng = new Random(seed);
             _inputs = new RnnInputs(RandomTensor(rng, 1f, t, _p.N, _p.I).To(backend));
             if (_p.Phase == BenchPhase.Training) _dy = RandomTensor(rng, 1f, t, _p.N, work.Desc.OutputSize).To(backend);
@@ -483,8 +488,9 @@ public sealed class BenchRunner
             else
             {
                 var r = plan.Forward(_inputs, training: true);
-                var g = plan.Backward(_inputs, r, _dy, null, null);
+                var g = _grads != null ? plan.BackwardAccumulate(_inputs, r, _dy, null, null, _grads) : plan.Backward(_inputs, r, _dy, null, null);
                 if (_sync) _ = g.DH0.ToArray();
+                else r.Dispose(); // (a GPU workspace is left as the measured H200 runs left it)
             }
             double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
             LastCpuSeconds = CpuClock.ProcessSeconds() - cpu0;

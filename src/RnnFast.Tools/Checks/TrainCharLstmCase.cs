@@ -128,7 +128,7 @@ public sealed class TrainCharLstmCase
         var norms = new float[S];
         for (int s = 0; s < S; s++)
         {
-            var tape = new Tape();
+            using var tape = new Tape(); // disposed at the end of the step: the RNN workspaces go back to their plans
             var ids = Tokens.AsSpan(s * T * N, T * N).ToArray();
             var targets = Targets.AsSpan(s * T * N, T * N).ToArray();
             var x = tape.Embedding(emb, ids, [T, N]);                        // (T,N,E)

@@ -2,11 +2,25 @@
 // each a reverse time loop (TimeLoop.Backward) producing dG; then whole-sequence GEMMs per layer and direction:
 // dW_ih = dG^T X, dW_hh = dGh^T H_prev, bias sums, dW_hr = dH^T H_raw, dX (+)= dG . W_ih; and the gradient rows
 // from the physical gate order back into PyTorch's.
+using System.Numerics.Tensors;
+
 namespace RnnFast.Backends.Cpu;
 
 internal sealed unsafe partial class CpuRnnPlan
 {
-    public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
+    public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
+        Backward(inputs, forward, dOutput, dHN, dCN, null);
+
+    /// <summary>Backward adding the parameter gradients straight into <paramref name="paramGrads"/> (no gradient-sized arrays per call).</summary>
+    public RnnGradients BackwardAccumulate(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN,
+        RnnParameters paramGrads)
+    {
+        RnnGradientTargets.Check(Desc, paramGrads);
+        return Backward(inputs, forward, dOutput, dHN, dCN, paramGrads);
+    }
+
+    /// <summary>The backward grid; the parameter gradients go into new tensors, or are added into <paramref name="into"/>.</summary>
+    private RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN, RnnParameters? into)
     {
         ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
@@ -23,7 +37,8 @@ internal sealed unsafe partial class CpuRnnPlan
         int GP = layout.GP;
         bool gru = desc.Mode == RnnMode.Gru;
 
-        var dParams = RnnParameters.Zeros(desc);
+        bool add = into != null; // add into the caller's gradients, or write new ones
+        var dParams = into ?? RnnParameters.Zeros(desc);
         var dh0 = new float[L * D * N * Ho];
         var dc0 = desc.HasCellState ? new float[L * D * N * H] : null;
         var dX0 = new float[(long)T * N * desc.InputSize];
@@ -42,18 +57,18 @@ internal sealed unsafe partial class CpuRnnPlan
         var dhRaw = new AlignedFloats[D];
         for (int d = 0; d < D; d++)
         {
-            dG[d] = CpuWeights.Pinned(T * layout.Row(N));
-            dGh[d] = gru ? CpuWeights.Pinned(T * layout.Row(N)) : dG[d];
-            dh2[d] = CpuWeights.Pinned(2L * N * Ho);
-            dc[d] = CpuWeights.Pinned((long)N * H);
+            dG[d] = _buffers.Rent(T * layout.Row(N));
+            dGh[d] = gru ? _buffers.Rent(T * layout.Row(N)) : dG[d];
+            dh2[d] = _buffers.Rent(2L * N * Ho);
+            dc[d] = _buffers.Rent((long)N * H);
             if (P > 0)
             {
-                dTot[d] = CpuWeights.Pinned((long)T * N * P);
-                dhRaw[d] = CpuWeights.Pinned((long)N * H);
+                dTot[d] = _buffers.Rent((long)T * N * P);
+                dhRaw[d] = _buffers.Rent((long)N * H);
             }
         }
         int maxI = Math.Max(desc.InputSize, desc.OutputSize);
-        var tmpW = CpuWeights.Pinned((long)GP * Math.Max(maxI, Ho));
+        var tmpW = _buffers.Rent((long)GP * Math.Max(maxI, Ho), clear: false); // every product writes the block it reads
         var colSum = new float[GP];
 
         var pool = WorkerPool.Shared;
@@ -105,7 +120,7 @@ internal sealed unsafe partial class CpuRnnPlan
 
                 TimeLoop.Backward(dirs, D, parallelDirs);
 
-                AlignedFloats? dXl = l == 0 ? null : CpuWeights.Pinned((long)T * N * I);
+                AlignedFloats? dXl = l == 0 ? null : _buffers.Rent((long)T * N * I);
                 FloatBuf dX = l == 0 ? new FloatBuf(pdX0, dX0.Length) : FloatBuf.Of(dXl); // (T, N, I_l)
                 for (int d = 0; d < D; d++)
                 {
@@ -121,38 +136,48 @@ internal sealed unsafe partial class CpuRnnPlan
                     float* ptmp = tmp.Ptr;
                     // dW_ih (GP x I) = dG^T . X
                     Sgemm.Gemm(new GemmShape(GP, I, TN), new GemmA(b.DG, GP, transposed: true), new GemmB(xin, I), new GemmC(tmp, I), GemmInit.Zero);
-                    Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh));
+                    Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh), add);
                     // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
                     var hPrev = b.HBuf.From(d == 0 ? 0 : hState);
                     Sgemm.Gemm(new GemmShape(GP, Ho, TN), new GemmA(b.DGh, GP, transposed: true), new GemmB(hPrev, Ho), new GemmC(tmp, Ho),
                         GemmInit.Zero);
-                    Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh));
+                    Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh), add);
                     if (desc.Bias)
                     {
                         ColumnSums(b.DG.At(0, gAll), TN, GP, colSum);
-                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh));
+                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh), add);
                         if (gru) ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
-                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh));
+                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh), add);
                     }
-                    if (dw.Ph != null) PeepholeGradient(ref b, dParams.Get(l, d, RnnParamKind.WeightPh));
+                    if (dw.Ph != null) PeepholeGradient(ref b, dParams.Get(l, d, RnnParamKind.WeightPh), add);
                     if (P > 0)
                     {
                         // dW_hr (P x H) = dH^T . H_raw
                         var dWhr = dParams.Get(l, d, RnnParamKind.WeightHr).HostArray;
                         fixed (float* pwr = dWhr)
                             Sgemm.Gemm(new GemmShape(P, H, TN), new GemmA(b.DTot, P, transposed: true), new GemmB(b.HRaw, H),
-                                new GemmC(new FloatBuf(pwr, dWhr.Length), H), GemmInit.Zero);
+                                new GemmC(new FloatBuf(pwr, dWhr.Length), H), add ? GemmInit.Load : GemmInit.Zero);
                     }
                     // dX (T*N x I) (+)= dG . W_ih
                     Sgemm.Gemm(new GemmShape(TN, I, GP), new GemmA(b.DG, GP), GemmB.FromPacked(dw.WihBPanels), new GemmC(dX, I),
                         d > 0 ? GemmInit.Load : GemmInit.Zero);
                 }
-                GC.KeepAlive(dYHold); // the layer above's dX (dYl) was read until here
+                _buffers.Return(dYHold); // the layer above's dX (dYl) was read until here
                 dYHold = dXl;
                 dYl = dX;
             }
-            GC.KeepAlive(dYHold);
+            _buffers.Return(dYHold);
         }
+        for (int d = 0; d < D; d++)
+        {
+            _buffers.Return(dG[d]);
+            if (gru) _buffers.Return(dGh[d]);
+            _buffers.Return(dh2[d]);
+            _buffers.Return(dc[d]);
+            _buffers.Return(dTot[d]);
+            _buffers.Return(dhRaw[d]);
+        }
+        _buffers.Return(tmpW);
         return new RnnGradients(
             Tensor.FromArray(dX0, T, N, desc.InputSize),
             Tensor.FromArray(dh0, L * D, N, Ho),
@@ -165,7 +190,7 @@ internal sealed unsafe partial class CpuRnnPlan
     /// dp_i += dG_i c_prev, dp_f += dG_f c_prev, dp_o += dG_o c' (masked steps have dG = 0), in the chunked form, then
     /// into PyTorch's order.
     /// </summary>
-    private static void PeepholeGradient(ref DirBwd b, Tensor target)
+    private static void PeepholeGradient(ref DirBwd b, Tensor target, bool add)
     {
         var L = b.Layout;
         int T = b.T, N = b.N, H = L.H;
@@ -191,7 +216,7 @@ internal sealed unsafe partial class CpuRnnPlan
         var dst = target.Span;
         for (int k = 0; k < 3; k++)
         for (int j = 0; j < H; j++)
-            dst[k * H + j] = acc[CpuWeights.PeepholeIndex(k, j)];
+            dst[k * H + j] = (add ? dst[k * H + j] : 0f) + acc[CpuWeights.PeepholeIndex(k, j)];
     }
 
     /// <summary>sums[c] = sum over rows of m (rows x cols).</summary>
@@ -208,22 +233,25 @@ internal sealed unsafe partial class CpuRnnPlan
         }
     }
 
-    /// <summary>Gradient rows from physical gate order (GP x cols, row-major) into PyTorch's (G*H x cols).</summary>
-    private static void Unpermute(float* phys, int cols, int[] physToRow, Tensor target)
+    /// <summary>Gradient rows from physical gate order (GP x cols, row-major) into PyTorch's (G*H x cols), copied or added.</summary>
+    private static void Unpermute(float* phys, int cols, int[] physToRow, Tensor target, bool add)
     {
         var dst = target.Span;
         for (int c = 0; c < physToRow.Length; c++)
         {
             int row = physToRow[c];
             if (row < 0) continue;
-            new ReadOnlySpan<float>(phys + (long)c * cols, cols).CopyTo(dst.Slice(row * cols, cols));
+            var src = new ReadOnlySpan<float>(phys + (long)c * cols, cols);
+            var to = dst.Slice(row * cols, cols);
+            if (add) TensorPrimitives.Add(to, src, to);
+            else src.CopyTo(to);
         }
     }
 
-    private static void UnpermuteVector(float[] phys, int[] physToRow, Tensor target)
+    private static void UnpermuteVector(float[] phys, int[] physToRow, Tensor target, bool add)
     {
         var dst = target.Span;
         for (int c = 0; c < physToRow.Length; c++)
-            if (physToRow[c] >= 0) dst[physToRow[c]] = phys[c];
+            if (physToRow[c] >= 0) dst[physToRow[c]] = (add ? dst[physToRow[c]] : 0f) + phys[c];
     }
 }

@@ -5,9 +5,10 @@ namespace RnnFast.Backends.Cpu;
 
 internal sealed unsafe partial class CpuRnnPlan
 {
-    /// <summary>What a training forward keeps for backward.</summary>
+    /// <summary>What a training forward keeps for backward; disposing it gives its buffers back to the plan's pool.</summary>
     private sealed class Workspace : RnnWorkspace
     {
+        public required BufferPool Pool;
         public required CpuWeights Weights;
         public required int T, N;
         public required AlignedFloats?[] LayerOutputs;  // [l] (T, N, D*H_out) for l < L-1 (the next layer's input)
@@ -17,6 +18,15 @@ internal sealed unsafe partial class CpuRnnPlan
         public required AlignedFloats?[] HRaw;          // [l*D+d] (T, N, H): LSTM projection input o*tanh(c)
         public required AlignedFloats?[] HhN;           // [l*D+d] (T, N, H): GRU W_hn h + b_hn
         public required AlignedFloats?[] HH;            // [l*D+d] (N, GP): GRU per-step recurrent product (scratch)
+
+        protected override void Release()
+        {
+            foreach (var set in new[] { LayerOutputs, Gates, H, C, HRaw, HhN, HH })
+            {
+                Pool.ReturnAll(set);
+                Array.Clear(set);
+            }
+        }
     }
 
     /// <summary>Inference scratch, pooled per plan (Forward(training: false) may run on many threads at once).</summary>

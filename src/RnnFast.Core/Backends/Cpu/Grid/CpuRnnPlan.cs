@@ -16,6 +16,10 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 {
     private readonly object _packGate = new();
     private readonly Stack<InferScratch> _scratch = new();
+    private readonly BufferPool _buffers = new(); // training buffers: a disposed forward's workspace, a backward's scratch
+
+    /// <summary>The pooled training buffers (for tests).</summary>
+    internal BufferPool TrainingBuffers => _buffers;
     private CpuWeights _weights;
 
     private readonly CpuWeightPrecision _precision;
@@ -41,11 +45,12 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 
     private int _disposed;
 
-    /// <summary>Frees the inference scratch (idempotent, thread-safe): Forward, Backward, CreateStepper and its steppers' Step refuse after it.</summary>
+    /// <summary>Frees the inference scratch and the pooled training buffers (idempotent, thread-safe): Forward, Backward, CreateStepper and its steppers' Step refuse after it.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         lock (_scratch) _scratch.Clear();
+        _buffers.Clear();
     }
 
     /// <summary>Throws ObjectDisposedException (naming this plan) once <see cref="Dispose"/> ran.</summary>
@@ -107,7 +112,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         {
             ws = new Workspace
             {
-                Weights = w, T = T, N = N,
+                Pool = _buffers, Weights = w, T = T, N = N,
                 LayerOutputs = new AlignedFloats[L], Gates = new AlignedFloats[L * D], H = new AlignedFloats[L * D],
                 C = new AlignedFloats[L * D], HRaw = new AlignedFloats[L * D], HhN = new AlignedFloats[L * D], HH = new AlignedFloats[L * D],
             };
@@ -135,7 +140,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                     long ySize = (long)T * N * D * Ho; // the layer's output (T, N, D*H_out)
                     FloatBuf y;
                     if (l == L - 1) y = new FloatBuf(pout, output.Length);
-                    else if (ws != null) y = FloatBuf.Of(ws.LayerOutputs[l] = CpuWeights.Pinned(ySize));
+                    else if (ws != null) y = FloatBuf.Of(ws.LayerOutputs[l] = _buffers.Rent(ySize));
                     else y = InferScratch.Ensure(sc!.Y, l & 1, ySize);
 
                     for (int d = 0; d < D; d++)
@@ -149,14 +154,14 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         f.Ldy = D * Ho;
                         if (ws != null)
                         {
-                            f.XW = FloatBuf.Of(ws.Gates[s] = AlignedFloats.Allocate(T * layout.Row(N), clear: false));
-                            f.HBuf = FloatBuf.Of(ws.H[s] = CpuWeights.Pinned((T + 1) * hState));
-                            if (desc.HasCellState) f.CBuf = FloatBuf.Of(ws.C[s] = CpuWeights.Pinned((T + 1) * cState));
-                            if (P > 0) f.HRaw = FloatBuf.Of(ws.HRaw[s] = CpuWeights.Pinned(T * cState));
+                            f.XW = FloatBuf.Of(ws.Gates[s] = _buffers.Rent(T * layout.Row(N), clear: false));
+                            f.HBuf = FloatBuf.Of(ws.H[s] = _buffers.Rent((T + 1) * hState));
+                            if (desc.HasCellState) f.CBuf = FloatBuf.Of(ws.C[s] = _buffers.Rent((T + 1) * cState));
+                            if (P > 0) f.HRaw = FloatBuf.Of(ws.HRaw[s] = _buffers.Rent(T * cState));
                             if (desc.Mode == RnnMode.Gru)
                             {
-                                f.HhN = FloatBuf.Of(ws.HhN[s] = CpuWeights.Pinned(T * cState));
-                                f.HH = FloatBuf.Of(ws.HH[s] = CpuWeights.Pinned(layout.Row(N)));
+                                f.HhN = FloatBuf.Of(ws.HhN[s] = _buffers.Rent(T * cState));
+                                f.HH = FloatBuf.Of(ws.HH[s] = _buffers.Rent(layout.Row(N)));
                             }
                         }
                         else
