@@ -72,6 +72,8 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         foreach (int s in Sizes) triples.Add((s, s, s));
         for (int i = 0; i < 70; i++) triples.Add((Sizes[r.Next(Sizes.Length)], Sizes[r.Next(Sizes.Length)], Sizes[r.Next(Sizes.Length)]));
         triples.Add((300, 40, 600)); // several M and K blocks
+        for (int i = 0; i < 24; i++) // row chunks (M > GemmRowChunk): a raw B packed by the first chunk, read by the rest
+            triples.Add((Sgemm.GemmRowChunk + 1 + r.Next(3 * Sgemm.GemmRowChunk), 1 + r.Next(100), 1 + r.Next(60)));
         int checkedCount = 0;
         foreach (var (M, N, K) in triples)
         {

@@ -16,7 +16,8 @@ internal static unsafe partial class Sgemm
     public const int KC = 256;
     public const int MC = 96; // a multiple of every MR
     public const int NCPanels = 8; // column block of the general GEMM: KC x 256 floats of packed B (256 KB)
-    public const int GemmMaxKC = 512; // the general GEMM's K block: C (often far bigger than the caches) is written once per block
+    public const int GemmMaxKC = 512;
+    public const int GemmRowChunk = 192; // the general GEMM's row chunk (see RunInRowChunks) // the general GEMM's K block: C (often far bigger than the caches) is written once per block
 
     /// <summary>The general GEMM's K block for depth <paramref name="k"/>: K split evenly into blocks of at most <see cref="GemmMaxKC"/>.</summary>
     public static int GemmKBlock(int k)
