@@ -1,7 +1,8 @@
 // Sgemm's general product: C (M x N) = init + op(A) (M x K) . op(B) (K x N), B pre-packed or packed here (see GemmDescriptors).
 // Loops: for row chunks of GemmRowChunk (one pool job each), for column blocks of NCPanels panels, for K blocks, for
-// M blocks of MC: pack A (or read it in place on AVX-512); for the block's panels: for MR tiles: micro-kernel. Threads split the N panels (the gate rows of a
-// weight matrix) into parts the shared pool's threads take; tiny products run on the calling thread.
+// M blocks of MC: pack A (or read it in place on AVX-512); for the block's panels: for MR tiles: micro-kernel. Threads
+// split the N panels (the gate rows of a weight matrix) into parts the shared pool's threads take; tiny products run
+// on the calling thread.
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
@@ -105,7 +106,7 @@ internal static unsafe partial class Sgemm
             fixed (GemmJob* pj = &job) pool.Run(&GemmWorker, pj, count);
             return;
         }
-        int rows = ((M + chunks - 1) / chunks + 23) / 24 * 24; // whole tiles on every path (MR = 8, 3 or 4 divides 24)
+        int rows = ((M + chunks - 1) / chunks + MR - 1) / MR * MR; // whole row tiles
         GemmJob chunk = job;
         for (int m0 = 0; m0 < M; m0 += rows)
         {
