@@ -40,6 +40,40 @@ public sealed class CpuBufferPoolTests
         Assert.Equal(0, pool.Count);
     }
 
+    [Theory]
+    [InlineData("lstm:I6:H64:L2:D2:P0:varlen:h0")]
+    [InlineData("lstm:I6:H40:L2:D1:P5:varlen")]
+    [InlineData("gru:I5:H32:L2:D2:P0:varlen:h0")]
+    [InlineData("gru:I5:H33:L1:D1:P0:h0")]
+    [InlineData("rnn_relu:I4:H32:L1:D1:P0:varlen")]
+    public void A_step_on_pooled_buffers_filled_with_NaN_matches_the_reference(string spec)
+    {
+        var (desc, inputs) = RnnTestProblems.MakeProblem(spec, seed: 4);
+        var parameters = RnnParameters.Create(desc, new Random(5));
+        using var plan = new CpuRnnPlan(parameters);
+        using var oracle = new RnnFast.Backends.Reference.ReferenceBackend().CreateRnnPlan(parameters);
+        var r = new Random(6);
+        var fr = oracle.Forward(inputs, training: true);
+        var dy = RnnTestProblems.RandomTensor(r, fr.Output.Shape);
+        var dh = RnnTestProblems.RandomTensor(r, fr.HN.Shape);
+        var dc = desc.HasCellState ? RnnTestProblems.RandomTensor(r, fr.CN!.Shape) : null;
+        var expected = oracle.Backward(inputs, fr, dy, dh, dc);
+
+        plan.Forward(inputs, training: true).Dispose(); // fills the pool with this shape's buffers
+        plan.Backward(inputs, plan.Forward(inputs, training: true), dy, dh, dc);
+        Assert.True(plan.TrainingBuffers.Count > 0);
+        plan.TrainingBuffers.FillHeld(float.NaN); // whatever a call reads without writing (or clearing) first shows up
+
+        var f = plan.Forward(inputs, training: true);
+        RnnTestProblems.AssertClose(fr.Output, f.Output, "output");
+        RnnTestProblems.AssertClose(fr.HN, f.HN, "h_n");
+        var g = plan.Backward(inputs, f, dy, dh, dc);
+        RnnTestProblems.AssertClose(expected.DInput, g.DInput, "grad_input");
+        RnnTestProblems.AssertClose(expected.DH0, g.DH0, "grad_h0");
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            RnnTestProblems.AssertClose(expected.DParams.Tensors[i], g.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
+    }
+
     [Fact]
     public void A_training_steps_buffers_go_back_to_the_plan_and_the_next_step_takes_them()
     {

@@ -232,6 +232,11 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
     {
         // mode, I, H, layers, bidir, proj, bias, T, N, varlen, h0
         new object[] { "lstm", 5, 7, 2, true, 0, true, 6, 4, true, true },
+        // H a multiple of 32 (no padding columns: dG is not cleared before reuse), masked steps, every cell
+        new object[] { "lstm", 6, 64, 2, true, 0, true, 5, 3, true, true },
+        new object[] { "gru", 5, 32, 2, true, 0, true, 5, 4, true, true },
+        new object[] { "rnn_relu", 4, 32, 1, false, 0, true, 6, 5, true, false },
+        new object[] { "lstm", 7, 32, 1, false, 16, true, 4, 3, true, true },
         new object[] { "lstm", 6, 40, 2, true, 3, true, 5, 3, true, true },
         new object[] { "lstm", 4, 36, 1, false, 0, false, 7, 1, false, false },
         new object[] { "lstm", 9, 70, 1, false, 0, true, 4, 9, true, true },   // per-step split across threads

@@ -68,6 +68,14 @@ internal sealed class BufferPool
         foreach (var b in buffers) Return(b);
     }
 
+    /// <summary>Fills every held buffer with <paramref name="value"/> (tests: a NaN shows any read of what a call did not write).</summary>
+    internal void FillHeld(float value)
+    {
+        lock (_free)
+            foreach (var stack in _free.Values)
+                foreach (var a in stack) a.Span.Fill(value);
+    }
+
     /// <summary>Drops every held buffer (the plan's Dispose).</summary>
     public void Clear()
     {
