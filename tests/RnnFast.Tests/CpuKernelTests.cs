@@ -22,33 +22,41 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
     }
 
     [Avx512Theory]
-    [InlineData(2, 1, 32)]
-    [InlineData(3, 300, 32)]
-    [InlineData(4, 77, 5)]
-    public void GemvPanels_matches_a_double_loop_for_every_panel(int panels, int K, int cols)
+    [InlineData(1, 2, 1, 32)]
+    [InlineData(1, 3, 300, 32)]
+    [InlineData(1, 4, 77, 5)]
+    [InlineData(1, 1, 40, 32)]
+    [InlineData(2, 4, 129, 32)]
+    [InlineData(2, 3, 5, 17)]
+    [InlineData(3, 3, 64, 32)]
+    [InlineData(3, 4, 33, 31)]
+    [InlineData(4, 4, 200, 32)]
+    [InlineData(4, 2, 1, 32)]
+    [InlineData(4, 1, 9, 3)]
+    public void GemvPanels_matches_a_double_loop_for_every_row_and_panel(int rows, int panels, int K, int cols)
     {
-        var r = new Random(panels * 1000 + K);
-        var a = RandomArray(r, K);
+        var r = new Random(rows * 100000 + panels * 1000 + K);
+        int lda = K + 3, ldc = panels * Sgemm.NR + 5; // strided rows: A and C are read and written in place
+        var a = RandomArray(r, rows * lda);
         var b = RandomArray(r, panels * K * Sgemm.NR);
         var bias = RandomArray(r, panels * Sgemm.NR);
         foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
         {
-            var start = RandomArray(r, panels * Sgemm.NR);
+            var start = RandomArray(r, rows * ldc);
             var got = (float[])start.Clone();
             fixed (float* pa = a, pb = b, pg = got, pbias = bias)
-                Sgemm.GemvPanels(pa, new PackedB(new FloatBuf(pb, b.Length), K), 0, panels, pg, init, pbias, cols);
-            for (int g = 0; g < panels; g++)
-            for (int j = 0; j < Sgemm.NR; j++)
+                Sgemm.GemvPanels(pa, lda, rows, new PackedB(new FloatBuf(pb, b.Length), K), 0, panels, pg, ldc, init, pbias, cols);
+            for (int i = 0; i < rows * ldc; i++)
             {
-                int at = g * Sgemm.NR + j;
-                if (j >= cols)
+                int row = i / ldc, g = i % ldc / Sgemm.NR, j = i % ldc % Sgemm.NR;
+                if (g >= panels || j >= cols)
                 {
-                    Assert.Equal(start[at], got[at]);
+                    Assert.True(start[i] == got[i], $"row {row} column {i % ldc} is outside the product but changed (init {init})");
                     continue;
                 }
-                double want = init == GemmInit.Load ? start[at] : init == GemmInit.Bias ? bias[at] : 0;
-                for (int k = 0; k < K; k++) want += (double)a[k] * b[(long)g * K * Sgemm.NR + k * Sgemm.NR + j];
-                Assert.True(Math.Abs(got[at] - want) <= 1e-5 * Math.Max(1, Math.Sqrt(K)), $"panel {g} col {j} init {init}: {got[at]} vs {want}");
+                double want = init == GemmInit.Load ? start[i] : init == GemmInit.Bias ? bias[g * Sgemm.NR + j] : 0;
+                for (int k = 0; k < K; k++) want += (double)a[row * lda + k] * b[(long)g * K * Sgemm.NR + k * Sgemm.NR + j];
+                Assert.True(Math.Abs(got[i] - want) <= 1e-5 * Math.Max(1, Math.Sqrt(K)), $"row {row} panel {g} col {j} init {init}: {got[i]} vs {want}");
             }
         }
     }
@@ -247,6 +255,11 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         new object[] { "rnn_tanh", 4, 5, 2, false, 0, true, 7, 1, false, true },
         new object[] { "rnn_relu", 6, 17, 1, true, 0, false, 5, 5, true, true },
         new object[] { "rnn_tanh", 7, 100, 1, true, 0, true, 3, 11, false, false },
+        // batch 2-4: the multi-panel small-batch step (one gate: up to 4 chunks a pass, split between threads)
+        new object[] { "rnn_tanh", 7, 150, 2, false, 0, true, 5, 2, true, true },
+        new object[] { "rnn_relu", 5, 100, 1, true, 0, true, 4, 3, true, false },
+        new object[] { "lstm", 6, 70, 1, false, 0, true, 5, 2, true, true },
+        new object[] { "gru", 6, 97, 1, false, 0, true, 5, 3, true, true },
     };
 
     [Theory]

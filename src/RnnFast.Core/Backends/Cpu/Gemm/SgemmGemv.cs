@@ -1,7 +1,9 @@
-// Sgemm's batch-1 products: one row of A times one packed B panel (Gemv), or times 2-4 consecutive panels at once
-// (GemvPanels: every gate of one chunk of hidden units, several memory streams in flight). Bound by memory bandwidth.
+// Sgemm's batch-1 and small-batch products: one row of A times one packed B panel (Gemv), or 1-4 rows times 1-4
+// consecutive panels at once (GemvPanels: every gate of one chunk of hidden units, several memory streams in flight,
+// the whole K in registers). Bound by memory bandwidth.
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RnnFast.Backends.Cpu;
 
@@ -74,39 +76,144 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>
-    /// <paramref name="panels"/> (2-4) consecutive panels of <paramref name="b"/> from <paramref name="p0"/> on times one
-    /// row a (K = b.K) at once: c[g*32 + j] = init + a . Bpanel_(p0+g)[:, j], the batch-1 step of every gate of one chunk of
-    /// hidden units. Reading the gates' panels side by side keeps several memory streams in flight (the step is bound
-    /// by memory bandwidth). AVX-512 only; <paramref name="cols"/> valid columns in each panel (c and a bias hold
-    /// panels * 32 floats).
+    /// <paramref name="panels"/> (1-4) consecutive panels of <paramref name="b"/> from <paramref name="p0"/> on times
+    /// <paramref name="rows"/> (1-4) rows of A (read in place, row stride <paramref name="lda"/>, K = b.K) at once:
+    /// C[r, g*32 + j] (row stride <paramref name="ldc"/>) = init + a_r . Bpanel_(p0+g)[:, j], the small-batch step of
+    /// every gate of one chunk of hidden units. Reading the gates' panels side by side keeps several memory streams
+    /// in flight (the step is bound by memory bandwidth), and the whole K runs in registers: A (a few rows of h) stays
+    /// in L1. Up to 16 accumulators at 1-2 rows (4 panels at once), 24 at 3-4 rows (3 panels at once; 4 panels run as
+    /// two passes of 2). AVX-512 only; <paramref name="cols"/> valid columns in each panel (a bias holds panels * 32 floats).
     /// </summary>
-    public static void GemvPanels(float* a, in PackedB b, int p0, int panels, float* c, GemmInit init, float* bias, int cols)
+    public static void GemvPanels(float* a, nint lda, int rows, in PackedB b, int p0, int panels, float* c, nint ldc,
+        GemmInit init, float* bias, int cols)
     {
-        int K = b.K;
-        Debug.Assert(K >= 1 && panels >= 2 && panels <= 4 && cols >= 1 && cols <= NR && (init != GemmInit.Bias || bias != null));
-        float* res = stackalloc float[4 * NR];
+        Debug.Assert(rows >= 1 && rows <= 4 && panels >= 1 && panels <= 4 && cols >= 1 && cols <= NR && (rows == 1 || lda >= b.K)
+            && (init != GemmInit.Bias || bias != null));
+        int step = rows <= 2 ? 4 : panels == 4 ? 2 : 3; // 4 panels at 3-4 rows: 2 + 2 (measured a little faster than 3 + 1)
+        for (int g0 = 0; g0 < panels; g0 += step)
+        {
+            int n = Math.Min(step, panels - g0);
+            PanelGroup(a, lda, rows, b, p0 + g0, n, c + g0 * NR, ldc, init, bias == null ? null : bias + g0 * NR, cols);
+        }
+    }
+
+    /// <summary>One group of GemvPanels: at most 4 panels at 1-2 rows, 3 at 3-4 rows.</summary>
+    private static void PanelGroup(float* a, nint lda, int rows, in PackedB b, int p0, int panels, float* c, nint ldc,
+        GemmInit init, float* bias, int cols)
+    {
+        nint K = b.K, stride = K * NR;
         float* bp = b.Panels(p0, panels);
-        nint stride = (nint)K * NR;
-        float* b0 = bp, b1 = bp + stride, b2 = panels > 2 ? bp + 2 * stride : bp, b3 = panels > 3 ? bp + 3 * stride : bp;
+        float* b0 = bp, b1 = panels > 1 ? bp + stride : bp, b2 = panels > 2 ? bp + 2 * stride : bp, b3 = panels > 3 ? bp + 3 * stride : bp;
+        float* a0 = a, a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
+        if (init == GemmInit.Load) // C (the input projection's gates) comes from memory: ask for it now, the K loop is long
+            for (int r = 0; r < rows; r++)
+            for (int g = 0; g < panels; g++)
+            {
+                Sse.Prefetch0(c + r * ldc + g * NR);
+                Sse.Prefetch0(c + r * ldc + g * NR + 16);
+            }
+        float* res = stackalloc float[4 * 4 * NR]; // [row][panel][32]
+        if (rows == 1) Rows1(K, a0, b0, b1, b2, b3, res);
+        else if (rows == 2) Rows2(K, a0, a1, b0, b1, b2, b3, res);
+        else Rows4(K, a0, a1, a2, a3, b0, b1, b2, res);
+        for (int r = 0; r < rows; r++)
+        for (int g = 0; g < panels; g++)
+        {
+            float* cg = c + r * ldc + g * NR, rg = res + (r * 4 + g) * NR, bg = bias == null ? null : bias + g * NR;
+            if (cols == NR)
+            {
+                var lo = Vector512.Load(rg);
+                var hi = Vector512.Load(rg + 16);
+                if (init == GemmInit.Load) { lo += Vector512.Load(cg); hi += Vector512.Load(cg + 16); }
+                else if (init == GemmInit.Bias) { lo += Vector512.Load(bg); hi += Vector512.Load(bg + 16); }
+                Vector512.Store(lo, cg);
+                Vector512.Store(hi, cg + 16);
+            }
+            else if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cg[j] += rg[j];
+            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
+            else for (int j = 0; j < cols; j++) cg[j] = rg[j];
+        }
+    }
+
+    /// <summary>Row a0 times panels b0..b3 over all K: res[g] (32 floats each), 8 accumulators.</summary>
+    private static void Rows1(nint K, float* a0, float* b0, float* b1, float* b2, float* b3, float* res)
+    {
         Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default, u0 = default, u1 = default, v0 = default, v1 = default;
         for (nint k = 0, o = 0; k < K; k++, o += NR)
         {
-            var x = Vector512.Create(a[k]);
+            var x = Vector512.Create(a0[k]);
             s0 = F512(x, Vector512.Load(b0 + o), s0); s1 = F512(x, Vector512.Load(b0 + o + 16), s1);
             t0 = F512(x, Vector512.Load(b1 + o), t0); t1 = F512(x, Vector512.Load(b1 + o + 16), t1);
             u0 = F512(x, Vector512.Load(b2 + o), u0); u1 = F512(x, Vector512.Load(b2 + o + 16), u1);
             v0 = F512(x, Vector512.Load(b3 + o), v0); v1 = F512(x, Vector512.Load(b3 + o + 16), v1);
         }
-        Vector512.Store(s0, res); Vector512.Store(s1, res + 16);
-        Vector512.Store(t0, res + 32); Vector512.Store(t1, res + 48);
-        Vector512.Store(u0, res + 64); Vector512.Store(u1, res + 80);
-        Vector512.Store(v0, res + 96); Vector512.Store(v1, res + 112);
-        for (int g = 0; g < panels; g++)
+        Vector512.Store(s0, res); Vector512.Store(s1, res + 16); Vector512.Store(t0, res + 32); Vector512.Store(t1, res + 48);
+        Vector512.Store(u0, res + 64); Vector512.Store(u1, res + 80); Vector512.Store(v0, res + 96); Vector512.Store(v1, res + 112);
+    }
+
+    /// <summary>Rows a0, a1 times panels b0..b3 over all K: res[r*4 + g] (32 floats each), 16 accumulators.</summary>
+    private static void Rows2(nint K, float* a0, float* a1, float* b0, float* b1, float* b2, float* b3, float* res)
+    {
+        Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default, p2a = default, p2b = default, p3a = default, p3b = default;
+        Vector512<float> q0a = default, q0b = default, q1a = default, q1b = default, q2a = default, q2b = default, q3a = default, q3b = default;
+        for (nint k = 0, o = 0; k < K; k++, o += NR)
         {
-            float* cg = c + g * NR, rg = res + g * NR, bg = bias == null ? null : bias + g * NR;
-            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cg[j] += rg[j];
-            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
-            else for (int j = 0; j < cols; j++) cg[j] = rg[j];
+            var x = Vector512.Create(a0[k]);
+            var y = Vector512.Create(a1[k]);
+            var v = Vector512.Load(b0 + o); p0a = F512(x, v, p0a); q0a = F512(y, v, q0a);
+            v = Vector512.Load(b0 + o + 16); p0b = F512(x, v, p0b); q0b = F512(y, v, q0b);
+            v = Vector512.Load(b1 + o); p1a = F512(x, v, p1a); q1a = F512(y, v, q1a);
+            v = Vector512.Load(b1 + o + 16); p1b = F512(x, v, p1b); q1b = F512(y, v, q1b);
+            v = Vector512.Load(b2 + o); p2a = F512(x, v, p2a); q2a = F512(y, v, q2a);
+            v = Vector512.Load(b2 + o + 16); p2b = F512(x, v, p2b); q2b = F512(y, v, q2b);
+            v = Vector512.Load(b3 + o); p3a = F512(x, v, p3a); q3a = F512(y, v, q3a);
+            v = Vector512.Load(b3 + o + 16); p3b = F512(x, v, p3b); q3b = F512(y, v, q3b);
         }
+        Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
+        Vector512.Store(p2a, res + 64); Vector512.Store(p2b, res + 80); Vector512.Store(p3a, res + 96); Vector512.Store(p3b, res + 112);
+        res += 4 * NR;
+        Vector512.Store(q0a, res); Vector512.Store(q0b, res + 16); Vector512.Store(q1a, res + 32); Vector512.Store(q1b, res + 48);
+        Vector512.Store(q2a, res + 64); Vector512.Store(q2b, res + 80); Vector512.Store(q3a, res + 96); Vector512.Store(q3b, res + 112);
+    }
+
+    /// <summary>Rows a0..a3 times panels b0..b2 over all K: res[r*4 + g] (32 floats each), 24 accumulators.</summary>
+    private static void Rows4(nint K, float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* res)
+    {
+        Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default, p2a = default, p2b = default;
+        Vector512<float> q0a = default, q0b = default, q1a = default, q1b = default, q2a = default, q2b = default;
+        Vector512<float> r0a = default, r0b = default, r1a = default, r1b = default, r2a = default, r2b = default;
+        Vector512<float> s0a = default, s0b = default, s1a = default, s1b = default, s2a = default, s2b = default;
+        for (nint k = 0, o = 0; k < K; k++, o += NR)
+        {
+            var v = Vector512.Load(b0 + o);
+            var w = Vector512.Load(b0 + o + 16);
+            var x = Vector512.Create(a0[k]); p0a = F512(x, v, p0a); p0b = F512(x, w, p0b);
+            x = Vector512.Create(a1[k]); q0a = F512(x, v, q0a); q0b = F512(x, w, q0b);
+            x = Vector512.Create(a2[k]); r0a = F512(x, v, r0a); r0b = F512(x, w, r0b);
+            x = Vector512.Create(a3[k]); s0a = F512(x, v, s0a); s0b = F512(x, w, s0b);
+            v = Vector512.Load(b1 + o);
+            w = Vector512.Load(b1 + o + 16);
+            x = Vector512.Create(a0[k]); p1a = F512(x, v, p1a); p1b = F512(x, w, p1b);
+            x = Vector512.Create(a1[k]); q1a = F512(x, v, q1a); q1b = F512(x, w, q1b);
+            x = Vector512.Create(a2[k]); r1a = F512(x, v, r1a); r1b = F512(x, w, r1b);
+            x = Vector512.Create(a3[k]); s1a = F512(x, v, s1a); s1b = F512(x, w, s1b);
+            v = Vector512.Load(b2 + o);
+            w = Vector512.Load(b2 + o + 16);
+            x = Vector512.Create(a0[k]); p2a = F512(x, v, p2a); p2b = F512(x, w, p2b);
+            x = Vector512.Create(a1[k]); q2a = F512(x, v, q2a); q2b = F512(x, w, q2b);
+            x = Vector512.Create(a2[k]); r2a = F512(x, v, r2a); r2b = F512(x, w, r2b);
+            x = Vector512.Create(a3[k]); s2a = F512(x, v, s2a); s2b = F512(x, w, s2b);
+        }
+        Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
+        Vector512.Store(p2a, res + 64); Vector512.Store(p2b, res + 80);
+        res += 4 * NR;
+        Vector512.Store(q0a, res); Vector512.Store(q0b, res + 16); Vector512.Store(q1a, res + 32); Vector512.Store(q1b, res + 48);
+        Vector512.Store(q2a, res + 64); Vector512.Store(q2b, res + 80);
+        res += 4 * NR;
+        Vector512.Store(r0a, res); Vector512.Store(r0b, res + 16); Vector512.Store(r1a, res + 32); Vector512.Store(r1b, res + 48);
+        Vector512.Store(r2a, res + 64); Vector512.Store(r2b, res + 80);
+        res += 4 * NR;
+        Vector512.Store(s0a, res); Vector512.Store(s0b, res + 16); Vector512.Store(s1a, res + 32); Vector512.Store(s1b, res + 48);
+        Vector512.Store(s2a, res + 64); Vector512.Store(s2b, res + 80);
     }
 }
