@@ -8,7 +8,7 @@ internal static class BackendOption
 {
     public static Option<string?> Create() => new("--backend", "-b")
     {
-        Description = "backend to run on: auto, reference, cpu, cpu:bf16, cpu:int8 (reduced-precision weights at batch 1), onednn, opencl, opencl:N (device N of rnnfast info), ... (default: $RNNFAST_BACKEND, else auto)",
+        Description = "backend to run on: auto, reference, cpu, cpu:bf16, cpu:int8 (reduced-precision recurrent weights for small batches), onednn, opencl, opencl:N (device N of rnnfast info), ... (default: $RNNFAST_BACKEND, else auto)",
     };
 
     public static Option<int?> CreateThreads() => new("--threads")

@@ -23,14 +23,16 @@ public sealed class CpuBackend : Backend, IBackendThreads
     public CpuBackend() : this(CpuWeightPrecision.Fp32) { }
 
     /// <param name="bf16Weights">
-    /// Batch-1 inference streams bf16 copies of the recurrent (and projection) weights, halving the memory traffic of
-    /// each step's GEMV; everything else stays fp32. Results differ from fp32 by the weights' rounding (relative 2^-8).
+    /// Inference at batch 1 (and 2-4 on AVX-512) streams bf16 copies of the recurrent weights (and, at batch 1, the
+    /// projection's), halving the memory traffic of each step; everything else stays fp32. Results differ from fp32 by
+    /// the weights' rounding (relative 2^-8).
     /// </param>
     public CpuBackend(bool bf16Weights) : this(bf16Weights ? CpuWeightPrecision.Bf16 : CpuWeightPrecision.Fp32) { }
 
     /// <param name="recurrentWeights">
-    /// The precision batch-1 inference reads the recurrent (and projection) weights in (see <see cref="CpuWeightPrecision"/>);
-    /// training, N &gt; 1 and the input projection stay fp32.
+    /// The precision small-batch inference reads the recurrent (and projection) weights in (see
+    /// <see cref="CpuWeightPrecision"/>: int8 at batch 1, bf16 at batch 1-4); training, larger batches and the input
+    /// projection stay fp32.
     /// </param>
     public CpuBackend(CpuWeightPrecision recurrentWeights)
     {
@@ -39,10 +41,10 @@ public sealed class CpuBackend : Backend, IBackendThreads
         RecurrentWeights = recurrentWeights;
     }
 
-    /// <summary>The precision batch-1 inference reads the recurrent weights in (see the constructor).</summary>
+    /// <summary>The precision small-batch inference reads the recurrent weights in (see the constructor).</summary>
     public CpuWeightPrecision RecurrentWeights { get; }
 
-    /// <summary>Whether batch-1 inference reads bf16 recurrent weights (see the constructor).</summary>
+    /// <summary>Whether small-batch inference reads bf16 recurrent weights (see the constructor).</summary>
     public bool Bf16Weights => RecurrentWeights == CpuWeightPrecision.Bf16;
 
     /// <summary>"cpu", or "cpu:bf16" / "cpu:int8" for the reduced-precision variants.</summary>
@@ -60,7 +62,8 @@ public sealed class CpuBackend : Backend, IBackendThreads
         $"managed SIMD kernels ({Pointwise.PathName}, {Sgemm.MR}x{Sgemm.NR} SGEMM tiles), {WorkerPool.Shared.Size} thread(s)" +
         RecurrentWeights switch
         {
-            CpuWeightPrecision.Bf16 => ", bf16 recurrent weights at batch 1",
+            CpuWeightPrecision.Bf16 => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
+                ? ", bf16 recurrent weights at batch 1-4" : ", bf16 recurrent weights at batch 1",
             CpuWeightPrecision.Int8 => $", int8 recurrent weights at batch 1 ({Int8.Name(Int8.Best)})",
             _ => "",
         };
@@ -87,7 +90,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
 
     /// <summary>
     /// "cpu:bf16" / "cpu:int8" (also `--backend cpu:bf16`, `--backend cpu:int8`): the variants with bf16 or int8 recurrent
-    /// weights at batch 1.
+    /// weights for small-batch inference (int8 at batch 1, bf16 at batch 1-4).
     /// </summary>
     public override Backend WithQualifier(string qualifier)
     {
@@ -96,7 +99,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
         if (qualifier.Equals("bf16", StringComparison.OrdinalIgnoreCase)) want = CpuWeightPrecision.Bf16;
         else if (qualifier.Equals("int8", StringComparison.OrdinalIgnoreCase)) want = CpuWeightPrecision.Int8;
         else
-            throw new ArgumentException($"backend: 'cpu:{qualifier}': the cpu backend's qualifiers are 'bf16' and 'int8' (bf16 / int8 recurrent weights at batch 1)", nameof(qualifier));
+            throw new ArgumentException($"backend: 'cpu:{qualifier}': the cpu backend's qualifiers are 'bf16' and 'int8' (bf16 / int8 recurrent weights for small-batch inference)", nameof(qualifier));
         if (RecurrentWeights == want) return this;
         if (_root != null) return _root.WithQualifier(qualifier);
         return want == CpuWeightPrecision.Bf16

@@ -3,6 +3,8 @@
 // pool's workers get them by pointer. Buffers are FloatBufs (pointer + length), so every pointer the cell level takes
 // into them is range-checked in Debug builds. Shapes: T time, N batch, H hidden, H_out = P (projection) or H, GP gate
 // columns (see GateLayout); y / dy rows are Ldy apart (D * H_out: the directions' outputs side by side).
+using System.Runtime.Intrinsics;
+
 namespace RnnFast.Backends.Cpu;
 
 /// <summary>One layer-direction's forward: sizes, packed weights and the sequence buffers (set by the grid).</summary>
@@ -25,15 +27,16 @@ internal unsafe struct DirFwd
     public PackedB WhhT;   // W_hh^T (K = H_out, GP columns)
     public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
     public PackedB WhrT;   // W_hr^T (K = H, P columns), or null
-    public ushort* WhhBf16, WhrBf16; // batch-1 inference with bf16 weights (same panels as WhhT / WhrT), else null
+    public ushort* WhhBf16, WhrBf16; // inference with bf16 weights (same panels as WhhT / WhrT): W_hh at N = 1-4, W_hr at N = 1; else null
     public Int8B WhhI8, WhrI8;       // batch-1 inference with int8 weights (panels of WhhT / WhrT's columns), else null
     public FloatBuf Ph;    // peephole LSTM: (Q, 3, 32) p_i, p_f, p_o by chunk (DirWeights.Ph), else null
 
     /// <summary>
     /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weights; the caller
-    /// sets the buffers). bf16 / int8 weights are used when asked for, N == 1 and the weights have them.
+    /// sets the buffers). Reduced-precision weights are used when asked for and the weights have them: int8 at N == 1,
+    /// bf16 at N == 1 and (AVX-512) N = 2-4.
     /// </summary>
-    public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool lowPrecisionBatch1)
+    public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool lowPrecisionSmallBatch)
     {
         var f = new DirFwd
         {
@@ -41,12 +44,13 @@ internal unsafe struct DirFwd
             Training = training, SplitSteps = splitSteps,
             WhhT = dw.WhhTPanels, HBias = FloatBuf.Of(dw.HBias), WhrT = dw.WhrTPanels, Ph = FloatBuf.Of(dw.Ph),
         };
-        if (lowPrecisionBatch1 && N == 1 && dw.WhhBf16 != null)
+        // bf16: the recurrent weights at N = 1, and at N = 2-4 on AVX-512 (the multi-row kernel); the projection at N = 1
+        if (lowPrecisionSmallBatch && dw.WhhBf16 != null && (N == 1 || (N <= Bf16.MaxRows && Vector512.IsHardwareAccelerated)))
         {
             f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
-            if (dw.WhrBf16 != null) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
+            if (dw.WhrBf16 != null && N == 1) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
         }
-        if (lowPrecisionBatch1 && N == 1)
+        if (lowPrecisionSmallBatch && N == 1)
         {
             if (dw.WhhI8 != null) f.WhhI8 = dw.WhhI8.Ptr;
             if (dw.WhrI8 != null) f.WhrI8 = dw.WhrI8.Ptr;

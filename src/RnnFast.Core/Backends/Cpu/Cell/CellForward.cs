@@ -36,7 +36,7 @@ internal static unsafe class CellForward
         var L = dw.Layout;
         Sgemm.Gemm(new GemmShape(N, L.GP, dw.I), new GemmA(x, dw.I), GemmB.FromPacked(dw.WihTPanels), new GemmC(gates, L.GP),
             dw.XInit, FloatBuf.Of(dw.XBias));
-        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), lowPrecisionBatch1: true);
+        var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), lowPrecisionSmallBatch: true);
         f.XW = gates;
         f.HH = hh;
         f.HRaw = hRaw;
@@ -73,7 +73,8 @@ internal static unsafe class CellForward
         // batch 1-4 on AVX-512: all G gate panels of a chunk (or, with one gate, up to 4 chunks) in one pass over K, every
         // row at once: several memory streams in flight, accumulators in registers (GRU N=1 at H 2560/2816 measured
         // 18-27% faster than one panel after another, in 6 of 6 alternating runs)
-        bool grouped = N <= SmallBatchRows && d.WhhBf16 == null && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
+        // (bf16 weights: at N = 2-4 only; N = 1 keeps its one-panel kernel, measured no slower)
+        bool grouped = N <= SmallBatchRows && (d.WhhBf16 == null || N > 1) && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
         int groupEnd = q0; // chunks [q, groupEnd) already have their products (one gate: several chunks a pass)
         // int8 weights (N == 1): this part quantises h_prev once per step itself (no barrier; K is small next to the panels)
         sbyte* qh = null;
@@ -91,8 +92,12 @@ internal static unsafe class CellForward
                 if (q >= groupEnd)
                 {
                     int chunks = G > 1 ? 1 : Math.Min(4, q1 - q), c0 = L.ChunkOffset(q), width = chunks * L.ChunkColumns;
-                    Sgemm.GemvPanels(st.HPrev.At(0, (long)N * K), K, N, d.WhhT, L.Panel(q, 0), chunks * G,
-                        C.At(c0, (long)(N - 1) * L.GP + width), L.GP, init, gru ? d.HBias.AtOrNull(c0, width) : null, U);
+                    float* cq = C.At(c0, (long)(N - 1) * L.GP + width), bq = gru ? d.HBias.AtOrNull(c0, width) : null;
+                    if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
+                        Bf16.GemvPanels(K, st.HPrev.At(0, (long)N * K), K, N, d.WhhBf16 + L.Panel(q, 0) * d.WhhT.PanelSize,
+                            (nint)d.WhhT.PanelSize, chunks * G, cq, L.GP, init, bq, U);
+                    else
+                        Sgemm.GemvPanels(st.HPrev.At(0, (long)N * K), K, N, d.WhhT, L.Panel(q, 0), chunks * G, cq, L.GP, init, bq, U);
                     groupEnd = q + chunks;
                 }
             }

@@ -148,7 +148,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         int s = l * D + d;
                         var dw = w.Dirs[s];
                         ref DirFwd f = ref dirs[d];
-                        f = DirFwd.Create(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, lowPrecisionBatch1: !training);
+                        f = DirFwd.Create(desc.Mode, dw, T, N, d, training, splitSteps && !parallelDirs, lowPrecisionSmallBatch: !training);
                         f.Len = plen;
                         f.Y = y.From(d * Ho);
                         f.Ldy = D * Ho;
