@@ -82,6 +82,8 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         triples.Add((300, 40, 600)); // several M and K blocks
         for (int i = 0; i < 24; i++) // row chunks (M > GemmRowChunk): a raw B packed by the first chunk, read by the rest
             triples.Add((Sgemm.GemmRowChunk + 1 + r.Next(3 * Sgemm.GemmRowChunk), 1 + r.Next(100), 1 + r.Next(60)));
+        for (int i = 0; i < 16; i++) // 1-4 rows (AVX-512: panels in groups over the whole K), many panels, a partial last one
+            triples.Add((1 + i % 4, 1 + r.Next(300), 1 + r.Next(400)));
         int checkedCount = 0;
         foreach (var (M, N, K) in triples)
         {
