@@ -1,8 +1,9 @@
-// Sgemm's general product: C (M x N) = init + op(A) (M x K) . op(B) (K x N), B pre-packed or packed here (see GemmDescriptors).
-// 1-4 rows (AVX-512) take SmallRows: panels in groups over the whole K. Otherwise loops: for row chunks of GemmRowChunk (one pool job each), for column blocks of NCPanels panels, for K blocks, for
-// M blocks of MC: pack A (or read it in place on AVX-512); for the block's panels: for MR tiles: micro-kernel. Threads
-// split the N panels (the gate rows of a weight matrix) into parts the shared pool's threads take; tiny products run
-// on the calling thread.
+// Sgemm's general product: C (M x N) = init + op(A) (M x K) . op(B) (K x N), B pre-packed or packed here (see
+// GemmDescriptors). 1-4 rows on AVX-512 take SmallRows (panels in groups over the whole K). Otherwise loops: for row
+// chunks of GemmRowChunk (one pool job each), for column blocks of NCPanels panels, for K blocks, for M blocks of MC:
+// pack A (or read it in place on AVX-512); for the block's panels: for MR tiles: micro-kernel. Threads split the N
+// panels (the gate rows of a weight matrix) into parts the shared pool's threads take; tiny products run on the
+// calling thread.
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
