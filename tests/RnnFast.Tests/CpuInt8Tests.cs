@@ -1,8 +1,9 @@
-// The cpu backend's opt-in int8 recurrent weights (cpu:int8, batch-1 inference): quantisation keeps every value within
+// The cpu backend's opt-in int8 recurrent weights (cpu:int8, inference at batch 1-4): quantisation keeps every value within
 // half a step (scale / 2) of fp32; every int8 kernel this machine has (AVX-VNNI, AVX-512BW, AVX2, scalar) gives the same
 // int32 sums as an exact scalar reference, so the same results; the GEMV stays within the stated worst-case bound;
-// whole plans (every cell, projection, peephole, uni/bi) at N = 1 stay within cpu:int8's CheckTolerance of fp32 on
-// every kernel, PyTorch's golden weights included, and N > 1 / training are fp32 bit for bit; the qualifier parses;
+// the multi-row product equals one row at a time on every kernel; whole plans (every cell, projection, peephole, uni/bi)
+// at N = 1-4 stay within cpu:int8's CheckTolerance of fp32 on every kernel, PyTorch's golden weights included, and
+// N > 4 / training are fp32 bit for bit; the qualifier parses;
 // `rnnfast bench` checks cpu:int8 at its own tolerance; each SIMD path (child processes) runs its own int8 kernel.
 // Shapes: a packed panel is K x 32 (Sgemm.NR columns); x (T, N, I).
 using System.Text.Json;
@@ -170,6 +171,40 @@ public sealed unsafe class CpuInt8Tests(ITestOutputHelper output)
         output.WriteLine($"K={K}: kernels {string.Join(", ", Int8.Supported())}; worst error {worstErr:E2}, tightest worst-case bound {worstBound:E2}");
     }
 
+    [Theory]
+    [InlineData(2, 64, 32)]
+    [InlineData(3, 300, 17)]
+    [InlineData(4, 513, 32)]
+    [InlineData(1, 40, 32)]
+    public void Multi_row_product_equals_one_row_at_a_time_on_every_kernel(int rows, int K, int cols)
+    {
+        var r = new Random(rows * 7919 + K);
+        var packed = RandomArray(r, 2 * K * Sgemm.NR, 1f / MathF.Sqrt(K));
+        var w = Int8Panels.FromPacked(packed, K, 2 * Sgemm.NR, minWeights: 0)!;
+        int kp = Int8.PaddedLength(K), ldc = Sgemm.NR + 3;
+        var q = new sbyte[rows * kp];
+        var sa = new float[rows];
+        var a = RandomArray(r, rows * K);
+        fixed (float* pa = a)
+        fixed (sbyte* pq = q)
+            for (int n = 0; n < rows; n++) sa[n] = Int8.Quantize(pa + n * K, K, pq + n * kp);
+        var bias = RandomArray(r, Sgemm.NR);
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
+        foreach (var kernel in Int8.Supported())
+        {
+            var start = RandomArray(r, rows * ldc);
+            var got = (float[])start.Clone();
+            var want = (float[])start.Clone();
+            fixed (float* pg = got, pw = want, pb = bias, ps = sa)
+            fixed (sbyte* pq = q)
+            {
+                Int8.GemvRows(kernel, w.Ptr, 1, pq, ps, rows, pg, ldc, init, pb, cols);
+                for (int n = 0; n < rows; n++) Int8.Gemv(Int8Kernel.Scalar, w.Ptr, 1, pq + n * kp, sa[n], pw + n * ldc, init, pb, cols);
+            }
+            Assert.True(want.SequenceEqual(got), $"{kernel} init {init}: {rows} rows at once differ from one row at a time on the scalar kernel");
+        }
+    }
+
     /// <summary>
     /// Every cell, with projection and peepholes, uni and bidirectional, 2 layers; H = 100 (a padded chunk tail), P = 82: every
     /// recurrent and projection matrix is past Int8Panels.MinWeights, so all of them are int8.
@@ -185,7 +220,7 @@ public sealed unsafe class CpuInt8Tests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cells))]
-    public void Int8_plan_is_within_its_tolerance_at_batch_one_on_every_kernel_and_exact_elsewhere(string cell, bool bi)
+    public void Int8_plan_is_within_its_tolerance_at_batches_one_to_four_on_every_kernel_and_exact_elsewhere(string cell, bool bi)
     {
         var r = new Random(11);
         var desc = Desc(cell, bi);
@@ -218,9 +253,27 @@ public sealed unsafe class CpuInt8Tests(ITestOutputHelper output)
             else Assert.Equal(first, y); // every kernel: the same int32 sums, the same results
         }
 
-        // N > 1 and training never use the int8 copies
-        var four = RnnRunner.Prepare(desc, Tensor.FromArray(RandomArray(r, T * 4 * 40), T, 4, 40));
-        Assert.Equal(fp32.Forward(four, training: false).Output.ToArray(), int8.Forward(four, training: false).Output.ToArray());
+        // batches 2-4 use them too (each row of h quantised on its own), on every kernel alike
+        foreach (int N in new[] { 2, 4 })
+        {
+            var x = RnnRunner.Prepare(desc, Tensor.FromArray(RandomArray(r, T * N * 40), T, N, 40));
+            var yf = fp32.Forward(x, training: false).Output.ToArray();
+            float[]? firstN = null;
+            foreach (var kernel in Int8.Supported())
+            {
+                var y = OnKernel(kernel, () => int8.Forward(x, training: false)).Output.ToArray();
+                var (worst, failures) = Compare(yf, y);
+                output.WriteLine($"{cell} {(bi ? "bi" : "uni")} on {kernel}: N={N} int8 vs fp32 max |diff| y {worst:E2}");
+                Assert.True(worst > 0, $"int8 weights were not used at batch {N}");
+                Assert.True(failures == 0, $"{kernel} N={N}: {failures} outputs outside {Tol} (worst {worst})");
+                if (firstN == null) firstN = y;
+                else Assert.Equal(firstN, y);
+            }
+        }
+
+        // larger batches and training never use the int8 copies
+        var five = RnnRunner.Prepare(desc, Tensor.FromArray(RandomArray(r, T * 5 * 40), T, 5, 40));
+        Assert.Equal(fp32.Forward(five, training: false).Output.ToArray(), int8.Forward(five, training: false).Output.ToArray());
         Assert.Equal(fp32.Forward(one, training: true).Output.ToArray(), int8.Forward(one, training: true).Output.ToArray());
     }
 
@@ -306,7 +359,7 @@ public sealed unsafe class CpuInt8Tests(ITestOutputHelper output)
         Assert.Same(b, BackendRegistry.Get("cpu:INT8"));
         Assert.Same(b, BackendRegistry.Get("cpu:bf16").WithQualifier("int8"));
         Assert.Equal("cpu:bf16", b.WithQualifier("bf16").Name);
-        Assert.Contains("int8 recurrent weights at batch 1 (" + Int8.Name(Int8.Best) + ")", b.Description);
+        Assert.Contains("int8 recurrent weights at batch 1-4 (" + Int8.Name(Int8.Best) + ")", b.Description);
         Assert.DoesNotContain("int8", new CpuBackend().Description);
         Assert.Equal((3e-2, 3e-2), b.CheckTolerance);
         var e = Assert.Throws<ArgumentException>(() => BackendRegistry.Get("cpu:int4"));
@@ -391,7 +444,7 @@ public sealed unsafe class CpuInt8Tests(ITestOutputHelper output)
         var (_, info, _) = CliProcess.Run(["info"], env);
         string line = info.Split('\n').FirstOrDefault(l => l.Contains("cpu:int8")) ?? info;
         output.WriteLine(line);
-        Assert.Contains($"int8 recurrent weights at batch 1 ({kernel})", info);
+        Assert.Contains($"int8 recurrent weights at batch 1-4 ({kernel})", info);
         string shapes = Path.Combine(Path.GetTempPath(), $"rnnfast-int8-simd-{Guid.NewGuid():N}.txt");
         File.WriteAllText(shapes, string.Join('\n', "lstm uni 2 12 1 40 100 inference", "lstm bi 1 12 1 40 100 inference",
             "gru bi 2 12 1 40 100 inference", "rnn_tanh uni 1 12 1 40 100 inference", "rnn_relu bi 1 12 1 40 100 inference") + "\n");

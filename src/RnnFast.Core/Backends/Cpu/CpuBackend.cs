@@ -31,7 +31,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
 
     /// <param name="recurrentWeights">
     /// The precision small-batch inference reads the recurrent (and projection) weights in (see
-    /// <see cref="CpuWeightPrecision"/>: int8 at batch 1, bf16 at batch 1-4); training, larger batches and the input
+    /// <see cref="CpuWeightPrecision"/>: int8 at batch 1-4, bf16 at batch 1-4 on AVX-512); training, larger batches and the input
     /// projection stay fp32.
     /// </param>
     public CpuBackend(CpuWeightPrecision recurrentWeights)
@@ -64,7 +64,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
         {
             CpuWeightPrecision.Bf16 => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated
                 ? ", bf16 recurrent weights at batch 1-4" : ", bf16 recurrent weights at batch 1",
-            CpuWeightPrecision.Int8 => $", int8 recurrent weights at batch 1 ({Int8.Name(Int8.Best)})",
+            CpuWeightPrecision.Int8 => $", int8 recurrent weights at batch 1-4 ({Int8.Name(Int8.Best)})",
             _ => "",
         };
 
@@ -90,7 +90,7 @@ public sealed class CpuBackend : Backend, IBackendThreads
 
     /// <summary>
     /// "cpu:bf16" / "cpu:int8" (also `--backend cpu:bf16`, `--backend cpu:int8`): the variants with bf16 or int8 recurrent
-    /// weights for small-batch inference (int8 at batch 1, bf16 at batch 1-4).
+    /// weights for small-batch inference (batch 1-4; bf16 beyond batch 1 on AVX-512).
     /// </summary>
     public override Backend WithQualifier(string qualifier)
     {

@@ -1,11 +1,11 @@
 // The precision of the recurrent (and projection) weights the cpu backend streams at small-batch inference: fp32
 // ("cpu"), bf16 ("cpu:bf16", Gemm/Bf16.cs; batch 1, and 2-4 on AVX-512) or int8 with per-row scales ("cpu:int8",
-// Gemm/Int8.cs; batch 1). Training, larger batches and the input projection always use fp32.
+// Gemm/Int8.cs; batch 1-4). Training, larger batches and the input projection always use fp32.
 namespace RnnFast.Backends.Cpu;
 
 /// <summary>
-/// The precision of the recurrent and projection weights the cpu backend reads at small-batch inference (int8 at batch 1;
-/// bf16 at batch 1, and 2-4 on AVX-512, where the projection stays fp32).
+/// The precision of the recurrent and projection weights the cpu backend reads at small-batch inference (int8 at batch
+/// 1-4; bf16 at batch 1, and 2-4 on AVX-512; beyond batch 1 the projection stays fp32).
 /// </summary>
 public enum CpuWeightPrecision
 {

@@ -28,13 +28,13 @@ internal unsafe struct DirFwd
     public FloatBuf HBias; // GRU: b_hh by physical column (GP), else null
     public PackedB WhrT;   // W_hr^T (K = H, P columns), or null
     public ushort* WhhBf16, WhrBf16; // inference with bf16 weights (same panels as WhhT / WhrT): W_hh at N = 1-4, W_hr at N = 1; else null
-    public Int8B WhhI8, WhrI8;       // batch-1 inference with int8 weights (panels of WhhT / WhrT's columns), else null
+    public Int8B WhhI8, WhrI8;       // inference with int8 weights (panels of WhhT / WhrT's columns): W_hh at N = 1-4, W_hr at N = 1; else null
     public FloatBuf Ph;    // peephole LSTM: (Q, 3, 32) p_i, p_f, p_o by chunk (DirWeights.Ph), else null
 
     /// <summary>
     /// The per-direction forward description of layer-direction <paramref name="dw"/> (sizes and weights; the caller
-    /// sets the buffers). Reduced-precision weights are used when asked for and the weights have them: int8 at N == 1,
-    /// bf16 at N == 1 and (AVX-512) N = 2-4.
+    /// sets the buffers). Reduced-precision weights are used when asked for and the weights have them: int8 at N = 1-4,
+    /// bf16 at N == 1 and (AVX-512) N = 2-4; the projection's at N == 1 only.
     /// </summary>
     public static DirFwd Create(RnnMode mode, DirWeights dw, int T, int N, int dir, bool training, bool splitSteps, bool lowPrecisionSmallBatch)
     {
@@ -50,10 +50,11 @@ internal unsafe struct DirFwd
             f.WhhBf16 = Bf16.Addr(dw.WhhBf16);
             if (dw.WhrBf16 != null && N == 1) f.WhrBf16 = Bf16.Addr(dw.WhrBf16);
         }
-        if (lowPrecisionSmallBatch && N == 1)
+        // int8: the recurrent weights at N = 1-4 (each row of h quantised on its own), the projection at N = 1
+        if (lowPrecisionSmallBatch && N <= Int8.MaxRows)
         {
             if (dw.WhhI8 != null) f.WhhI8 = dw.WhhI8.Ptr;
-            if (dw.WhrI8 != null) f.WhrI8 = dw.WhrI8.Ptr;
+            if (dw.WhrI8 != null && N == 1) f.WhrI8 = dw.WhrI8.Ptr;
         }
         return f;
     }

@@ -28,7 +28,7 @@ internal static unsafe class CellForward
     /// fused gate math per chunk, then the LSTM projection. hPrev (N,H_out) is only read (other threads' panels read
     /// all of it while a chunk's h is written), hNext (N,H_out) gets h; c (N,H) is advanced in place; y (N,H_out) gets
     /// h too. hh (N,GP) is GRU's scratch, hRaw (N,H) the projection's input (else null). y may alias x (x is read
-    /// before any y is written). bf16 / int8 weights (cpu:bf16, cpu:int8) are read at N == 1.
+    /// before any y is written). bf16 / int8 weights (cpu:bf16, cpu:int8) are read at N = 1-4 (bf16 beyond 1: AVX-512).
     /// </summary>
     public static void StepLayer(RnnMode mode, DirWeights dw, int N, FloatBuf x, FloatBuf gates, FloatBuf hh, FloatBuf hRaw,
         FloatBuf hPrev, FloatBuf hNext, FloatBuf c, FloatBuf y)
@@ -76,14 +76,15 @@ internal static unsafe class CellForward
         // (bf16 weights: at N = 2-4 only; N = 1 keeps its one-panel kernel, measured no slower)
         bool grouped = N <= SmallBatchRows && (d.WhhBf16 == null || N > 1) && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
         int groupEnd = q0; // chunks [q, groupEnd) already have their products (one gate: several chunks a pass)
-        // int8 weights (N == 1): this part quantises h_prev once per step itself (no barrier; K is small next to the panels)
+        // int8 weights (N = 1-4): this part quantises each row of h_prev once per step itself (no barrier; K is small
+        // next to the panels), one scale per row
         sbyte* qh = null;
-        float sh = 0;
+        float* sh = stackalloc float[Int8.MaxRows];
         if (!d.WhhI8.IsNull)
         {
-            sbyte* buf = stackalloc sbyte[d.WhhI8.Kp];
+            sbyte* buf = stackalloc sbyte[Int8.MaxRows * d.WhhI8.Kp];
             qh = buf;
-            sh = Int8.Quantize(st.HPrev.At(0, K), K, qh);
+            for (int n = 0; n < N; n++) sh[n] = Int8.Quantize(st.HPrev.At((long)n * K, K), K, qh + (nint)n * d.WhhI8.Kp);
         }
         for (int q = q0; q < q1; q++)
         {
@@ -107,7 +108,7 @@ internal static unsafe class CellForward
                 int p = L.Panel(q, g), c0 = L.GateOffset(q, g);
                 float* bias = gru ? d.HBias.AtOrNull(c0, U) : null;
                 if (qh != null) // the int8 copy has W_hh^T's panels (columns)
-                    Int8.Gemv(d.WhhI8, p, qh, sh, C.At(c0, U), init, bias, U);
+                    Int8.GemvRows(Int8.Current, d.WhhI8, p, qh, sh, N, C.At(c0, (long)(N - 1) * L.GP + U), L.GP, init, bias, U);
                 else if (d.WhhBf16 != null) // the bf16 copy has W_hh^T's panel layout
                     Bf16.Gemv(K, st.HPrev.At(0, K), d.WhhBf16 + p * d.WhhT.PanelSize, C.At(c0, U), init, bias, U);
                 else

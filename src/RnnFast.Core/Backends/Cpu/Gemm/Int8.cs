@@ -1,5 +1,6 @@
-// int8 weight storage for batch-1 inference (opt-in, `cpu:int8`): at N = 1 each time step streams the whole recurrent
-// weight matrix for one GEMV, so the step is bound by memory bandwidth; int8 weights are a quarter of fp32's bytes.
+// int8 weight storage for small-batch inference (opt-in, `cpu:int8`): at N = 1-4 each time step streams the whole
+// recurrent weight matrix for a few rows of h, so the step is bound by memory bandwidth; int8 weights are a quarter of
+// fp32's bytes. Each row of h is quantised on its own (GemvRows; VNNI reads the panel once per pair of rows).
 // Weights: symmetric, one fp32 scale per output row (a packed column): s_w[j] = max_k |W[j,k]| / 127, q = round(w / s_w)
 // in [-127, 127]. The GEMV's input vector a (K) is quantised per call the same way with one scale s_a = max|a| / 127.
 // Products accumulate exactly in int32 (K <= 65536), then c[j] = init + acc[j] * (s_a * s_w[j]) in fp32.
@@ -222,26 +223,7 @@ internal static unsafe class Int8
             case Int8Kernel.Avx2Widen: DotWiden256(groups, q, panel, res); break;
             default: DotScalar(groups, q, panel, res); break;
         }
-        float* scale = w.Scale + p * Sgemm.NR;
-        int j0 = 0;
-        if (Vector256.IsHardwareAccelerated) // the same IEEE operations as the scalar tail, 8 columns at a time
-        {
-            var vs = Vector256.Create(sa);
-            for (; j0 + 8 <= cols; j0 += 8)
-            {
-                var v = Vector256.ConvertToSingle(Vector256.Load(res + j0)) * (vs * Vector256.Load(scale + j0));
-                if (init == GemmInit.Load) v = Vector256.Load(c + j0) + v;
-                else if (init == GemmInit.Bias) v = Vector256.Load(bias + j0) + v;
-                Vector256.Store(v, c + j0);
-            }
-            if (j0 == cols) return;
-            res += j0; scale += j0; c += j0;
-            if (bias != null) bias += j0;
-            cols -= j0;
-        }
-        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j] * (sa * scale[j]);
-        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j] * (sa * scale[j]);
-        else for (int j = 0; j < cols; j++) c[j] = res[j] * (sa * scale[j]);
+        Finish(res, sa, w.Scale + p * Sgemm.NR, c, init, bias, cols);
     }
 
     /// <summary>
@@ -254,6 +236,94 @@ internal static unsafe class Int8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Gemv(Int8B w, int p, sbyte* q, float sa, float* c, GemmInit init, float* bias, int cols) =>
         Gemv(Current, w, p, q, sa, c, init, bias, cols);
+
+    /// <summary>The most rows (batch) <see cref="GemvRows"/> takes.</summary>
+    public const int MaxRows = 4;
+
+    /// <summary>
+    /// <see cref="Gemv(Int8Kernel, Int8B, int, sbyte*, float, float*, GemmInit, float*, int)"/> for <paramref name="rows"/>
+    /// (1-4) vectors at once, each quantised by <see cref="Quantize"/> on its own (row r at q + r * Kp, scale sa[r]):
+    /// C[r, 0..cols) (row stride <paramref name="ldc"/>) = init + (q_r . Wpanel_p) * (sa[r] * s_w). The VNNI kernel takes
+    /// two rows per pass over the panel (the second pair reads it again from cache); the others one row a pass. Every
+    /// row's int32 sums are those of the one-row kernel, so the results are too.
+    /// </summary>
+    public static void GemvRows(Int8Kernel kernel, Int8B w, int p, sbyte* q, float* sa, int rows, float* c, nint ldc, GemmInit init,
+        float* bias, int cols)
+    {
+        Debug.Assert(!w.IsNull && rows >= 1 && rows <= MaxRows && cols >= 1 && cols <= Sgemm.NR && (init != GemmInit.Bias || bias != null));
+        if (kernel != Int8Kernel.AvxVnni)
+        {
+            for (int r = 0; r < rows; r++) Gemv(kernel, w, p, q + (nint)r * w.Kp, sa[r], c + r * ldc, init, bias, cols);
+            return;
+        }
+        int* res = stackalloc int[2 * Sgemm.NR];
+        sbyte* panel = w.W + p * w.PanelBytes;
+        int groups = w.Kp / 4;
+        int* cs = w.ColSum + p * Sgemm.NR;
+        for (int r = 0; r < rows; r += 2)
+        {
+            int n = Math.Min(2, rows - r);
+            DotVnni2(groups, (int*)(q + (nint)r * w.Kp), (int*)(q + (nint)(r + n - 1) * w.Kp), panel, res);
+            for (int i = 0; i < n; i++)
+            {
+                int* ri = res + i * Sgemm.NR;
+                for (int j = 0; j < Sgemm.NR; j += 8)
+                    Vector256.Store(Vector256.Load(ri + j) - Vector256.Load(cs + j) * 128, ri + j);
+                Finish(ri, sa[r + i], w.Scale + p * Sgemm.NR, c + (r + i) * ldc, init, bias, cols);
+            }
+        }
+    }
+
+    /// <summary>c[0..cols) = init + res[j] * (sa * scale[j]) (the same IEEE operations on every path).</summary>
+    private static void Finish(int* res, float sa, float* scale, float* c, GemmInit init, float* bias, int cols)
+    {
+        int j0 = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vs = Vector256.Create(sa);
+            for (; j0 + 8 <= cols; j0 += 8)
+            {
+                var v = Vector256.ConvertToSingle(Vector256.Load(res + j0)) * (vs * Vector256.Load(scale + j0));
+                if (init == GemmInit.Load) v = Vector256.Load(c + j0) + v;
+                else if (init == GemmInit.Bias) v = Vector256.Load(bias + j0) + v;
+                Vector256.Store(v, c + j0);
+            }
+        }
+        for (int j = j0; j < cols; j++)
+        {
+            float v = res[j] * (sa * scale[j]);
+            c[j] = init == GemmInit.Load ? c[j] + v : init == GemmInit.Bias ? bias[j] + v : v;
+        }
+    }
+
+    /// <summary>
+    /// Two vectors (q4a, q4b; the same pointer for one) times one panel: res[j] and res[32 + j] = sum_k (q[k] + 128) w[k, j]
+    /// (8 accumulators: 16 ymm registers is all AVX-VNNI's VEX encoding reaches).
+    /// </summary>
+    private static void DotVnni2(int groups, int* q4a, int* q4b, sbyte* w, int* res)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        for (nint g = 0; g < groups; g++)
+        {
+            sbyte* wg = w + g * 128;
+            var x = Vector256.Create(q4a[g] ^ Flip).AsByte();
+            var y = Vector256.Create(q4b[g] ^ Flip).AsByte();
+            var w0 = Vector256.Load(wg);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, x, w0);
+            b0 = AvxVnni.MultiplyWideningAndAdd(b0, y, w0);
+            var w1 = Vector256.Load(wg + 32);
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, x, w1);
+            b1 = AvxVnni.MultiplyWideningAndAdd(b1, y, w1);
+            var w2 = Vector256.Load(wg + 64);
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, x, w2);
+            b2 = AvxVnni.MultiplyWideningAndAdd(b2, y, w2);
+            var w3 = Vector256.Load(wg + 96);
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, x, w3);
+            b3 = AvxVnni.MultiplyWideningAndAdd(b3, y, w3);
+        }
+        Vector256.Store(a0, res); Vector256.Store(a1, res + 8); Vector256.Store(a2, res + 16); Vector256.Store(a3, res + 24);
+        Vector256.Store(b0, res + 32); Vector256.Store(b1, res + 40); Vector256.Store(b2, res + 48); Vector256.Store(b3, res + 56);
+    }
 
     private const int Flip = unchecked((int)0x80808080); // s8 -> u8 + 128, four at once
 
