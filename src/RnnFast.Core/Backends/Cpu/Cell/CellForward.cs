@@ -82,7 +82,7 @@ internal static unsafe class CellForward
         float* sh = stackalloc float[Int8.MaxRows];
         if (!d.WhhI8.IsNull)
         {
-            sbyte* buf = stackalloc sbyte[Int8.MaxRows * d.WhhI8.Kp];
+            sbyte* buf = stackalloc sbyte[N * d.WhhI8.Kp];
             qh = buf;
             for (int n = 0; n < N; n++) sh[n] = Int8.Quantize(st.HPrev.At((long)n * K, K), K, qh + (nint)n * d.WhhI8.Kp);
         }
