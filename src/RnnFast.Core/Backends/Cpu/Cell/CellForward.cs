@@ -73,8 +73,8 @@ internal static unsafe class CellForward
         // batch 1-4 on AVX-512: all G gate panels of a chunk (or, with one gate, up to 4 chunks) in one pass over K, every
         // row at once: several memory streams in flight, accumulators in registers (GRU N=1 at H 2560/2816 measured
         // 18-27% faster than one panel after another, in 6 of 6 alternating runs)
-        // (bf16 weights: at N = 2-4 only; N = 1 keeps its one-panel kernel, measured no slower)
-        bool grouped = N <= SmallBatchRows && (d.WhhBf16 == null || N > 1) && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
+        // (bf16 weights too: at N = 1 single-threaded 3-4 panels a pass streamed 25-28 GB/s against 20-27 one at a time)
+        bool grouped = N <= SmallBatchRows && d.WhhI8.IsNull && Vector512.IsHardwareAccelerated;
         int groupEnd = q0; // chunks [q, groupEnd) already have their products (one gate: several chunks a pass)
         // int8 weights (N = 1-4): this part quantises each row of h_prev once per step itself (no barrier; K is small
         // next to the panels), one scale per row

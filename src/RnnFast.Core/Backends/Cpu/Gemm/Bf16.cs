@@ -1,9 +1,10 @@
 // bfloat16 weight storage for small-batch inference (opt-in, `cpu:bf16`): at N = 1-4 each time step streams the whole
 // recurrent weight matrix for a few rows of h, so the step is bound by memory bandwidth, and halving the bytes halves
 // the traffic. Weights are rounded once (round to nearest even) into the same 32-column panel layout as the fp32
-// packed B; the GEMV (N = 1) and the multi-row kernel (N = 2-4, AVX-512) widen them back to fp32 (bf16 is the upper
-// half of an fp32) and accumulate in fp32. Measured (one run, 2 cores): GRU N=2 H=2048 88 -> 137 GFLOP/s, LSTM N=2
-// H=1024 89 -> 150, GRU N=4 H=1024 150 -> 206; LSTM N=4 H=512 no gain (its 4 MB of weights mostly stay in cache).
+// packed B; the GEMV (N = 1 without AVX-512) and the multi-panel kernel (N = 1-4, AVX-512) widen them back to fp32
+// (bf16 is the upper half of an fp32) and accumulate in fp32. Measured (one run, 2 cores): GRU N=2 H=2048 88 -> 137
+// GFLOP/s, LSTM N=2 H=1024 89 -> 150, GRU N=4 H=1024 150 -> 206; LSTM N=4 H=512 no gain (its 4 MB of weights mostly
+// stay in cache).
 // Error: each weight carries a relative rounding error of at most 2^-8 (~0.4%, bf16 keeps 8 significant bits); results are not bit-exact to fp32.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
@@ -105,7 +106,7 @@ internal static unsafe class Bf16
     /// <summary>
     /// <see cref="Sgemm.GemvPanels"/> over bf16 weights (AVX-512 only): <paramref name="panels"/> (1-4) consecutive bf16
     /// panels from <paramref name="b"/> (each K x 32, <paramref name="panelStride"/> apart) times <paramref name="rows"/>
-    /// (1-4) rows of A (row stride <paramref name="lda"/>) in one pass over K, fp32 accumulation:
+    /// (1-4) rows of A (row stride <paramref name="lda"/>) in one pass over K, fp32 accumulation (several memory streams):
     /// C[r, g*32 + j] (row stride <paramref name="ldc"/>) = init + a_r . Bpanel_g[:, j]. At most 4 panels at once at 1-2
     /// rows, 3 at 3-4 rows (4 panels then run as two passes of 2).
     /// </summary>
@@ -122,7 +123,8 @@ internal static unsafe class Bf16
             ushort* b0 = b + g0 * panelStride;
             ushort* b1 = n > 1 ? b0 + panelStride : b0, b2 = n > 2 ? b0 + 2 * panelStride : b0, b3 = n > 3 ? b0 + 3 * panelStride : b0;
             float* a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
-            if (rows <= 2) Rows2(K, a, a1, b0, b1, b2, b3, res);
+            if (rows == 1) Rows1(K, a, b0, b1, b2, b3, res);
+            else if (rows == 2) Rows2(K, a, a1, b0, b1, b2, b3, res);
             else Rows4(K, a, a1, a2, a3, b0, b1, b2, res);
             for (int r = 0; r < rows; r++)
             for (int g = 0; g < n; g++)
@@ -134,6 +136,26 @@ internal static unsafe class Bf16
                 else for (int j = 0; j < cols; j++) cg[j] = rg[j];
             }
         }
+    }
+
+    /// <summary>Row a0 times bf16 panels b0..b3 over all K: res[g] (32 floats each), 8 accumulators.</summary>
+    private static void Rows1(nint K, float* a0, ushort* b0, ushort* b1, ushort* b2, ushort* b3, float* res)
+    {
+        Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default, p2a = default, p2b = default, p3a = default, p3b = default;
+        for (nint k = 0, o = 0; k < K; k++, o += Sgemm.NR)
+        {
+            var x = Vector512.Create(a0[k]);
+            var w = Vector512.Load(b0 + o);
+            p0a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p0a); p0b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p0b);
+            w = Vector512.Load(b1 + o);
+            p1a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p1a); p1b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p1b);
+            w = Vector512.Load(b2 + o);
+            p2a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p2a); p2b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p2b);
+            w = Vector512.Load(b3 + o);
+            p3a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p3a); p3b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p3b);
+        }
+        Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
+        Vector512.Store(p2a, res + 64); Vector512.Store(p2b, res + 80); Vector512.Store(p3a, res + 96); Vector512.Store(p3b, res + 112);
     }
 
     /// <summary>Rows a0, a1 times bf16 panels b0..b3 over all K: res[r*4 + g] (32 floats each), 16 accumulators.</summary>
