@@ -262,6 +262,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         new object[] { "rnn_relu", 5, 100, 1, true, 0, true, 4, 3, true, false },
         new object[] { "lstm", 6, 70, 1, false, 0, true, 5, 2, true, true },
         new object[] { "gru", 6, 97, 1, false, 0, true, 5, 3, true, true },
+        new object[] { "lstm", 5, 140, 2, true, 100, true, 4, 2, true, true }, // projection: 3 full panels and a partial one
     };
 
     [Theory]
