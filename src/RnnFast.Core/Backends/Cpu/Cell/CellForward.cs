@@ -214,25 +214,10 @@ internal static unsafe class CellForward
             qh = buf;
             sh = Int8.Quantize(st.HRaw.At(0, H), H, qh);
         }
-        // fp32 at N = 1-4 on AVX-512: up to 4 full panels a pass over H (see GatesWorker), a partial last one alone
-        bool grouped = N <= SmallBatchRows && qh == null && d.WhrBf16 == null && Vector512.IsHardwareAccelerated;
-        int groupEnd = p0;
         for (int p = p0; p < p1; p++)
         {
             int j0 = p * U, cols = Math.Min(U, P - j0);
-            if (grouped)
-            {
-                if (p >= groupEnd)
-                {
-                    int n = Math.Min(4, p1 - p);
-                    if (n > 1 && P - (p + n - 1) * U < U) n--;
-                    int last = Math.Min(U, P - (p + n - 1) * U);
-                    Sgemm.GemvPanels(st.HRaw.At(0, (long)N * H), H, N, d.WhrT, p, n, st.HNext.At(j0, (long)(N - 1) * P + (n - 1) * U + last), P,
-                        GemmInit.Zero, null, last);
-                    groupEnd = p + n;
-                }
-            }
-            else if (qh != null)
+            if (qh != null)
                 Int8.Gemv(d.WhrI8, p, qh, sh, st.HNext.At(j0, cols), GemmInit.Zero, null, cols);
             else if (d.WhrBf16 != null) // the bf16 copy has W_hr^T's panel layout
                 Bf16.Gemv(H, st.HRaw.At(0, H), d.WhrBf16 + p * d.WhrT.PanelSize, st.HNext.At(j0, cols), GemmInit.Zero, null, cols);
