@@ -115,7 +115,7 @@ internal static unsafe class Bf16
     {
         Debug.Assert(Vector512.IsHardwareAccelerated && K >= 1 && rows >= 1 && rows <= 4 && panels >= 1 && panels <= 4
             && cols >= 1 && cols <= Sgemm.NR && (rows == 1 || lda >= K) && (init != GemmInit.Bias || bias != null));
-        int step = rows <= 2 ? 4 : panels == 4 ? 2 : 3;
+        int step = Sgemm.PanelGroupSize(rows, panels);
         float* res = stackalloc float[4 * 4 * Sgemm.NR]; // [row][panel][32]
         for (int g0 = 0; g0 < panels; g0 += step)
         {
@@ -126,15 +126,7 @@ internal static unsafe class Bf16
             if (rows == 1) Rows1(K, a, b0, b1, b2, b3, res);
             else if (rows == 2) Rows2(K, a, a1, b0, b1, b2, b3, res);
             else Rows4(K, a, a1, a2, a3, b0, b1, b2, res);
-            for (int r = 0; r < rows; r++)
-            for (int g = 0; g < n; g++)
-            {
-                float* cg = c + r * ldc + (g0 + g) * Sgemm.NR, rg = res + (r * 4 + g) * Sgemm.NR;
-                float* bg = bias == null ? null : bias + (g0 + g) * Sgemm.NR;
-                if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cg[j] += rg[j];
-                else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
-                else for (int j = 0; j < cols; j++) cg[j] = rg[j];
-            }
+            Sgemm.StoreGroup(res, rows, n, c + g0 * Sgemm.NR, ldc, init, bias == null ? null : bias + g0 * Sgemm.NR, cols);
         }
     }
 

@@ -215,9 +215,7 @@ internal static unsafe class Int8
         {
             case Int8Kernel.AvxVnni:
                 DotVnni(groups, (int*)q, panel, res);
-                int* cs = w.ColSum + p * Sgemm.NR; // AvxVnni implies Vector256
-                for (int j = 0; j < Sgemm.NR; j += 8)
-                    Vector256.Store(Vector256.Load(res + j) - Vector256.Load(cs + j) * 128, res + j);
+                TakeOffOffset(res, w.ColSum + p * Sgemm.NR);
                 break;
             case Int8Kernel.Avx512Widen: DotWiden512(groups, q, panel, res); break;
             case Int8Kernel.Avx2Widen: DotWiden256(groups, q, panel, res); break;
@@ -267,11 +265,17 @@ internal static unsafe class Int8
             for (int i = 0; i < n; i++)
             {
                 int* ri = res + i * Sgemm.NR;
-                for (int j = 0; j < Sgemm.NR; j += 8)
-                    Vector256.Store(Vector256.Load(ri + j) - Vector256.Load(cs + j) * 128, ri + j);
+                TakeOffOffset(ri, cs);
                 Finish(ri, sa[r + i], w.Scale + p * Sgemm.NR, c + (r + i) * ldc, init, bias, cols);
             }
         }
+    }
+
+    /// <summary>VNNI's sums of (q + 128) w back to q w: res[j] -= 128 * colSum[j] over the panel's 32 columns (AvxVnni implies Vector256).</summary>
+    private static void TakeOffOffset(int* res, int* colSum)
+    {
+        for (int j = 0; j < Sgemm.NR; j += 8)
+            Vector256.Store(Vector256.Load(res + j) - Vector256.Load(colSum + j) * 128, res + j);
     }
 
     /// <summary>c[0..cols) = init + res[j] * (sa * scale[j]) (the same IEEE operations on every path).</summary>

@@ -89,7 +89,7 @@ internal static unsafe partial class Sgemm
     {
         Debug.Assert(rows >= 1 && rows <= 4 && panels >= 1 && panels <= 4 && cols >= 1 && cols <= NR && (rows == 1 || lda >= b.K)
             && (init != GemmInit.Bias || bias != null));
-        int step = rows <= 2 ? 4 : panels == 4 ? 2 : 3; // 4 panels at 3-4 rows: 2 + 2 (measured a little faster than 3 + 1)
+        int step = PanelGroupSize(rows, panels);
         for (int g0 = 0; g0 < panels; g0 += step)
         {
             int n = Math.Min(step, panels - g0);
@@ -116,6 +116,22 @@ internal static unsafe partial class Sgemm
         if (rows == 1) Rows1(K, a0, b0, b1, b2, b3, res);
         else if (rows == 2) Rows2(K, a0, a1, b0, b1, b2, b3, res);
         else Rows4(K, a0, a1, a2, a3, b0, b1, b2, res);
+        StoreGroup(res, rows, panels, c, ldc, init, bias, cols);
+    }
+
+    /// <summary>
+    /// Panels a pass of the multi-panel kernels (fp32 and bf16) take at <paramref name="rows"/> rows: 4 at 1-2 rows; at
+    /// 3-4 rows 3, and 4 panels as 2 + 2 (measured a little faster than 3 + 1).
+    /// </summary>
+    internal static int PanelGroupSize(int rows, int panels) => rows <= 2 ? 4 : panels == 4 ? 2 : 3;
+
+    /// <summary>
+    /// Writes a pass's results res[r*4 + g] (32 floats each) to C[r, g*32 + j] (row stride <paramref name="ldc"/>) for
+    /// <paramref name="rows"/> rows, <paramref name="panels"/> panels and <paramref name="cols"/> columns each: init + res
+    /// (init zero, C itself, or the bias of panel g).
+    /// </summary>
+    internal static void StoreGroup(float* res, int rows, int panels, float* c, nint ldc, GemmInit init, float* bias, int cols)
+    {
         for (int r = 0; r < rows; r++)
         for (int g = 0; g < panels; g++)
         {
