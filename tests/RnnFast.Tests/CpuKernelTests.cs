@@ -84,6 +84,8 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
             triples.Add((Sgemm.GemmRowChunk + 1 + r.Next(3 * Sgemm.GemmRowChunk), 1 + r.Next(100), 1 + r.Next(60)));
         for (int i = 0; i < 16; i++) // 1-4 rows (AVX-512: panels in groups over the whole K), many panels, a partial last one
             triples.Add((1 + i % 4, 1 + r.Next(300), 1 + r.Next(400)));
+        for (int i = 0; i < 32; i++) // several M blocks, K blocks and panels (a partial last one), odd K: every variant
+            triples.Add((2 * Sgemm.MC + 5, 2 * Sgemm.NR + 7, Sgemm.GemmMaxKC + 3 + i % 2));
         int checkedCount = 0;
         foreach (var (M, N, K) in triples)
         {

@@ -71,7 +71,7 @@ internal static unsafe partial class Sgemm
                 float* cp = cp0 + (nint)ir * mr * ldc;
                 float* pfc = (ir + 1) * mr < M ? cp + (nint)mr * ldc : lastBlock ? nextC : null;
                 if (a.Packed)
-                    Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols);
+                    Tile(kc, a.Ptr + ((nint)ir * K + pc) * mr, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols, bPanel, bPanel, null);
                 else
                 {
                     PrefetchFor(ir, tiles, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR, out float* pf, out float* pf2);
