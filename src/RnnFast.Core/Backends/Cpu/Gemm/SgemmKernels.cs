@@ -1,7 +1,7 @@
 // Sgemm's register-tiled micro-kernels: C tile (MR x 32) = init + A . Bpanel over one K block. Packed A: 8x32 with
-// Vector512 (16 accumulators), 3x32 with Vector256 (12), 4x32 scalar. Unpacked A (AVX-512 only, read in place with a
-// row stride): 8x32 and the small-batch 4x32. The AVX-512 kernels run two k a pass and prefetch the next B panel (and
-// the next tile's C). Edge tiles go through a local tile.
+// Vector512 (16 accumulators), 6x32 with Vector256 (two 6x16 halves of 12), 4x32 scalar. Unpacked A (AVX-512 only,
+// read in place with a row stride): 8x32 and the small-batch 4x32. The AVX-512 kernels run two k a pass and prefetch
+// the next B panel (and the next tile's C). Edge tiles go through a local tile.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -110,45 +110,57 @@ internal static unsafe partial class Sgemm
         Vector512.Store(c7a, c + 7 * ldc); Vector512.Store(c7b, c + 7 * ldc + 16);
     }
 
+    /// <summary>
+    /// The AVX2 kernel: C (6 x 32) as two 6 x 16 halves, each over the whole kc (12 accumulators, 2 B vectors and a
+    /// broadcast: 15 of the 16 ymm registers). A 3 x 32 tile needed 17 and spilled an accumulator through the stack on
+    /// every k (measured: see Sgemm.MR).
+    /// </summary>
     private static void Kernel256(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
     {
-        Vector256<float> c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23;
+        Kernel256Half(kc, a, b, c, ldc, init, bias);
+        Kernel256Half(kc, a, b + 16, c + 16, ldc, init, bias == null ? null : bias + 16);
+    }
+
+    /// <summary>C (6 x 16, row stride ldc) = init + Ap (kc x 6) . 16 columns of Bp (kc rows, stride 32).</summary>
+    private static void Kernel256Half(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
+    {
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (init == GemmInit.Load)
         {
-            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8); c02 = Vector256.Load(c + 16); c03 = Vector256.Load(c + 24);
-            float* r1 = c + ldc, r2 = c + 2 * ldc;
-            c10 = Vector256.Load(r1); c11 = Vector256.Load(r1 + 8); c12 = Vector256.Load(r1 + 16); c13 = Vector256.Load(r1 + 24);
-            c20 = Vector256.Load(r2); c21 = Vector256.Load(r2 + 8); c22 = Vector256.Load(r2 + 16); c23 = Vector256.Load(r2 + 24);
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+            c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8);
+            c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8);
+            c50 = Vector256.Load(c + 5 * ldc); c51 = Vector256.Load(c + 5 * ldc + 8);
         }
         else
         {
             bool hb = init == GemmInit.Bias;
             var z0 = hb ? Vector256.Load(bias) : Vector256<float>.Zero;
             var z1 = hb ? Vector256.Load(bias + 8) : Vector256<float>.Zero;
-            var z2 = hb ? Vector256.Load(bias + 16) : Vector256<float>.Zero;
-            var z3 = hb ? Vector256.Load(bias + 24) : Vector256<float>.Zero;
-            c00 = z0; c01 = z1; c02 = z2; c03 = z3;
-            c10 = z0; c11 = z1; c12 = z2; c13 = z3;
-            c20 = z0; c21 = z1; c22 = z2; c23 = z3;
+            c00 = z0; c01 = z1; c10 = z0; c11 = z1; c20 = z0; c21 = z1;
+            c30 = z0; c31 = z1; c40 = z0; c41 = z1; c50 = z0; c51 = z1;
         }
         for (nint k = 0; k < kc; k++)
         {
-            var av = Vector256.Create(a[0]);
-            c00 = F256(av, Vector256.Load(b), c00); c01 = F256(av, Vector256.Load(b + 8), c01);
-            c02 = F256(av, Vector256.Load(b + 16), c02); c03 = F256(av, Vector256.Load(b + 24), c03);
-            av = Vector256.Create(a[1]);
-            c10 = F256(av, Vector256.Load(b), c10); c11 = F256(av, Vector256.Load(b + 8), c11);
-            c12 = F256(av, Vector256.Load(b + 16), c12); c13 = F256(av, Vector256.Load(b + 24), c13);
-            av = Vector256.Create(a[2]);
-            c20 = F256(av, Vector256.Load(b), c20); c21 = F256(av, Vector256.Load(b + 8), c21);
-            c22 = F256(av, Vector256.Load(b + 16), c22); c23 = F256(av, Vector256.Load(b + 24), c23);
-            a += 3;
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var av = Vector256.Create(a[0]); c00 = F256(av, b0, c00); c01 = F256(av, b1, c01);
+            av = Vector256.Create(a[1]); c10 = F256(av, b0, c10); c11 = F256(av, b1, c11);
+            av = Vector256.Create(a[2]); c20 = F256(av, b0, c20); c21 = F256(av, b1, c21);
+            av = Vector256.Create(a[3]); c30 = F256(av, b0, c30); c31 = F256(av, b1, c31);
+            av = Vector256.Create(a[4]); c40 = F256(av, b0, c40); c41 = F256(av, b1, c41);
+            av = Vector256.Create(a[5]); c50 = F256(av, b0, c50); c51 = F256(av, b1, c51);
+            a += 6;
             b += 32;
         }
-        Vector256.Store(c00, c); Vector256.Store(c01, c + 8); Vector256.Store(c02, c + 16); Vector256.Store(c03, c + 24);
-        float* w1 = c + ldc, w2 = c + 2 * ldc;
-        Vector256.Store(c10, w1); Vector256.Store(c11, w1 + 8); Vector256.Store(c12, w1 + 16); Vector256.Store(c13, w1 + 24);
-        Vector256.Store(c20, w2); Vector256.Store(c21, w2 + 8); Vector256.Store(c22, w2 + 16); Vector256.Store(c23, w2 + 24);
+        Vector256.Store(c00, c); Vector256.Store(c01, c + 8);
+        Vector256.Store(c10, c + ldc); Vector256.Store(c11, c + ldc + 8);
+        Vector256.Store(c20, c + 2 * ldc); Vector256.Store(c21, c + 2 * ldc + 8);
+        Vector256.Store(c30, c + 3 * ldc); Vector256.Store(c31, c + 3 * ldc + 8);
+        Vector256.Store(c40, c + 4 * ldc); Vector256.Store(c41, c + 4 * ldc + 8);
+        Vector256.Store(c50, c + 5 * ldc); Vector256.Store(c51, c + 5 * ldc + 8);
     }
 
     private static void KernelScalar(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias)
