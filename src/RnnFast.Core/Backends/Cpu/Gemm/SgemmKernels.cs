@@ -1,7 +1,7 @@
 // Sgemm's register-tiled micro-kernels: C tile (MR x 32) = init + A . Bpanel over one K block. Packed A: 8x32 with
 // Vector512 (16 accumulators), 6x32 with Vector256 (two 6x16 halves of 12), 4x32 scalar. Unpacked A (AVX-512 only,
-// read in place with a row stride): 8x32 and the small-batch 4x32. The AVX-512 kernels run two k a pass and prefetch
-// the next B panel (and the next tile's C). Edge tiles go through a local tile.
+// read in place with a row stride): 8x32 and the small-batch 4x32. The AVX-512 kernels prefetch the next B panel (and
+// the next tile's C) through stepped pointers. Edge tiles go through a local tile.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -53,15 +53,12 @@ internal static unsafe partial class Sgemm
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
             c4a = za; c4b = zb; c5a = za; c5b = zb; c6a = za; c6b = zb; c7a = za; c7b = zb;
         }
-        nint k = 0;
-        for (; k + 1 < kc; k += 2) // two k a pass: see Kernel512Rows
+        for (nint k = 0; k < kc; k++)
         {
-            Sse.Prefetch1(pf);
+            Sse.Prefetch1(pf); // a line a k from each (see PrefetchFor), the pointers stepped (see Kernel512Rows)
             Sse.Prefetch1(pf2);
-            Sse.Prefetch1(pf + 16);
-            Sse.Prefetch1(pf2 + 16);
-            pf += 32;
-            pf2 += 32;
+            pf += 16;
+            pf2 += 16;
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a[0]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
@@ -72,33 +69,8 @@ internal static unsafe partial class Sgemm
             av = Vector512.Create(a[5]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
             av = Vector512.Create(a[6]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
             av = Vector512.Create(a[7]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
-            b0 = Vector512.Load(b + 32);
-            b1 = Vector512.Load(b + 48);
-            av = Vector512.Create(a[8]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a[9]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a[10]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a[11]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            av = Vector512.Create(a[12]); c4a = F512(av, b0, c4a); c4b = F512(av, b1, c4b);
-            av = Vector512.Create(a[13]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
-            av = Vector512.Create(a[14]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
-            av = Vector512.Create(a[15]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
-            a += 16;
-            b += 64;
-        }
-        if (k < kc)
-        {
-            Sse.Prefetch1(pf);
-            Sse.Prefetch1(pf2);
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var av = Vector512.Create(a[0]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a[1]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a[2]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a[3]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            av = Vector512.Create(a[4]); c4a = F512(av, b0, c4a); c4b = F512(av, b1, c4b);
-            av = Vector512.Create(a[5]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
-            av = Vector512.Create(a[6]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
-            av = Vector512.Create(a[7]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
+            a += 8;
+            b += 32;
         }
         Vector512.Store(c0a, c); Vector512.Store(c0b, c + 16);
         Vector512.Store(c1a, c + ldc); Vector512.Store(c1b, c + ldc + 16);
@@ -208,11 +180,11 @@ internal static unsafe partial class Sgemm
 
     /// <summary>
     /// C (8 x 32) = init + A (8 rows of kc, row stride lda, not packed) . Bp (kc x 32): the AVX-512 kernel reading A
-    /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows). Two k a pass,
-    /// the prefetch pointers stepped rather than computed from k: one k a pass spent ~37 instructions on 16 FMAs (the
-    /// prefetch addresses, a spilled register, the loop), and 8 cycles of FMAs need fewer. Measured (best of the timed
-    /// calls, x . W^T 3200 x 2048 x 512): one thread 143-146 -> 155-157 GFLOP/s (oneDNN's dnnl_sgemm 153-159), a step's
-    /// 64 x 2048 x 512 on two threads 302-306 -> 323-329.
+    /// in place (rows past <paramref name="rows"/> re-read row 0; the caller stores only the valid rows). The prefetch
+    /// pointers are stepped, not computed from k: computed, they cost ~37 instructions a k for 16 FMAs (the addresses,
+    /// a register spilled to the stack and reloaded, the loop). Measured (best of the timed calls, x . W^T 3200 x 2048 x
+    /// 512): one thread 143-146 -> 155-157 GFLOP/s (oneDNN's dnnl_sgemm 153-159), a step's 64 x 2048 x 512 on two
+    /// threads 302-306 -> 323-329; two k a pass on top measured the same (155.6-156.5 against 155.5-156.4).
     /// </summary>
     private static void Kernel512Rows(nint kc, float* a, nint lda, int rows, float* b, float* c, nint ldc, GemmInit init, float* bias, float* pf, float* pf2, float* pfc)
     {
@@ -238,15 +210,12 @@ internal static unsafe partial class Sgemm
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
             c4a = za; c4b = zb; c5a = za; c5b = zb; c6a = za; c6b = zb; c7a = za; c7b = zb;
         }
-        nint k = 0;
-        for (; k + 1 < kc; k += 2)
+        for (nint k = 0; k < kc; k++)
         {
             Sse.Prefetch1(pf); // two cache lines a k, of the next panel's B block or this one's (see PrefetchFor)
             Sse.Prefetch1(pf2);
-            Sse.Prefetch1(pf + 16);
-            Sse.Prefetch1(pf2 + 16);
-            pf += 32;
-            pf2 += 32;
+            pf += 16;
+            pf2 += 16;
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
@@ -257,32 +226,7 @@ internal static unsafe partial class Sgemm
             av = Vector512.Create(a5[k]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
             av = Vector512.Create(a6[k]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
             av = Vector512.Create(a7[k]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
-            b0 = Vector512.Load(b + 32);
-            b1 = Vector512.Load(b + 48);
-            av = Vector512.Create(a0[k + 1]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a1[k + 1]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a2[k + 1]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a3[k + 1]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            av = Vector512.Create(a4[k + 1]); c4a = F512(av, b0, c4a); c4b = F512(av, b1, c4b);
-            av = Vector512.Create(a5[k + 1]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
-            av = Vector512.Create(a6[k + 1]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
-            av = Vector512.Create(a7[k + 1]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
-            b += 64;
-        }
-        if (k < kc)
-        {
-            Sse.Prefetch1(pf);
-            Sse.Prefetch1(pf2);
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a1[k]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a2[k]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a3[k]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            av = Vector512.Create(a4[k]); c4a = F512(av, b0, c4a); c4b = F512(av, b1, c4b);
-            av = Vector512.Create(a5[k]); c5a = F512(av, b0, c5a); c5b = F512(av, b1, c5b);
-            av = Vector512.Create(a6[k]); c6a = F512(av, b0, c6a); c6b = F512(av, b1, c6b);
-            av = Vector512.Create(a7[k]); c7a = F512(av, b0, c7a); c7b = F512(av, b1, c7b);
+            b += 32;
         }
         Vector512.Store(c0a, c); Vector512.Store(c0b, c + 16);
         Vector512.Store(c1a, c + ldc); Vector512.Store(c1b, c + ldc + 16);
@@ -316,39 +260,19 @@ internal static unsafe partial class Sgemm
             var zb = init == GemmInit.Bias ? Vector512.Load(bias + 16) : Vector512<float>.Zero;
             c0a = za; c0b = zb; c1a = za; c1b = zb; c2a = za; c2b = zb; c3a = za; c3b = zb;
         }
-        nint k = 0;
-        for (; k + 1 < kc; k += 2) // two k a pass: see Kernel512Rows
+        for (nint k = 0; k < kc; k++)
         {
             Sse.Prefetch1(pf);
             Sse.Prefetch1(pf2);
-            Sse.Prefetch1(pf + 16);
-            Sse.Prefetch1(pf2 + 16);
-            pf += 32;
-            pf2 += 32;
+            pf += 16;
+            pf2 += 16;
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
             var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
             av = Vector512.Create(a1[k]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
             av = Vector512.Create(a2[k]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
             av = Vector512.Create(a3[k]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            b0 = Vector512.Load(b + 32);
-            b1 = Vector512.Load(b + 48);
-            av = Vector512.Create(a0[k + 1]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a1[k + 1]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a2[k + 1]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a3[k + 1]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
-            b += 64;
-        }
-        if (k < kc)
-        {
-            Sse.Prefetch1(pf);
-            Sse.Prefetch1(pf2);
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var av = Vector512.Create(a0[k]); c0a = F512(av, b0, c0a); c0b = F512(av, b1, c0b);
-            av = Vector512.Create(a1[k]); c1a = F512(av, b0, c1a); c1b = F512(av, b1, c1b);
-            av = Vector512.Create(a2[k]); c2a = F512(av, b0, c2a); c2b = F512(av, b1, c2b);
-            av = Vector512.Create(a3[k]); c3a = F512(av, b0, c3a); c3b = F512(av, b1, c3b);
+            b += 32;
         }
         Vector512.Store(c0a, c); Vector512.Store(c0b, c + 16);
         Vector512.Store(c1a, c + ldc); Vector512.Store(c1b, c + ldc + 16);
