@@ -204,8 +204,8 @@ internal static unsafe partial class Sgemm
             PackedAWorker(ref j, p0, p1, KCg);
             return;
         }
-        // B blocks of kc x (NCPanels*32) stay in L2 while every M block passes over them; A blocks of MC x kc are
-        // read in place or packed per (column block, K block, M block) and stay in L2; a B micro-panel (kc x 32)
+        // A read in place: B blocks of kc x (NCPanels*32) stay in L2 while every M block passes over them; A blocks
+        // of MC x kc are read where they are and stay in L2; a B micro-panel (kc x 32)
         // streams from L1/L2. kc up to 512 (not 256) halves the passes over C, which for the input projection of all
         // T steps is tens of MB (measured: M=3200 N=2048 K=512 single-thread, 103-106 -> 110-112 GFLOP/s).
         for (int jb = p0; jb < p1; jb += NCPanels)
