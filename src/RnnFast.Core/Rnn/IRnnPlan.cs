@@ -114,6 +114,17 @@ public interface IRnnPlan : IDisposable
     RnnForwardResult Forward(RnnInputs inputs, bool training);
 
     /// <summary>
+    /// An inference forward that writes the output, h_n and c_n into the caller's <paramref name="into"/> (host
+    /// tensors, their shapes checked) and returns them. A loop that passes the same buffers to every call allocates
+    /// nothing per call on the cpu backend (and on onednn without lengths); other backends copy a Forward's result.
+    /// </summary>
+    RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        return into.CopyFrom(this, inputs);
+    }
+
+    /// <summary>
     /// BPTT from upstream gradients of the output, h_n and c_n (any may be null = zero), using the workspace of
     /// <paramref name="forward"/>, which must come from a training forward of this plan.
     /// </summary>

@@ -470,7 +470,13 @@ public sealed class BenchRunner
             var rng = new Random(seed);
             _inputs = new RnnInputs(RandomTensor(rng, 1f, t, _p.N, _p.I).To(backend));
             if (_p.Phase == BenchPhase.Training) _dy = RandomTensor(rng, 1f, t, _p.N, work.Desc.OutputSize).To(backend);
+            // A host backend's inference call writes into output buffers kept across calls (IRnnPlan.ForwardInto), as a
+            // serving loop does: a new megabytes-large output per call made the timings depend on the garbage
+            // collector's state (a full collection and fresh pages per call: up to 3x slower, see RnnOutputBuffers).
+            else if (!_sync) _into = RnnOutputBuffers.For(work.Desc, t, _p.N);
         }
+
+        private readonly RnnOutputBuffers? _into;
 
         /// <summary>The process CPU seconds of the last <see cref="RunOnce"/> (null where the clock is unavailable).</summary>
         public double? LastCpuSeconds { get; private set; }
@@ -482,7 +488,7 @@ public sealed class BenchRunner
             long start = Stopwatch.GetTimestamp();
             if (_dy == null)
             {
-                var r = plan.Forward(_inputs, training: false);
+                var r = _into != null ? plan.ForwardInto(_inputs, _into) : plan.Forward(_inputs, training: false);
                 if (_sync) _ = r.HN.ToArray();
             }
             else

@@ -87,10 +87,20 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 
     // ------------------------------------------------------------------ forward
 
-    public RnnForwardResult Forward(RnnInputs inputs, bool training)
+    public RnnForwardResult Forward(RnnInputs inputs, bool training) => Run(inputs, training, null);
+
+    /// <summary>Inference written straight into the caller's buffers: no per-call allocation (see <see cref="RnnOutputBuffers"/>).</summary>
+    public RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        return Run(inputs, training: false, into);
+    }
+
+    private RnnForwardResult Run(RnnInputs inputs, bool training, RnnOutputBuffers? into)
     {
         ThrowIfDisposed();
         RnnInputChecks.Forward(Desc, inputs); // the kernels read through pointers: shapes are checked before any of them
+        into?.Check(Desc, inputs);
         var desc = Desc;
         int T = inputs.SeqLen, N = inputs.Batch, L = desc.NumLayers, D = desc.Directions;
         int H = desc.HiddenSize, Ho = desc.OutputHiddenSize, P = desc.ProjSize;
@@ -102,9 +112,15 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         float[]? h0 = inputs.H0 == null ? null : HostData(inputs.H0);
         float[]? c0 = inputs.C0 == null ? null : HostData(inputs.C0);
         int[]? lens = inputs.Lengths;
-        var output = new float[(long)T * N * D * Ho];
-        var hN = new float[L * D * N * Ho];
-        var cN = desc.HasCellState ? new float[L * D * N * H] : null;
+        float[] output, hN;
+        float[]? cN;
+        if (into != null) (output, hN, cN) = (into.Output.HostArray, into.HN.HostArray, into.CN?.HostArray); // the time loop writes every element, padded steps' zeros included
+        else
+        {
+            output = new float[(long)T * N * D * Ho];
+            hN = new float[L * D * N * Ho];
+            cN = desc.HasCellState ? new float[L * D * N * H] : null;
+        }
 
         Workspace? ws = null;
         InferScratch? sc = null;
@@ -214,6 +230,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         {
             if (sc != null) ReturnScratch(sc);
         }
+        if (into != null) return into.Result();
         return new RnnForwardResult(Tensor.FromArray(output, T, N, D * Ho), Tensor.FromArray(hN, L * D, N, Ho),
             cN == null ? null : Tensor.FromArray(cN, L * D, N, H), ws);
     }
