@@ -67,8 +67,10 @@ Task("Test")
         catch (Exception e) { failure ??= e; }
     }
 
-    // One plain summary line over every test assembly, read from the TRX files.
+    // One plain summary line over every test assembly, read from the TRX files, then the failed tests by name with
+    // the first line of their message (printed again at the end, so a CI log's tail says which one failed).
     int passed = 0, failed = 0, skipped = 0;
+    var failedLines = new List<string>();
     foreach (var trx in GetFiles(results.FullPath + "/**/*.trx"))
     {
         var doc = System.Xml.Linq.XDocument.Load(trx.FullPath);
@@ -79,8 +81,16 @@ Task("Test")
             int total = int.Parse(c.Attribute("total")?.Value ?? "0"), executed = int.Parse(c.Attribute("executed")?.Value ?? "0");
             skipped += total - executed;
         }
+        foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult" && (string)e.Attribute("outcome") == "Failed"))
+        {
+            var message = r.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? "";
+            var firstLine = message.Split('\n')[0].Trim();
+            if (firstLine.Length > 300) firstLine = firstLine.Substring(0, 300) + "...";
+            failedLines.Add($"FAILED ({trx.GetFilename()}): {(string)r.Attribute("testName")}: {firstLine}");
+        }
     }
     Console.WriteLine($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+    foreach (var line in failedLines) Console.WriteLine(line);
 
     // The packages as a new user gets them (build/packages.cake): pack from this build, then a new console app
     // references RnnFast from artifacts/packages and the rnnfast tool is installed from there.
@@ -90,6 +100,7 @@ Task("Test")
         PackageSmoke(SmokeRequired());
     }
     catch (Exception e) { Error(e.Message); failure ??= e; }
+    foreach (var line in failedLines) Console.WriteLine(line);
     if (failure != null) throw failure;
     if (passed == 0) throw new Exception("no test ran");
 });

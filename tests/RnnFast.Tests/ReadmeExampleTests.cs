@@ -30,6 +30,13 @@ public sealed class ReadmeExampleTests
         Assert.Equal([4, 8, 128], result.CN!.Shape);
         // Padded steps of the 3-step sequence (index 4) are zero.
         Assert.All(Enumerable.Range(3, 47), t => Assert.Equal(0f, result.Output.Span[(t * 8 + 4) * 256 + 5]));
+
+        var into = RnnOutputBuffers.For(desc, seqLen: 50, batch: 8);  // a serving loop: the same buffers every call
+        var r = plan.ForwardInto(new RnnInputs(x), into);              // inference written into into.Output/HN/CN
+        var full = RnnRunner.Forward(plan, x);
+        Assert.Equal(full.Output.ToArray(), into.Output.ToArray());
+        Assert.Equal(full.HN.ToArray(), r.HN.ToArray());
+        Assert.Equal(full.CN!.ToArray(), into.CN!.ToArray());
     }
 
     [Fact]
