@@ -489,12 +489,13 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
     /// <summary>Inference into the caller's buffers: bound in place without lengths (no per-call allocation); with lengths, the grouped forward's result copied.</summary>
     public RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(into);
         ThrowIfDisposed();
-        if (inputs?.Lengths != null) return into.CopyFrom(this, inputs);
-        RnnInputChecks.Forward(Desc, inputs!);
-        into.Check(Desc, inputs!);
-        float[]? h0 = inputs!.H0 == null ? null : HostOf(inputs.H0);
+        if (inputs.Lengths != null) return into.CopyFrom(this, inputs);
+        RnnInputChecks.Forward(Desc, inputs);
+        into.Check(Desc, inputs);
+        float[]? h0 = inputs.H0 == null ? null : HostOf(inputs.H0);
         float[]? c0 = inputs.C0 == null || !Desc.HasCellState ? null : HostOf(inputs.C0);
         RunInference(inputs.SeqLen, inputs.Batch, HostOf(inputs.Input), h0, c0, into.Output.HostArray, into.HN.HostArray, into.CN?.HostArray,
             CurrentWeights());
