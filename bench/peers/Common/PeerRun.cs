@@ -70,7 +70,7 @@ internal static class PeerRun
     /// <summary>
     /// Times the problem the way `rnnfast bench` does: <paramref name="callAt"/>(t) gives a call over the first t steps
     /// (seconds per call). A T=1 probe (the cheaper of two unless already slow) sets the T that fits the budget twice;
-    /// warm-up until settled (a longer T after all when the last warm call shows it fits); timed calls within the
+    /// warm-up until settled (a longer T after all, warmed up in turn, when the last warm call shows it fits); timed calls within the
     /// budget (at least 3, at most MaxReps), the median; where T was cut, half that T is timed too and the full T's
     /// time read off the line through both (plain scaling where the two give no positive slope and intercept).
     /// </summary>
@@ -93,10 +93,12 @@ internal static class PeerRun
         int better = CutT.Fitting(p.T, warm.LastSeconds / timedT, budget);
         if (better > timedT && 2 * warm.LastSeconds * better / timedT <= 1.5 * budget)
         {
-            timedT = better;
+            timedT = better; // a warm-up of its own, as rnnfast bench does (its first calls are cold)
             call = callAt(timedT);
-            r.WarmupSeconds += call();
-            r.WarmupRuns++;
+            var again = WarmUp.Run(call, new WarmUpPolicy());
+            r.WarmupSeconds += again.Seconds;
+            r.WarmupRuns += again.Calls;
+            r.WarmupSettled = again.Settled;
         }
         var samples = new List<double>();
         var clock = Stopwatch.StartNew();
