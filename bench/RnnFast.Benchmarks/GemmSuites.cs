@@ -16,7 +16,7 @@ public sealed record GemmCase(string Kind, int M, int N, int K, bool TransposedA
     public override string ToString() => $"{Kind} {M}x{N}x{K} ({GFlop:F2} GFlop)";
 }
 
-/// <summary>x . W^T, a step's h . W^T and dW = dG^T . X at the LSTM 50x64x512 and ReLU-RNN 50x128x1760 sizes.</summary>
+/// <summary>x . W^T, a step's h . W^T and dW = dG^T . X at the LSTM 50x64x512 (and x . W^T, h . W^T at 25x64x1024) and ReLU-RNN 50x128x1760 sizes.</summary>
 [Config(typeof(SuiteConfig))]
 public unsafe class GemmProducts
 {
@@ -26,6 +26,8 @@ public unsafe class GemmProducts
     [
         new("x.W^T", 3200, 2048, 512, false, true),
         new("step h.W^T", 64, 2048, 512, false, true),
+        new("x.W^T", 1600, 4096, 1024, false, true),
+        new("step h.W^T", 64, 4096, 1024, false, true),
         new("dW=dG^T.X", 2048, 512, 3200, true, false),
         new("x.W^T", 6400, 1760, 1760, false, true),
         new("dW=dG^T.X", 1760, 1760, 6400, true, false),

@@ -12,7 +12,7 @@ namespace RnnFast.Tests;
 
 public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
 {
-    private static readonly int[] Sizes = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 65, 100];
+    private static readonly int[] Sizes = [1, 2, 3, 5, 7, 8, 12, 15, 16, 17, 20, 24, 31, 33, 64, 65, 100];
 
     private static float[] RandomArray(Random r, int n, float scale = 1f)
     {
@@ -142,7 +142,7 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
     public void Panel_product_and_gemv_match_double_loop()
     {
         var r = new Random(77);
-        foreach (int M in new[] { 1, 2, 5, 9, 17 })
+        foreach (int M in new[] { 1, 2, 5, 9, 12, 16, 17, 20, 24, 29, 64 }) // every in-place tiling: 12-, 8- and 4-row kernels, partial tiles
         foreach (int K in new[] { 1, 3, 16, 31, 257, 300 })
         foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
         {
