@@ -2,7 +2,8 @@
 // Flop printed in the row's name): the input projection of every step at once x . W_ih^T (T*N x G*H x I, B packed),
 // one step's recurrent product h . W_hh^T (N x G*H x H) and the weight gradient dW = dG^T . X (G*H x I x T*N: A stored
 // transposed, B raw, both packed by the product). Threads: the cpu backend's pool (RNNFAST_BENCH_THREADS, default one
-// per logical core). Checked once against a double loop on a corner of C before timing.
+// per logical core); RNNFAST_BENCH_GEMM keeps only the cases whose name contains it (e.g. "dW"). Checked once against a
+// double loop on a corner of C before timing.
 using BenchmarkDotNet.Attributes;
 using RnnFast.Backends.Cpu;
 
@@ -23,6 +24,10 @@ public unsafe class GemmProducts
     private AlignedFloats? _a, _b, _packed, _c;
 
     public static IEnumerable<GemmCase> Cases() =>
+        AllCases().Where(c => Environment.GetEnvironmentVariable("RNNFAST_BENCH_GEMM") is not { Length: > 0 } only ||
+                              c.ToString().Contains(only, StringComparison.Ordinal));
+
+    private static IEnumerable<GemmCase> AllCases() =>
     [
         new("x.W^T", 3200, 2048, 512, false, true),
         new("step h.W^T", 64, 2048, 512, false, true),
@@ -34,7 +39,7 @@ public unsafe class GemmProducts
     ];
 
     [ParamsSource(nameof(Cases))]
-    public GemmCase Case { get; set; } = Cases().First();
+    public GemmCase Case { get; set; } = AllCases().First();
 
     [GlobalSetup]
     public void Setup()
