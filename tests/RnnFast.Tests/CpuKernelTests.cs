@@ -138,6 +138,33 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         }
     }
 
+    [PoolThreadsFact]
+    public void A_transposed_product_split_by_rows_equals_the_serial_one_bit_for_bit()
+    {
+        // dW = dG^T . X: with the pool's threads, A (stored transposed) is split by rows, each part packing its own rows
+        // (B packed first by all); the sums run in the same order as on one thread, so the results are identical
+        var r = new Random(5);
+        foreach (var (M, N, K) in new[] { (4 * Sgemm.MC + 13, 70, 600), (2 * 2 * Sgemm.MC, 33, 40), (1000, 300, 17) })
+        {
+            var a = RandomArray(r, K * M); // stored (K, M)
+            var b = RandomArray(r, K * N); // raw (K, N)
+            var serial = new float[M * N];
+            var parallel = new float[M * N];
+            fixed (float* pa = a, pb = b, ps = serial, pp = parallel)
+            {
+                var ga = new GemmA(new FloatBuf(pa, a.Length), M, transposed: true);
+                var gb = new GemmB(new FloatBuf(pb, b.Length), N);
+                Sgemm.Gemm(new GemmShape(M, N, K), ga, gb, new GemmC(new FloatBuf(ps, serial.Length), N), GemmInit.Zero, parallel: false);
+                Sgemm.Gemm(new GemmShape(M, N, K), ga, gb, new GemmC(new FloatBuf(pp, parallel.Length), N), GemmInit.Zero, parallel: true);
+            }
+            for (int i = 0; i < serial.Length; i++)
+                Assert.True(serial[i] == parallel[i], $"M={M} N={N} K={K}: C[{i / N},{i % N}] {parallel[i]} split by rows vs {serial[i]} serial");
+            double e = 0;
+            for (int k = 0; k < K; k++) e += (double)a[k * M + M - 1] * b[k * N + N - 1];
+            Assert.True(Math.Abs(parallel[M * N - 1] - e) <= 1e-4 * (Math.Sqrt(K) + 1), $"M={M} N={N} K={K}: last element {parallel[M * N - 1]} vs {e}");
+        }
+    }
+
     [Fact]
     public void Panel_product_and_gemv_match_double_loop()
     {
@@ -393,5 +420,15 @@ public sealed class Avx512TheoryAttribute : TheoryAttribute
     {
         if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             Skip = "AVX-512 kernel: this run has no Vector512 (DOTNET_EnableAVX512=0, HWIntrinsic off, or no AVX-512 CPU)";
+    }
+}
+
+/// <summary>A fact that needs the cpu backend's pool to have two threads or more: skipped, with the reason, on one.</summary>
+public sealed class PoolThreadsFactAttribute : FactAttribute
+{
+    public PoolThreadsFactAttribute()
+    {
+        if (RnnFast.Backends.Cpu.WorkerPool.Shared.Size < 2)
+            Skip = "the cpu backend's pool has one thread here: nothing runs split between threads to compare";
     }
 }
