@@ -36,6 +36,7 @@ public unsafe class GemmProducts
         new("dW=dG^T.X", 2048, 512, 3200, true, false),
         new("x.W^T", 6400, 1760, 1760, false, true),
         new("dW=dG^T.X", 1760, 1760, 6400, true, false),
+        new("dW=dG^T.X", 4096, 1024, 400, true, false),
     ];
 
     [ParamsSource(nameof(Cases))]

@@ -111,11 +111,12 @@ internal static unsafe partial class Sgemm
             {
                 if (job.CsA != 1 && count > 1 && job.M >= 2 * MC * count)
                 {
-                    // an A stored transposed (dW = dG^T . X, packed) split by rows, not by panels: B (raw) packed first, every part its
-                    // panels, then each part packs only its own rows of A and runs every panel over them. By panels,
-                    // every thread gathered and packed all of A (megabytes, from memory). BenchmarkDotNet, 2 threads,
-                    // 3 alternating rounds (15 iterations): dW 2048x512x3200 24.8/21.7/20.4 -> 20.8/20.7/19.7 ms, dW
-                    // 1760x1760x6400 137/114/110 -> 117/113/109 ms (never slower; the sums run in the same order)
+                    // an A stored transposed (dW = dG^T . X, packed) split by rows, not by panels: B (raw) packed
+                    // first, every part its panels, then each part packs only its own rows of A and runs every panel
+                    // over them. By panels, every thread gathered and packed all of A (megabytes, from memory).
+                    // BenchmarkDotNet, 2 threads, 3 alternating rounds (15 iterations): dW 2048x512x3200
+                    // 24.8/21.7/20.4 -> 20.8/20.7/19.7 ms, dW 1760x1760x6400 137/114/110 -> 117/113/109 ms (never
+                    // slower; the sums run in the same order as on one thread)
                     if (job.BRaw != null) pool.Run(&PackBWorker, pj, count);
                     pool.Run(&PackedARowsWorker, pj, count);
                 }
