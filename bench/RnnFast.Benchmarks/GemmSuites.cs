@@ -17,7 +17,10 @@ public sealed record GemmCase(string Kind, int M, int N, int K, bool TransposedA
     public override string ToString() => $"{Kind} {M}x{N}x{K} ({GFlop:F2} GFlop)";
 }
 
-/// <summary>x . W^T, a step's h . W^T and dW = dG^T . X at the LSTM 50x64x512 (and x . W^T, h . W^T at 25x64x1024) and ReLU-RNN 50x128x1760 sizes.</summary>
+/// <summary>
+/// x . W^T, a step's h . W^T and dW = dG^T . X at the LSTM 50x64x512 and ReLU-RNN 50x128x1760 sizes; x . W^T and
+/// h . W^T at LSTM 25x64x1024; dW at LSTM 25x16x1024 (K small).
+/// </summary>
 [Config(typeof(SuiteConfig))]
 public unsafe class GemmProducts
 {

@@ -65,7 +65,8 @@ internal static unsafe partial class Sgemm
         {
             count = Math.Max(2, (job.Panels + NCPanels - 1) / NCPanels);
             count = (count + pool.Size - 1) / pool.Size * pool.Size;
-            // a packed A is packed whole by every part (see PackedAWorker): one part per thread
+            // a packed A: one part per thread (split by panels every part packs all of A, see PackedAWorker; an A
+            // stored transposed is split by rows instead, see RunInRowChunks)
             if (!ReadsAInPlace(job.CsA)) count = pool.Size;
         }
         count = Math.Min(count, job.Panels);
@@ -205,7 +206,13 @@ internal static unsafe partial class Sgemm
     {
         ref GemmJob j = ref *(GemmJob*)ctx;
         WorkerPool.Split(j.Panels, index, count, out int p0, out int p1);
-        if (p0 < p1) PackPanels(j.BRaw, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
+        PackRawPanels(ref j, p0, p1);
+    }
+
+    /// <summary>Panels [p0, p1) of the job's raw B packed into its packed B; nothing when B came packed.</summary>
+    private static void PackRawPanels(ref GemmJob j, int p0, int p1)
+    {
+        if (j.BRaw != null && p0 < p1) PackPanels(j.BRaw, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
     }
 
     /// <summary>This part's rows of a packed-A product (whole MR tiles), every panel: <see cref="PackedAWorker"/> on a row range.</summary>
@@ -228,7 +235,7 @@ internal static unsafe partial class Sgemm
         ref GemmJob j = ref *(GemmJob*)ctx;
         WorkerPool.Split(j.Panels, index, count, out int p0, out int p1);
         if (p0 >= p1) return;
-        if (j.BRaw != null) PackPanels(j.BRaw, j.RsB, j.CsB, j.K, j.N, null, null, j.Bp, p0, p1);
+        PackRawPanels(ref j, p0, p1);
         if (j.M <= SmallM && j.CsA == 1 && Vector512.IsHardwareAccelerated)
         {
             SmallRows(ref j, p0, p1);
