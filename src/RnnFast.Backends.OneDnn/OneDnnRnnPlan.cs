@@ -502,6 +502,28 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         return into.Result();
     }
 
+    /// <summary>
+    /// A forward into the caller's buffers. Training without lengths: the result's output and states copied into them
+    /// (where <see cref="Forward"/> hands out copies in new arrays), so a training loop with kept buffers allocates less.
+    /// </summary>
+    public RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into, bool training)
+    {
+        if (!training) return ForwardInto(inputs, into);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(into);
+        ThrowIfDisposed();
+        if (inputs.Lengths != null) return into.CopyFrom(this, inputs, training: true);
+        RnnInputChecks.Forward(Desc, inputs);
+        into.Check(Desc, inputs);
+        float[]? h0 = inputs.H0 == null ? null : HostOf(inputs.H0);
+        float[]? c0 = inputs.C0 == null ? null : HostOf(inputs.C0);
+        var g = RunGroup(inputs.SeqLen, inputs.Batch, (float[])HostOf(inputs.Input).Clone(), h0, c0, null, training: true, CurrentWeights());
+        g.Dst[L - 1].CopyTo(into.Output.HostArray, 0); // the workspace keeps its own arrays
+        g.HN.CopyTo(into.HN.HostArray, 0);
+        if (into.CN != null) g.CN!.CopyTo(into.CN.HostArray, 0);
+        return into.Result(new Workspace { T = inputs.SeqLen, N = inputs.Batch, Groups = [g] });
+    }
+
     public RnnForwardResult Forward(RnnInputs inputs, bool training)
     {
         ThrowIfDisposed();
@@ -688,10 +710,34 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         return new PlanStepper(this, _backend, maxStreams);
     }
 
-    public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN)
+    public RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN) =>
+        Backward(inputs, forward, dOutput, dHN, dCN, null);
+
+    /// <summary>Backward with dX, dh0 and dc0 written into the caller's buffers (without lengths the primitive writes them in place), the parameter gradients added into <paramref name="paramGrads"/>.</summary>
+    public RnnGradients BackwardAccumulate(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN,
+        RnnParameters paramGrads, RnnInputGradientBuffers into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ArgumentNullException.ThrowIfNull(paramGrads);
+        if (paramGrads.Desc != Desc)
+            throw new ArgumentException($"paramGrads: laid out for {paramGrads.Desc}, the plan runs {Desc}", nameof(paramGrads));
+        for (int i = 0; i < paramGrads.Tensors.Count; i++)
+            if (!paramGrads.Tensors[i].IsHost)
+                throw new ArgumentException($"paramGrads: '{paramGrads.Ids[i].TorchName}' is not a host tensor (gradient buffers live on the host)", nameof(paramGrads));
+        var g = Backward(inputs, forward, dOutput, dHN, dCN, into);
+        for (int i = 0; i < paramGrads.Tensors.Count; i++)
+        {
+            var dst = paramGrads.Tensors[i].Span;
+            System.Numerics.Tensors.TensorPrimitives.Add(dst, g.DParams.Tensors[i].Span, dst);
+        }
+        return new RnnGradients(g.DInput, g.DH0, g.DC0, paramGrads);
+    }
+
+    private RnnGradients Backward(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN, RnnInputGradientBuffers? into)
     {
         ThrowIfDisposed();
         RnnInputChecks.Backward(Desc, inputs, forward, dOutput, dHN, dCN);
+        into?.Check(Desc, inputs, dOutput, dHN, dCN);
         if (forward.Workspace is not Workspace ws)
             throw new ArgumentException("forward: no oneDNN workspace; run Forward(training: true) on this plan first", nameof(forward));
         ws.ThrowIfDisposed();
@@ -700,9 +746,11 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         float[]? dY = dOutput == null ? null : HostOf(dOutput);
         float[]? dhn = dHN == null ? null : HostOf(dHN);
         float[]? dcn = dCN == null || !Desc.HasCellState ? null : HostOf(dCN);
-        var dX = new float[T * N * I];
-        var dH0 = new float[S * N * Ho];
-        var dC0 = Desc.HasCellState ? new float[S * N * H] : null;
+        var dX = into?.DInput.HostArray ?? new float[T * N * I];
+        var dH0 = into?.DH0.HostArray ?? new float[S * N * Ho];
+        var dC0 = !Desc.HasCellState ? null : into?.DC0!.HostArray ?? new float[S * N * H];
+        bool grouped = ws.Groups.Exists(g => g.Indices != null);
+        if (into != null && grouped) Array.Clear(dX); // groups scatter their steps only: padded steps must read zero
 
         foreach (var g in ws.Groups)
         {
@@ -711,8 +759,8 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             float[] dYg = idx == null ? (dY ?? new float[Tg * Ng * F]) : (dY == null ? new float[Tg * Ng * F] : GatherSeq(dY, N, F, idx, Tg));
             float[] dHNg = idx == null ? (dhn ?? new float[S * Ng * Ho]) : GatherState(dhn, S, N, Ho, idx) ?? new float[S * Ng * Ho];
             float[]? dCNg = !Desc.HasCellState ? null : idx == null ? (dcn ?? new float[S * Ng * H]) : GatherState(dcn, S, N, H, idx) ?? new float[S * Ng * H];
-            var dH0g = new float[S * Ng * Ho];
-            var dC0g = Desc.HasCellState ? new float[S * Ng * H] : null;
+            var dH0g = idx == null && into != null ? dH0 : new float[S * Ng * Ho];       // one group: written in place
+            var dC0g = !Desc.HasCellState ? null : idx == null && into != null ? dC0 : new float[S * Ng * H];
 
             var e = g.Entry;
             EnsureBackward(e);
@@ -727,7 +775,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
                 for (int l = L - 1; l >= 0; l--)
                 {
                     int Il = Desc.LayerInputSize(l);
-                    var dSrc = GC.AllocateUninitializedArray<float>(Tg * Ng * Il);
+                    var dSrc = l == 0 && idx == null && into != null ? dX : GC.AllocateUninitializedArray<float>(Tg * Ng * Il);
                     var dWl = new float[D * Il * G * H];
                     var dWi = new float[D * Ho * G * H];
                     var dB = new float[D * Gb * H];
@@ -802,6 +850,7 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
             }
         }
 
+        if (into != null) return into.Result(dParams);
         return new RnnGradients(Tensor.FromArray(dX, T, N, I), Tensor.FromArray(dH0, S, N, Ho),
             dC0 == null ? null : Tensor.FromArray(dC0, S, N, H), dParams);
     }

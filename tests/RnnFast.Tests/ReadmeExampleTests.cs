@@ -37,6 +37,14 @@ public sealed class ReadmeExampleTests
         Assert.Equal(full.Output.ToArray(), into.Output.ToArray());
         Assert.Equal(full.HN.ToArray(), r.HN.ToArray());
         Assert.Equal(full.CN!.ToArray(), into.CN!.ToArray());
+
+        var grads = RnnParameters.Zeros(desc);                         // a training loop's kept buffers: weight gradients,
+        var dInto = RnnInputGradientBuffers.For(desc, seqLen: 50, batch: 8); // and dX, dh0, dc0
+        dInto.DInput.Span.Fill(float.NaN);                             // (the test: proves dX is written)
+        using (var fwd = plan.ForwardInto(new RnnInputs(x), into, training: true))
+            plan.BackwardAccumulate(new RnnInputs(x), fwd, Tensor.Zeros(50, 8, 256), null, null, grads, dInto); // dY (T,N,D*H)
+        Assert.Equal(full.Output.ToArray(), into.Output.ToArray());
+        Assert.All(dInto.DInput.ToArray(), v => Assert.Equal(0f, v));  // dY = 0: written, and no gradient flows back
     }
 
     [Fact]

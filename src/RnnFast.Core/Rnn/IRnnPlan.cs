@@ -125,6 +125,19 @@ public interface IRnnPlan : IDisposable
     }
 
     /// <summary>
+    /// <see cref="ForwardInto(RnnInputs, RnnOutputBuffers)"/> for inference or, with <paramref name="training"/>, a
+    /// training forward whose result keeps the workspace backward needs (as <see cref="Forward"/>'s does) while its
+    /// output, h_n and c_n are the caller's buffers. A training loop that passes the same buffers every step (and
+    /// <see cref="RnnInputGradientBuffers"/> to backward) allocates no activation-sized array per step on the cpu backend;
+    /// other backends copy a Forward's result.
+    /// </summary>
+    RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        return training ? into.CopyFrom(this, inputs, training: true) : ForwardInto(inputs, into);
+    }
+
+    /// <summary>
     /// BPTT from upstream gradients of the output, h_n and c_n (any may be null = zero), using the workspace of
     /// <paramref name="forward"/>, which must come from a training forward of this plan.
     /// </summary>
@@ -143,6 +156,21 @@ public interface IRnnPlan : IDisposable
         var g = Backward(inputs, forward, dOutput, dHN, dCN);
         RnnGradientTargets.AddInto(g.DParams, paramGrads);
         return new RnnGradients(g.DInput, g.DH0, g.DC0, paramGrads);
+    }
+
+    /// <summary>
+    /// <see cref="BackwardAccumulate(RnnInputs, RnnForwardResult, Tensor, Tensor, Tensor, RnnParameters)"/> that also
+    /// writes dInput, dH0 and dC0 into the caller's <paramref name="into"/> (overwritten; checked first) and returns
+    /// them. With the same buffers every step (and <see cref="ForwardInto(RnnInputs, RnnOutputBuffers, bool)"/>) a
+    /// training step allocates no activation-sized array on the cpu backend; other backends copy their result.
+    /// </summary>
+    RnnGradients BackwardAccumulate(RnnInputs inputs, RnnForwardResult forward, Tensor? dOutput, Tensor? dHN, Tensor? dCN,
+        RnnParameters paramGrads, RnnInputGradientBuffers into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ArgumentNullException.ThrowIfNull(inputs);
+        into.Check(Desc, inputs, dOutput, dHN, dCN);
+        return into.CopyFrom(BackwardAccumulate(inputs, forward, dOutput, dHN, dCN, paramGrads));
     }
 
     /// <summary>

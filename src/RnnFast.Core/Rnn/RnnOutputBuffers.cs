@@ -1,5 +1,5 @@
-// Caller-owned result tensors for IRnnPlan.ForwardInto: an inference loop hands the same buffers to every call instead
-// of receiving new ones. Why it matters: a forward's output is megabytes (T*N*D*H_out floats), which .NET puts on the
+// Caller-owned result tensors for IRnnPlan.ForwardInto: an inference (or training) loop hands the same buffers to every
+// call instead of receiving new ones. Why it matters: a forward's output is megabytes (T*N*D*H_out floats), which .NET puts on the
 // large object heap; with little else alive, its budget is about one such array, so a loop of calls ran a full (gen 2)
 // collection per call and the next array came from freshly mapped pages that faulted in as the kernels wrote them.
 // Measured here (rnn_tanh T=100 N=16 H=512, a 3.3 MB output): 15 ms a call against 5.5 ms with the output reused.
@@ -7,9 +7,9 @@
 namespace RnnFast;
 
 /// <summary>
-/// Host tensors an inference forward writes its results into (<see cref="IRnnPlan.ForwardInto"/>): the output
+/// Host tensors a forward writes its results into (<see cref="IRnnPlan.ForwardInto(RnnInputs, RnnOutputBuffers, bool)"/>): the output
 /// (T,N,D*H_out), h_n (L*D,N,H_out) and, for LSTM, c_n (L*D,N,H). Reusing one instance across calls keeps a serving
-/// loop free of per-call allocations. Not for use by two calls at once.
+/// (or training) loop free of per-call allocations. Not for use by two calls at once.
 /// </summary>
 public sealed class RnnOutputBuffers
 {
@@ -72,28 +72,47 @@ public sealed class RnnOutputBuffers
     }
 
     /// <summary>
-    /// The generic <see cref="IRnnPlan.ForwardInto"/>: an inference <see cref="IRnnPlan.Forward"/>, its results copied
-    /// into these buffers (for backends without a direct path, and for their cases without one).
+    /// The generic <see cref="IRnnPlan.ForwardInto(RnnInputs, RnnOutputBuffers)"/>: an inference
+    /// <see cref="IRnnPlan.Forward"/>, its results copied into these buffers (for backends without a direct path, and
+    /// for their cases without one).
     /// </summary>
-    public RnnForwardResult CopyFrom(IRnnPlan plan, RnnInputs inputs)
+    public RnnForwardResult CopyFrom(IRnnPlan plan, RnnInputs inputs) => CopyFrom(plan, inputs, training: false);
+
+    /// <summary>
+    /// The generic <see cref="IRnnPlan.ForwardInto(RnnInputs, RnnOutputBuffers, bool)"/>: a <see cref="IRnnPlan.Forward"/>,
+    /// its results copied into these buffers; with <paramref name="training"/> the result keeps the forward's workspace.
+    /// </summary>
+    public RnnForwardResult CopyFrom(IRnnPlan plan, RnnInputs inputs, bool training)
     {
         ArgumentNullException.ThrowIfNull(plan);
         RnnInputChecks.Forward(plan.Desc, inputs);
         Check(plan.Desc, inputs);
-        using var r = plan.Forward(inputs, training: false);
-        r.Output.Storage.CopyToHost(Output.Span);
-        r.HN.Storage.CopyToHost(HN.Span);
-        if (CN != null && r.CN != null) r.CN.Storage.CopyToHost(CN.Span);
-        return Result();
+        var r = plan.Forward(inputs, training);
+        try
+        {
+            r.Output.Storage.CopyToHost(Output.Span);
+            r.HN.Storage.CopyToHost(HN.Span);
+            if (CN != null && r.CN != null) r.CN.Storage.CopyToHost(CN.Span);
+        }
+        catch
+        {
+            r.Dispose();
+            throw;
+        }
+        if (!training) r.Dispose();
+        return Result(r.Workspace);
     }
 
-    /// <summary>The buffers as a forward's result, marked changed (a backend that wrote them in place returns this).</summary>
-    public RnnForwardResult Result()
+    /// <summary>The buffers as an inference forward's result, marked changed (a backend that wrote them in place returns this).</summary>
+    public RnnForwardResult Result() => Result(null);
+
+    /// <summary>The buffers as a forward's result holding <paramref name="workspace"/> (a training forward's; null for inference), marked changed.</summary>
+    public RnnForwardResult Result(RnnWorkspace? workspace)
     {
         Output.MarkChanged();
         HN.MarkChanged();
         CN?.MarkChanged();
-        return new RnnForwardResult(Output, HN, CN, null);
+        return new RnnForwardResult(Output, HN, CN, workspace);
     }
 
     private static void RequireHost(Tensor t, string name)

@@ -471,7 +471,14 @@ public sealed class BenchRunner
             // A host backend's training call is a training step's: the parameter gradients are added into buffers
             // kept across calls (as the tape does, and as libtorch adds into .grad), and the forward's workspace is
             // released after its backward. A GPU backend's gradients stay on the device (plain Backward).
-            if (work.Problem.Phase == BenchPhase.Training && !_sync) _grads = RnnParameters.Zeros(work.Desc);
+            if (work.Problem.Phase == BenchPhase.Training && !_sync)
+            {
+                _grads = RnnParameters.Zeros(work.Desc);
+                // and the output, dX, dh0 and dc0 go into buffers kept across calls (ForwardInto with training,
+                // BackwardAccumulate into RnnInputGradientBuffers), as a training loop that keeps them does
+                _into = RnnOutputBuffers.For(work.Desc, t, _p.N);
+                _gradsInto = RnnInputGradientBuffers.For(work.Desc, t, _p.N);
+            }
             var rng = new Random(seed);
             _inputs = new RnnInputs(RandomTensor(rng, 1f, t, _p.N, _p.I).To(backend));
             if (_p.Phase == BenchPhase.Training) _dy = RandomTensor(rng, 1f, t, _p.N, work.Desc.OutputSize).To(backend);
@@ -482,6 +489,7 @@ public sealed class BenchRunner
         }
 
         private readonly RnnOutputBuffers? _into;
+        private readonly RnnInputGradientBuffers? _gradsInto;
 
         /// <summary>The process CPU seconds of the last <see cref="RunOnce"/> (null where the clock is unavailable).</summary>
         public double? LastCpuSeconds { get; private set; }
@@ -498,8 +506,8 @@ public sealed class BenchRunner
             }
             else
             {
-                var r = plan.Forward(_inputs, training: true);
-                var g = _grads != null ? plan.BackwardAccumulate(_inputs, r, _dy, null, null, _grads) : plan.Backward(_inputs, r, _dy, null, null);
+                var r = _into != null ? plan.ForwardInto(_inputs, _into, training: true) : plan.Forward(_inputs, training: true);
+                var g = _grads != null ? plan.BackwardAccumulate(_inputs, r, _dy, null, null, _grads, _gradsInto!) : plan.Backward(_inputs, r, _dy, null, null);
                 if (_sync) _ = g.DH0.ToArray();
                 else r.Dispose(); // (a GPU workspace is left as the measured H200 runs left it)
             }

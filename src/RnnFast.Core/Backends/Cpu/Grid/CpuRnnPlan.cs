@@ -96,6 +96,13 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         return Run(inputs, training: false, into);
     }
 
+    /// <summary>A forward (inference or training) written straight into the caller's buffers: no output-sized allocation per call.</summary>
+    public RnnForwardResult ForwardInto(RnnInputs inputs, RnnOutputBuffers into, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        return Run(inputs, training, into);
+    }
+
     private RnnForwardResult Run(RnnInputs inputs, bool training, RnnOutputBuffers? into)
     {
         ThrowIfDisposed();
@@ -230,7 +237,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
         {
             if (sc != null) ReturnScratch(sc);
         }
-        if (into != null) return into.Result();
+        if (into != null) return into.Result(ws);
         return new RnnForwardResult(Tensor.FromArray(output, T, N, D * Ho), Tensor.FromArray(hN, L * D, N, Ho),
             cN == null ? null : Tensor.FromArray(cN, L * D, N, H), ws);
     }
