@@ -9,21 +9,8 @@ namespace RnnFast.Tests;
 
 public sealed class TrainingIntoTests
 {
-    public static IEnumerable<object[]> Problems() =>
-        from b in new[] { "reference", "cpu", "onednn" }
-        from p in new[]
-        {
-            "lstm:I5:H7:L2:D2:P0:varlen:h0",
-            "lstm:I4:H6:L2:D1:P3:h0",
-            "gru:I5:H6:L2:D2:P0",
-            "gru:I5:H6:L1:D1:P0:varlen",
-            "rnn_relu:I5:H6:L1:D1:P0:h0",
-            "rnn_tanh:I5:H6:L2:D2:P0:varlen",
-        }
-        select new object[] { b, p };
-
     [BackendTheory]
-    [MemberData(nameof(Problems))]
+    [MemberData(nameof(ForwardIntoTests.Problems), MemberType = typeof(ForwardIntoTests))] // the same backends and problems
     public void A_training_step_into_dirty_buffers_gives_exactly_the_allocating_step(string backend, string problem)
     {
         var (desc, inputs) = RnnTestProblems.MakeProblem(problem, seed: 5);

@@ -14,13 +14,7 @@ public sealed class RnnInputGradientBuffers
     /// <summary>Wraps the caller's host tensors (not copied). <paramref name="dC0"/> is required for LSTM and must be null otherwise.</summary>
     public RnnInputGradientBuffers(Tensor dInput, Tensor dH0, Tensor? dC0 = null)
     {
-        ArgumentNullException.ThrowIfNull(dInput);
-        ArgumentNullException.ThrowIfNull(dH0);
-        RequireHost(dInput, nameof(DInput));
-        RequireHost(dH0, nameof(DH0));
-        if (dC0 != null) RequireHost(dC0, nameof(DC0));
-        if (SameStorage(dInput, dH0) || SameStorage(dC0, dInput) || SameStorage(dC0, dH0))
-            throw new ArgumentException("RnnInputGradientBuffers: DInput, DH0 and DC0 must be separate tensors", nameof(dInput));
+        BufferSetChecks.Wrap(nameof(RnnInputGradientBuffers), dInput, dH0, dC0, [nameof(DInput), nameof(DH0), nameof(DC0)], [nameof(dInput), nameof(dH0), nameof(dC0)]);
         DInput = dInput;
         DH0 = dH0;
         DC0 = dC0;
@@ -56,17 +50,12 @@ public sealed class RnnInputGradientBuffers
         ArgumentNullException.ThrowIfNull(desc);
         ArgumentNullException.ThrowIfNull(inputs);
         int T = inputs.SeqLen, N = inputs.Batch, S = desc.NumLayers * desc.Directions;
-        Expect(DInput, nameof(DInput), T, N, desc.InputSize);
-        Expect(DH0, nameof(DH0), S, N, desc.OutputHiddenSize);
-        if (desc.HasCellState)
-        {
-            if (DC0 == null) throw new ArgumentException($"RnnInputGradientBuffers.DC0: is null; an LSTM needs dc0 of shape {Tensor.FormatShape([S, N, desc.HiddenSize])}", "into");
-            Expect(DC0, nameof(DC0), S, N, desc.HiddenSize);
-        }
-        else if (DC0 != null)
-            throw new ArgumentException($"RnnInputGradientBuffers.DC0: must be null for {desc.Mode} (no cell state), found {Tensor.FormatShape(DC0.Shape)}", "into");
+        const string owner = nameof(RnnInputGradientBuffers);
+        BufferSetChecks.Expect(owner, DInput, nameof(DInput), T, N, desc.InputSize);
+        BufferSetChecks.Expect(owner, DH0, nameof(DH0), S, N, desc.OutputHiddenSize);
+        BufferSetChecks.ExpectCell(owner, desc, DC0, nameof(DC0), "dc0", S, N, desc.HiddenSize);
         foreach (var t in (ReadOnlySpan<Tensor?>)[inputs.Input, inputs.H0, inputs.C0, dOutput, dHN, dCN])
-            if (t != null && (SameStorage(t, DInput) || SameStorage(t, DH0) || SameStorage(t, DC0)))
+            if (BufferSetChecks.Aliases(t, DInput, DH0, DC0))
                 throw new ArgumentException("RnnInputGradientBuffers: a gradient buffer is also an input (input, h0, c0) or an upstream gradient (dOutput, dHN, dCN); pass separate tensors", "into");
     }
 
@@ -91,18 +80,5 @@ public sealed class RnnInputGradientBuffers
         DH0.MarkChanged();
         DC0?.MarkChanged();
         return new RnnGradients(DInput, DH0, DC0, dParams);
-    }
-
-    private static bool SameStorage(Tensor? a, Tensor? b) => a != null && b != null && ReferenceEquals(a.Storage, b.Storage);
-
-    private static void RequireHost(Tensor t, string name)
-    {
-        if (!t.IsHost) throw new ArgumentException($"RnnInputGradientBuffers.{name}: must be a host tensor, found one on {t.Backend.Name}", name == nameof(DInput) ? "dInput" : name == nameof(DH0) ? "dH0" : "dC0");
-    }
-
-    private static void Expect(Tensor t, string name, int d0, int d1, int d2)
-    {
-        if (!t.HasShape(d0, d1, d2))
-            throw new ArgumentException($"RnnInputGradientBuffers.{name}: expected shape {Tensor.FormatShape([d0, d1, d2])}, found {Tensor.FormatShape(t.Shape)}", "into");
     }
 }

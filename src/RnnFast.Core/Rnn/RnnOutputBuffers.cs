@@ -16,13 +16,7 @@ public sealed class RnnOutputBuffers
     /// <summary>Wraps the caller's host tensors (not copied). <paramref name="cN"/> is required for LSTM and must be null otherwise.</summary>
     public RnnOutputBuffers(Tensor output, Tensor hN, Tensor? cN = null)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(hN);
-        RequireHost(output, nameof(Output));
-        RequireHost(hN, nameof(HN));
-        if (cN != null) RequireHost(cN, nameof(CN));
-        if (ReferenceEquals(output.Storage, hN.Storage) || (cN != null && (ReferenceEquals(cN.Storage, output.Storage) || ReferenceEquals(cN.Storage, hN.Storage))))
-            throw new ArgumentException("RnnOutputBuffers: Output, HN and CN must be separate tensors", nameof(output));
+        BufferSetChecks.Wrap(nameof(RnnOutputBuffers), output, hN, cN, [nameof(Output), nameof(HN), nameof(CN)], [nameof(output), nameof(hN), nameof(cN)]);
         Output = output;
         HN = hN;
         CN = cN;
@@ -57,17 +51,12 @@ public sealed class RnnOutputBuffers
         ArgumentNullException.ThrowIfNull(desc);
         ArgumentNullException.ThrowIfNull(inputs);
         int T = inputs.SeqLen, N = inputs.Batch, S = desc.NumLayers * desc.Directions;
-        Expect(Output, nameof(Output), T, N, desc.OutputSize);
-        Expect(HN, nameof(HN), S, N, desc.OutputHiddenSize);
-        if (desc.HasCellState)
-        {
-            if (CN == null) throw new ArgumentException($"RnnOutputBuffers.CN: is null; an LSTM needs c_n of shape {Tensor.FormatShape([S, N, desc.HiddenSize])}", "into");
-            Expect(CN, nameof(CN), S, N, desc.HiddenSize);
-        }
-        else if (CN != null)
-            throw new ArgumentException($"RnnOutputBuffers.CN: must be null for {desc.Mode} (no cell state), found {Tensor.FormatShape(CN.Shape)}", "into");
+        const string owner = nameof(RnnOutputBuffers);
+        BufferSetChecks.Expect(owner, Output, nameof(Output), T, N, desc.OutputSize);
+        BufferSetChecks.Expect(owner, HN, nameof(HN), S, N, desc.OutputHiddenSize);
+        BufferSetChecks.ExpectCell(owner, desc, CN, nameof(CN), "c_n", S, N, desc.HiddenSize);
         foreach (var t in (ReadOnlySpan<Tensor?>)[inputs.Input, inputs.H0, inputs.C0])
-            if (t != null && (ReferenceEquals(t.Storage, Output.Storage) || ReferenceEquals(t.Storage, HN.Storage) || (CN != null && ReferenceEquals(t.Storage, CN.Storage))))
+            if (BufferSetChecks.Aliases(t, Output, HN, CN))
                 throw new ArgumentException("RnnOutputBuffers: an output buffer is also one of the inputs (input, h0 or c0); pass separate tensors", "into");
     }
 
@@ -113,16 +102,5 @@ public sealed class RnnOutputBuffers
         HN.MarkChanged();
         CN?.MarkChanged();
         return new RnnForwardResult(Output, HN, CN, workspace);
-    }
-
-    private static void RequireHost(Tensor t, string name)
-    {
-        if (!t.IsHost) throw new ArgumentException($"RnnOutputBuffers.{name}: must be a host tensor, found one on {t.Backend.Name}", name == nameof(Output) ? "output" : name == nameof(HN) ? "hN" : "cN");
-    }
-
-    private static void Expect(Tensor t, string name, int d0, int d1, int d2)
-    {
-        if (!t.HasShape(d0, d1, d2))
-            throw new ArgumentException($"RnnOutputBuffers.{name}: expected shape {Tensor.FormatShape([d0, d1, d2])}, found {Tensor.FormatShape(t.Shape)}", "into");
     }
 }
