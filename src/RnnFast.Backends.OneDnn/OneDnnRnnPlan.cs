@@ -718,18 +718,9 @@ internal sealed unsafe class OneDnnRnnPlan : IRnnPlan
         RnnParameters paramGrads, RnnInputGradientBuffers into)
     {
         ArgumentNullException.ThrowIfNull(into);
-        ArgumentNullException.ThrowIfNull(paramGrads);
-        if (paramGrads.Desc != Desc)
-            throw new ArgumentException($"paramGrads: laid out for {paramGrads.Desc}, the plan runs {Desc}", nameof(paramGrads));
-        for (int i = 0; i < paramGrads.Tensors.Count; i++)
-            if (!paramGrads.Tensors[i].IsHost)
-                throw new ArgumentException($"paramGrads: '{paramGrads.Ids[i].TorchName}' is not a host tensor (gradient buffers live on the host)", nameof(paramGrads));
+        RnnGradientTargets.Check(Desc, paramGrads);
         var g = Backward(inputs, forward, dOutput, dHN, dCN, into);
-        for (int i = 0; i < paramGrads.Tensors.Count; i++)
-        {
-            var dst = paramGrads.Tensors[i].Span;
-            System.Numerics.Tensors.TensorPrimitives.Add(dst, g.DParams.Tensors[i].Span, dst);
-        }
+        RnnGradientTargets.AddInto(g.DParams, paramGrads);
         return new RnnGradients(g.DInput, g.DH0, g.DC0, paramGrads);
     }
 
