@@ -54,7 +54,7 @@ internal sealed unsafe class WorkerPool
     }
 
     private readonly Worker[] _workers;
-    private readonly long[] _claims;      // [p * Stride]: (generation << 40) | (end << 20) | next
+    private readonly long[] _claims;      // [p * Stride]: (generation << 40) | (end << 20) | next; generation 24 bits, read unsigned
     private int _busy;
     private int _generation;
     private int _done;
@@ -157,7 +157,7 @@ internal sealed unsafe class WorkerPool
         {
             long c = Volatile.Read(ref word);
             int next = (int)(c & FieldMask), end = (int)((c >> FieldBits) & FieldMask);
-            if ((int)(c >> 40) != gen || next >= end)
+            if ((int)(c >>> 40) != gen || next >= end) // unsigned: a generation of 2^23 or more sets the word's sign bit
             {
                 part = -1;
                 return false;
