@@ -28,6 +28,11 @@ Task("Build")
     DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
 });
 
+// --blame: when the test host crashes, the run names the test that was running; a test past 15 minutes is a hang,
+// ended (no dump) and named, instead of holding CI to its limit.
+ProcessArgumentBuilder BlameArguments(ProcessArgumentBuilder args) =>
+    args.Append("--blame").Append("--blame-hang-timeout").Append("15m").Append("--blame-hang-dump-type").Append("none");
+
 Task("Test")
     .IsDependentOn("Build")
     .Does(() =>
@@ -43,6 +48,7 @@ Task("Test")
             NoBuild = true,
             Loggers = new[] { "trx;LogFileName=all.trx", "console;verbosity=normal" },
             ResultsDirectory = results,
+            ArgumentCustomization = BlameArguments,
         });
     }
     catch (Exception e) { failure = e; }
@@ -62,6 +68,7 @@ Task("Test")
                 Loggers = new[] { $"trx;LogFileName={name}.trx", "console;verbosity=normal" },
                 ResultsDirectory = results,
                 EnvironmentVariables = new Dictionary<string, string> { [variable] = "0" },
+                ArgumentCustomization = BlameArguments,
             });
         }
         catch (Exception e) { failure ??= e; }
@@ -80,6 +87,15 @@ Task("Test")
             failed += int.Parse(c.Attribute("failed")?.Value ?? "0");
             int total = int.Parse(c.Attribute("total")?.Value ?? "0"), executed = int.Parse(c.Attribute("executed")?.Value ?? "0");
             skipped += total - executed;
+        }
+        // a run the test host did not finish (a crash, or a hang past the blame timeout): its reason, with the test
+        // that was running, from the TRX's run messages
+        foreach (var info in doc.Descendants().Where(e => e.Name.LocalName == "RunInfo" && (string)e.Attribute("outcome") == "Error"))
+        {
+            var text = string.Join(" ", (info.Descendants().FirstOrDefault(e => e.Name.LocalName == "Text")?.Value ?? "")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (text.Length > 600) text = text.Substring(0, 600) + "...";
+            failedLines.Add($"ABORTED ({trx.GetFilename()}): {text}");
         }
         foreach (var r in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult" && (string)e.Attribute("outcome") == "Failed"))
         {
