@@ -19,7 +19,7 @@ public sealed record GemmCase(string Kind, int M, int N, int K, bool TransposedA
 
 /// <summary>
 /// x . W^T, a step's h . W^T and dW = dG^T . X at the LSTM 50x64x512 and ReLU-RNN 50x128x1760 sizes; x . W^T and
-/// h . W^T at LSTM 25x64x1024; dW at LSTM 25x16x1024 (K small).
+/// h . W^T at LSTM 25x64x1024; dW at LSTM 25x16x1024 (K small); x . W^T and h . W^T at LSTM 35x32x650 (H not a multiple of 32).
 /// </summary>
 [Config(typeof(SuiteConfig))]
 public unsafe class GemmProducts
@@ -40,6 +40,8 @@ public unsafe class GemmProducts
         new("x.W^T", 6400, 1760, 1760, false, true),
         new("dW=dG^T.X", 1760, 1760, 6400, true, false),
         new("dW=dG^T.X", 4096, 1024, 400, true, false),
+        new("x.W^T", 1120, 2600, 650, false, true),
+        new("step h.W^T", 32, 2600, 650, false, true),
     ];
 
     [ParamsSource(nameof(Cases))]

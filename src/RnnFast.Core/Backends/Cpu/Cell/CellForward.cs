@@ -16,7 +16,7 @@ internal static unsafe class CellForward
     /// one panel after another (3 alternating rounds, 2 cores): GRU N=2 H=2048 76-80 -> 85-90 GFLOP/s, N=4 133-139 ->
     /// 149-154; ReLU-RNN N=2 H=2560 70-77 -> 82-92, N=4 H=1760 137-138 -> 143-153; LSTM N=4 H=1024 equal or better.
     /// </summary>
-    private const int SmallBatchRows = 4;
+    internal const int SmallBatchRows = 4;
 
     /// <summary>Whether one step's recurrent work (N x GP x H_out) is worth cutting into parts for the pool's threads.</summary>
     public static bool SplitsSteps(int N, int GP, int Ho, int Q) =>
@@ -52,8 +52,9 @@ internal static unsafe class CellForward
     {
         ref DirFwd d = ref *st->D;
         var pool = WorkerPool.Shared;
-        pool.Run(&GatesWorker, st, d.SplitSteps ? pool.Parts(d.Layout.Q) : 1);
-        if (d.P > 0) pool.Run(&ProjectionWorker, st, d.SplitSteps ? pool.Parts(Sgemm.Panels(d.P)) : 1);
+        bool fine = d.N > SmallBatchRows; // compute-bound steps: one part per chunk (WorkerPool.FineParts)
+        pool.Run(&GatesWorker, st, !d.SplitSteps ? 1 : fine ? pool.FineParts(d.Layout.Q) : pool.Parts(d.Layout.Q));
+        if (d.P > 0) pool.Run(&ProjectionWorker, st, !d.SplitSteps ? 1 : fine ? pool.FineParts(Sgemm.Panels(d.P)) : pool.Parts(Sgemm.Panels(d.P)));
     }
 
     /// <summary>One step, the chunks of hidden units this part owns: recurrent GEMM panels, then the gate math.</summary>
