@@ -30,9 +30,8 @@ internal static unsafe class CellBackward
             }
         }
         var pool = WorkerPool.Shared;
-        bool fine = N > CellForward.SmallBatchRows; // compute-bound steps: one part per chunk / panel (WorkerPool.FineParts)
-        pool.Run(&GatesWorker, st, !b.SplitSteps ? 1 : fine ? pool.FineParts(b.Layout.Q) : pool.Parts(b.Layout.Q));
-        pool.Run(&DhPrevWorker, st, !b.SplitSteps ? 1 : fine ? pool.FineParts(Sgemm.Panels(b.Ho)) : pool.Parts(Sgemm.Panels(b.Ho)));
+        pool.Run(&GatesWorker, st, CellForward.StepParts(pool, b.SplitSteps, N, b.Layout.Q));
+        pool.Run(&DhPrevWorker, st, CellForward.StepParts(pool, b.SplitSteps, N, Sgemm.Panels(b.Ho)));
     }
 
     /// <summary>Backward through one step's gate math for this part's chunks (LSTM projection first: dh_raw = dH_t . W_hr).</summary>

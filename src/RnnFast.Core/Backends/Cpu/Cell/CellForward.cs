@@ -16,7 +16,7 @@ internal static unsafe class CellForward
     /// one panel after another (3 alternating rounds, 2 cores): GRU N=2 H=2048 76-80 -> 85-90 GFLOP/s, N=4 133-139 ->
     /// 149-154; ReLU-RNN N=2 H=2560 70-77 -> 82-92, N=4 H=1760 137-138 -> 143-153; LSTM N=4 H=1024 equal or better.
     /// </summary>
-    internal const int SmallBatchRows = 4;
+    private const int SmallBatchRows = 4;
 
     /// <summary>Whether one step's recurrent work (N x GP x H_out) is worth cutting into parts for the pool's threads.</summary>
     public static bool SplitsSteps(int N, int GP, int Ho, int Q) =>
@@ -47,14 +47,21 @@ internal static unsafe class CellForward
         Step(&st);
     }
 
+    /// <summary>
+    /// Parts of a step's job over <paramref name="units"/> chunks or panels: 1 when the step is not split; one per unit
+    /// when its <paramref name="N"/> rows make each unit compute-bound (<see cref="WorkerPool.FineParts"/>); else a few
+    /// per thread (<see cref="WorkerPool.Parts"/>: batch 1-4 streams the weights, and finer parts measured slower there).
+    /// </summary>
+    internal static int StepParts(WorkerPool pool, bool split, int N, int units) =>
+        !split ? 1 : N > SmallBatchRows ? pool.FineParts(units) : pool.Parts(units);
+
     /// <summary>Step st->T of its direction: the recurrent part on the pool (cut into parts when the direction splits steps), then the projection.</summary>
     public static void Step(StepFwd* st)
     {
         ref DirFwd d = ref *st->D;
         var pool = WorkerPool.Shared;
-        bool fine = d.N > SmallBatchRows; // compute-bound steps: one part per chunk (WorkerPool.FineParts)
-        pool.Run(&GatesWorker, st, !d.SplitSteps ? 1 : fine ? pool.FineParts(d.Layout.Q) : pool.Parts(d.Layout.Q));
-        if (d.P > 0) pool.Run(&ProjectionWorker, st, !d.SplitSteps ? 1 : fine ? pool.FineParts(Sgemm.Panels(d.P)) : pool.Parts(Sgemm.Panels(d.P)));
+        pool.Run(&GatesWorker, st, StepParts(pool, d.SplitSteps, d.N, d.Layout.Q));
+        if (d.P > 0) pool.Run(&ProjectionWorker, st, StepParts(pool, d.SplitSteps, d.N, Sgemm.Panels(d.P)));
     }
 
     /// <summary>One step, the chunks of hidden units this part owns: recurrent GEMM panels, then the gate math.</summary>
