@@ -33,23 +33,26 @@ internal static class EvalCommand
             Required = true,
         };
         var backend = BackendOption.Create();
+        var threads = BackendOption.CreateThreads();
         var cmd = new Command("eval",
             "Score a model on a file: cross-entropy, bits per character and perplexity (language model), accuracy, " +
             "precision/recall/F1 and confusion matrix (classifier), per-character accuracy (tagger), RMSE/MAE against persistence (forecaster)")
         {
-            model, data, backend,
+            model, data, backend, threads,
         };
-        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(backend), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error));
+        cmd.SetAction(r => Run(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(backend), r.InvocationConfiguration.Output, r.InvocationConfiguration.Error,
+            r.GetValue(threads)));
         return cmd;
     }
 
     /// <summary>Runs `rnnfast eval`; returns the exit code (2 with one line on <paramref name="err"/> for unusable input).</summary>
-    public static int Run(string modelPath, string dataPath, string? backend, TextWriter o, TextWriter err)
+    public static int Run(string modelPath, string dataPath, string? backend, TextWriter o, TextWriter err, int? threads = null)
     {
         try
         {
             ModelInput.RequireFile("--data", dataPath);
             using var m = ModelInput.Load(modelPath, backend);
+            RnnFast.Backends.BackendThreads.Apply(m.Backend, threads, "--threads");
             var report = new StringWriter(); // printed only once the whole evaluation has succeeded
             switch (m.Kind)
             {

@@ -57,7 +57,7 @@ public sealed class ThreadsOptionTests : IDisposable
     }
 
     [Fact]
-    public void Cli_threads_1_on_classify_sample_and_predict_sets_one_worker()
+    public void Cli_threads_1_on_classify_sample_eval_and_predict_sets_one_worker()
     {
         WorkerPool.Resize(Math.Max(2, Cores));
         var (o, e) = (new StringWriter(), new StringWriter());
@@ -69,6 +69,14 @@ public sealed class ThreadsOptionTests : IDisposable
         new CharLmTrainer().Train(ProgramCorpus.Generate(3000, 5), "corpus", Tiny(2, lm));
         Assert.Equal(2, WorkerPool.Shared.Size);
         code = CliApp.Run(["sample", "--model", lm, "--length", "20", "--backend", "cpu", "--threads", "1"], o, e);
+        Assert.True(code == 0, e.ToString());
+        Assert.Equal(1, WorkerPool.Shared.Size);
+
+        // eval: the language model scored on one worker
+        string scored = Path.Combine(_dir, "scored.txt");
+        File.WriteAllText(scored, ProgramCorpus.Generate(400, 9));
+        WorkerPool.Resize(Math.Max(2, Cores));
+        code = CliApp.Run(["eval", "--model", lm, "--data", scored, "--backend", "cpu", "--threads", "1"], o, e);
         Assert.True(code == 0, e.ToString());
         Assert.Equal(1, WorkerPool.Shared.Size);
 

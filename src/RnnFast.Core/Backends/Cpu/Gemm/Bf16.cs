@@ -125,7 +125,8 @@ internal static unsafe class Bf16
             float* a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
             if (rows == 1) Rows1(K, a, b0, b1, b2, b3, res);
             else if (rows == 2) Rows2(K, a, a1, b0, b1, b2, b3, res);
-            else Rows4(K, a, a1, a2, a3, b0, b1, b2, res);
+            else if (n == 3) Rows4(K, a, a1, a2, a3, b0, b1, b2, res);
+            else Rows4x2(K, a, a1, a2, a3, b0, b1, res);
             Sgemm.StoreGroup(res, rows, n, c + g0 * Sgemm.NR, ldc, init, bias == null ? null : bias + g0 * Sgemm.NR, cols);
         }
     }
@@ -181,6 +182,41 @@ internal static unsafe class Bf16
         res += 4 * Sgemm.NR;
         Vector512.Store(q0a, res); Vector512.Store(q0b, res + 16); Vector512.Store(q1a, res + 32); Vector512.Store(q1b, res + 48);
         Vector512.Store(q2a, res + 64); Vector512.Store(q2b, res + 80); Vector512.Store(q3a, res + 96); Vector512.Store(q3b, res + 112);
+    }
+
+    /// <summary>Rows a0..a3 times bf16 panels b0, b1 over all K: res[r*4 + g], 16 accumulators (the 2-panel passes; see Sgemm's Rows4x2).</summary>
+    private static void Rows4x2(nint K, float* a0, float* a1, float* a2, float* a3, ushort* b0, ushort* b1, float* res)
+    {
+        Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default;
+        Vector512<float> q0a = default, q0b = default, q1a = default, q1b = default;
+        Vector512<float> r0a = default, r0b = default, r1a = default, r1b = default;
+        Vector512<float> s0a = default, s0b = default, s1a = default, s1b = default;
+        for (nint k = 0, o = 0; k < K; k++, o += Sgemm.NR)
+        {
+            var w = Vector512.Load(b0 + o);
+            var lo = Widen(Vector512.WidenLower(w)); var hi = Widen(Vector512.WidenUpper(w));
+            w = Vector512.Load(b1 + o);
+            var lo1 = Widen(Vector512.WidenLower(w)); var hi1 = Widen(Vector512.WidenUpper(w));
+            var x = Vector512.Create(a0[k]);
+            p0a = Vector512.FusedMultiplyAdd(x, lo, p0a); p0b = Vector512.FusedMultiplyAdd(x, hi, p0b);
+            p1a = Vector512.FusedMultiplyAdd(x, lo1, p1a); p1b = Vector512.FusedMultiplyAdd(x, hi1, p1b);
+            x = Vector512.Create(a1[k]);
+            q0a = Vector512.FusedMultiplyAdd(x, lo, q0a); q0b = Vector512.FusedMultiplyAdd(x, hi, q0b);
+            q1a = Vector512.FusedMultiplyAdd(x, lo1, q1a); q1b = Vector512.FusedMultiplyAdd(x, hi1, q1b);
+            x = Vector512.Create(a2[k]);
+            r0a = Vector512.FusedMultiplyAdd(x, lo, r0a); r0b = Vector512.FusedMultiplyAdd(x, hi, r0b);
+            r1a = Vector512.FusedMultiplyAdd(x, lo1, r1a); r1b = Vector512.FusedMultiplyAdd(x, hi1, r1b);
+            x = Vector512.Create(a3[k]);
+            s0a = Vector512.FusedMultiplyAdd(x, lo, s0a); s0b = Vector512.FusedMultiplyAdd(x, hi, s0b);
+            s1a = Vector512.FusedMultiplyAdd(x, lo1, s1a); s1b = Vector512.FusedMultiplyAdd(x, hi1, s1b);
+        }
+        Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
+        res += 4 * Sgemm.NR;
+        Vector512.Store(q0a, res); Vector512.Store(q0b, res + 16); Vector512.Store(q1a, res + 32); Vector512.Store(q1b, res + 48);
+        res += 4 * Sgemm.NR;
+        Vector512.Store(r0a, res); Vector512.Store(r0b, res + 16); Vector512.Store(r1a, res + 32); Vector512.Store(r1b, res + 48);
+        res += 4 * Sgemm.NR;
+        Vector512.Store(s0a, res); Vector512.Store(s0b, res + 16); Vector512.Store(s1a, res + 32); Vector512.Store(s1b, res + 48);
     }
 
     /// <summary>Rows a0..a3 times bf16 panels b0..b2 over all K: res[r*4 + g] (32 floats each), 24 accumulators.</summary>
