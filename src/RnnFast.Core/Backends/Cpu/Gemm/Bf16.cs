@@ -123,7 +123,8 @@ internal static unsafe class Bf16
             ushort* b0 = b + g0 * panelStride;
             ushort* b1 = n > 1 ? b0 + panelStride : b0, b2 = n > 2 ? b0 + 2 * panelStride : b0, b3 = n > 3 ? b0 + 3 * panelStride : b0;
             float* a1 = rows > 1 ? a + lda : a, a2 = rows > 2 ? a + 2 * lda : a, a3 = rows > 3 ? a + 3 * lda : a;
-            if (rows == 1) Rows1(K, a, b0, b1, b2, b3, n == 4, res);
+            if (rows == 1 && n == 3) Rows1x3(K, a, b0, b1, b2, res);
+            else if (rows == 1) Rows1(K, a, b0, b1, b2, b3, res);
             else if (rows == 2) Rows2(K, a, a1, b0, b1, b2, b3, res);
             else if (n == 3) Rows4(K, a, a1, a2, a3, b0, b1, b2, res);
             else Rows4x2(K, a, a1, a2, a3, b0, b1, res);
@@ -131,12 +132,8 @@ internal static unsafe class Bf16
         }
     }
 
-    /// <summary>
-    /// Row a0 times bf16 panels b0..b3 over all K: res[g] (32 floats each), 8 accumulators; b3 only when
-    /// <paramref name="four"/> (a GRU chunk's 3 gates repeated panel 0 as the fourth: 4/3 of the widening and FMAs.
-    /// cpu:bf16 GRU N=1, 6 alternating rounds: 187x1x1536 90.4 -> 108.4 GFLOP/s, 50x1x512 89.9 -> 107.8).
-    /// </summary>
-    private static void Rows1(nint K, float* a0, ushort* b0, ushort* b1, ushort* b2, ushort* b3, bool four, float* res)
+    /// <summary>Row a0 times bf16 panels b0..b3 over all K: res[g] (32 floats each), 8 accumulators.</summary>
+    private static void Rows1(nint K, float* a0, ushort* b0, ushort* b1, ushort* b2, ushort* b3, float* res)
     {
         Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default, p2a = default, p2b = default, p3a = default, p3b = default;
         for (nint k = 0, o = 0; k < K; k++, o += Sgemm.NR)
@@ -148,12 +145,34 @@ internal static unsafe class Bf16
             p1a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p1a); p1b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p1b);
             w = Vector512.Load(b2 + o);
             p2a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p2a); p2b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p2b);
-            if (!four) continue;
             w = Vector512.Load(b3 + o);
             p3a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p3a); p3b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p3b);
         }
         Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
         Vector512.Store(p2a, res + 64); Vector512.Store(p2b, res + 80); Vector512.Store(p3a, res + 96); Vector512.Store(p3b, res + 112);
+    }
+
+    /// <summary>
+    /// Row a0 times bf16 panels b0..b2 over all K: res[g], 6 accumulators: a GRU chunk's 3 gates, which repeated panel 0
+    /// as a fourth in <see cref="Rows1"/> (4/3 of the widening and FMAs). cpu:bf16 GRU N=1, 6 alternating rounds:
+    /// 187x1x1536 90.4 -> 108.4 GFLOP/s, 50x1x512 89.9 -> 107.8. A flag in Rows1's loop instead cost the 4-panel
+    /// (LSTM) pass in one 6-round run (LSTM 150x1x256 105.9 -> 76.9); with this kernel, 8 rounds: 98.3 -> 98.5.
+    /// </summary>
+    private static void Rows1x3(nint K, float* a0, ushort* b0, ushort* b1, ushort* b2, float* res)
+    {
+        Vector512<float> p0a = default, p0b = default, p1a = default, p1b = default, p2a = default, p2b = default;
+        for (nint k = 0, o = 0; k < K; k++, o += Sgemm.NR)
+        {
+            var x = Vector512.Create(a0[k]);
+            var w = Vector512.Load(b0 + o);
+            p0a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p0a); p0b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p0b);
+            w = Vector512.Load(b1 + o);
+            p1a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p1a); p1b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p1b);
+            w = Vector512.Load(b2 + o);
+            p2a = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenLower(w)), p2a); p2b = Vector512.FusedMultiplyAdd(x, Widen(Vector512.WidenUpper(w)), p2b);
+        }
+        Vector512.Store(p0a, res); Vector512.Store(p0b, res + 16); Vector512.Store(p1a, res + 32); Vector512.Store(p1b, res + 48);
+        Vector512.Store(p2a, res + 64); Vector512.Store(p2b, res + 80);
     }
 
     /// <summary>Rows a0, a1 times bf16 panels b0..b3 over all K: res[r*4 + g] (32 floats each), 16 accumulators.</summary>
