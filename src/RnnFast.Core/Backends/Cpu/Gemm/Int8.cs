@@ -217,7 +217,7 @@ internal static unsafe class Int8
                 DotVnni(groups, (int*)q, panel, res);
                 TakeOffOffset(res, w.ColSum + p * Sgemm.NR);
                 break;
-            case Int8Kernel.Avx512Widen: DotWiden512(groups, q, panel, res); break;
+            case Int8Kernel.Avx512Widen: Widen512(groups, q, 0, 1, panel, res); break;
             case Int8Kernel.Avx2Widen: DotWiden256(groups, q, panel, res); break;
             default: DotScalar(groups, q, panel, res); break;
         }
@@ -242,13 +242,21 @@ internal static unsafe class Int8
     /// <see cref="Gemv(Int8Kernel, Int8B, int, sbyte*, float, float*, GemmInit, float*, int)"/> for <paramref name="rows"/>
     /// (1-4) vectors at once, each quantised by <see cref="Quantize"/> on its own (row r at q + r * Kp, scale sa[r]):
     /// C[r, 0..cols) (row stride <paramref name="ldc"/>) = init + (q_r . Wpanel_p) * (sa[r] * s_w). The VNNI kernel takes
-    /// two rows per pass over the panel (the second pair reads it again from cache); the others one row a pass. Every
-    /// row's int32 sums are those of the one-row kernel, so the results are too.
+    /// two rows per pass over the panel (the second pair reads it again from cache), AVX-512BW's all rows in one pass; the
+    /// others one row a pass. Every row's int32 sums are those of the one-row kernel, so the results are too.
     /// </summary>
     public static void GemvRows(Int8Kernel kernel, Int8B w, int p, sbyte* q, float* sa, int rows, float* c, nint ldc, GemmInit init,
         float* bias, int cols)
     {
         Debug.Assert(!w.IsNull && rows >= 1 && rows <= MaxRows && cols >= 1 && cols <= Sgemm.NR && (init != GemmInit.Bias || bias != null));
+        if (kernel == Int8Kernel.Avx512Widen && rows > 1)
+        {
+            int* acc = stackalloc int[MaxRows * Sgemm.NR];
+            Widen512(w.Kp / 4, q, w.Kp, rows, w.W + p * w.PanelBytes, acc);
+            for (int r = 0; r < rows; r++)
+                Finish(acc + r * Sgemm.NR, sa[r], w.Scale + p * Sgemm.NR, c + r * ldc, init, bias, cols);
+            return;
+        }
         if (kernel != Int8Kernel.AvxVnni)
         {
             for (int r = 0; r < rows; r++) Gemv(kernel, w, p, q + (nint)r * w.Kp, sa[r], c + r * ldc, init, bias, cols);
@@ -373,30 +381,113 @@ internal static unsafe class Int8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong U16(sbyte x) => (ushort)(short)x;
 
-    /// <summary>res[j] = sum_k q[k] w[k, j], int16 pairs: lane 2j + h of the accumulators holds column j's half h.</summary>
-    private static void DotWiden512(int groups, sbyte* q, sbyte* w, int* res)
+    private interface IRowCount
     {
-        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (nint g = 0; g < groups; g++)
-        {
-            sbyte* wg = w + g * 128;
-            var x = Vector512.Create(Pattern(q + g * 4)).AsInt16();
-            var w0 = Vector512.Load(wg);
-            var w1 = Vector512.Load(wg + 64);
-            a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w0.GetLower()), x);
-            a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w0.GetUpper()), x);
-            a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w1.GetLower()), x);
-            a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(w1.GetUpper()), x);
-        }
-        int* r = stackalloc int[2 * Sgemm.NR];
-        Vector512.Store(a0, r);
-        Vector512.Store(a1, r + 16);
-        Vector512.Store(a2, r + 32);
-        Vector512.Store(a3, r + 48);
-        for (int j = 0; j < Sgemm.NR; j++) res[j] = r[2 * j] + r[2 * j + 1];
+        static abstract int Count { get; }
     }
 
-    /// <summary>As <see cref="DotWiden512"/> with 256-bit vectors (8 accumulators of 4 columns each).</summary>
+    private struct One : IRowCount { public static int Count => 1; }
+    private struct Two : IRowCount { public static int Count => 2; }
+    private struct Three : IRowCount { public static int Count => 3; }
+    private struct Four : IRowCount { public static int Count => 4; }
+
+    /// <summary>k-groups of 4 per block of <see cref="Widen512"/> (the rows' int16 copies: up to 4 x 2 KB on the stack).</summary>
+    private const int WidenBlockGroups = 256;
+
+    /// <summary>
+    /// res[r * 32 + j] = sum_k q_r[k] w[k, j] for <paramref name="rows"/> (1-4) vectors q_r = q + r * kp over one panel
+    /// on AVX-512BW: K in blocks of <see cref="WidenBlockGroups"/> groups, each row's block widened to int16 once, then
+    /// <see cref="DotWiden512Rows"/> over it, the blocks' sums added.
+    /// </summary>
+    [SkipLocalsInit] // the int16 copies are written before they are read
+    private static void Widen512(int groups, sbyte* q, nint kp, int rows, sbyte* w, int* res)
+    {
+        const int blockK = WidenBlockGroups * 4;
+        short* x = stackalloc short[rows * blockK];
+        int* part = stackalloc int[MaxRows * Sgemm.NR];
+        for (int g0 = 0; g0 < groups; g0 += WidenBlockGroups)
+        {
+            int gn = Math.Min(WidenBlockGroups, groups - g0), n = gn * 4, i;
+            for (int r = 0; r < rows; r++)
+            {
+                sbyte* src = q + r * kp + g0 * 4;
+                short* dst = x + r * blockK;
+                for (i = 0; i + 32 <= n; i += 32) Vector512.Store(Avx512BW.ConvertToVector512Int16(Vector256.Load(src + i)), dst + i);
+                for (; i < n; i++) dst[i] = src[i];
+            }
+            int* into = g0 == 0 ? res : part;
+            sbyte* wg = w + (nint)g0 * 128;
+            switch (rows)
+            {
+                case 1: DotWiden512Rows<One>(gn, x, blockK, wg, into); break;
+                case 2: DotWiden512Rows<Two>(gn, x, blockK, wg, into); break;
+                case 3: DotWiden512Rows<Three>(gn, x, blockK, wg, into); break;
+                default: DotWiden512Rows<Four>(gn, x, blockK, wg, into); break;
+            }
+            if (g0 > 0)
+                for (i = 0; i < rows * Sgemm.NR; i += 16) Vector512.Store(Vector512.Load(res + i) + Vector512.Load(part + i), res + i);
+        }
+    }
+
+    /// <summary>
+    /// res[r * 32 + j] = sum_k x_r[k] w[k, j] for TRows.Count (1-4) int16 vectors x_r = x + r * ldx over
+    /// <paramref name="groups"/> k-groups of one panel: each group's 4 x 32 weights sign-extended to int16 once
+    /// (vpmovsxbw) and multiplied into every row (vpmaddwd; lane 2j + h of a row's accumulators holds column j's half h),
+    /// each row's multiplier one 8-byte broadcast load. The panel is read once for all rows (it was once per row) and the
+    /// multiplier was assembled from 4 bytes per group: cpu:int8 on AVX-512 without VNNI (the VEX AVX-VNNI class is
+    /// .NET 10's only VNNI short of AVX10.1). No calls in here: every vector register is a caller's to save, so a call
+    /// would keep the accumulators on the stack. Exact int32 sums, as every kernel's.
+    /// </summary>
+    private static void DotWiden512Rows<TRows>(int groups, short* x, nint ldx, sbyte* w, int* res) where TRows : struct, IRowCount
+    {
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
+        short* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx;
+        for (nint g = 0; g < groups; g++, w += 128)
+        {
+            var e0 = Avx512BW.ConvertToVector512Int16(Vector256.Load(w));
+            var e1 = Avx512BW.ConvertToVector512Int16(Vector256.Load(w + 32));
+            var e2 = Avx512BW.ConvertToVector512Int16(Vector256.Load(w + 64));
+            var e3 = Avx512BW.ConvertToVector512Int16(Vector256.Load(w + 96));
+            var v = Vector512.Create(*(ulong*)(x0 + g * 4)).AsInt16();
+            a0 += Avx512BW.MultiplyAddAdjacent(e0, v); a1 += Avx512BW.MultiplyAddAdjacent(e1, v);
+            a2 += Avx512BW.MultiplyAddAdjacent(e2, v); a3 += Avx512BW.MultiplyAddAdjacent(e3, v);
+            if (TRows.Count > 1)
+            {
+                v = Vector512.Create(*(ulong*)(x1 + g * 4)).AsInt16();
+                b0 += Avx512BW.MultiplyAddAdjacent(e0, v); b1 += Avx512BW.MultiplyAddAdjacent(e1, v);
+                b2 += Avx512BW.MultiplyAddAdjacent(e2, v); b3 += Avx512BW.MultiplyAddAdjacent(e3, v);
+            }
+            if (TRows.Count > 2)
+            {
+                v = Vector512.Create(*(ulong*)(x2 + g * 4)).AsInt16();
+                c0 += Avx512BW.MultiplyAddAdjacent(e0, v); c1 += Avx512BW.MultiplyAddAdjacent(e1, v);
+                c2 += Avx512BW.MultiplyAddAdjacent(e2, v); c3 += Avx512BW.MultiplyAddAdjacent(e3, v);
+            }
+            if (TRows.Count > 3)
+            {
+                v = Vector512.Create(*(ulong*)(x3 + g * 4)).AsInt16();
+                d0 += Avx512BW.MultiplyAddAdjacent(e0, v); d1 += Avx512BW.MultiplyAddAdjacent(e1, v);
+                d2 += Avx512BW.MultiplyAddAdjacent(e2, v); d3 += Avx512BW.MultiplyAddAdjacent(e3, v);
+            }
+        }
+        AddPairs(a0, a1, a2, a3, res);
+        if (TRows.Count > 1) AddPairs(b0, b1, b2, b3, res + Sgemm.NR);
+        if (TRows.Count > 2) AddPairs(c0, c1, c2, c3, res + 2 * Sgemm.NR);
+        if (TRows.Count > 3) AddPairs(d0, d1, d2, d3, res + 3 * Sgemm.NR);
+    }
+
+    /// <summary>res[j] = lanes 2j + 2j+1 of a row's four accumulators (columns 0-7, 8-15, 16-23, 24-31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddPairs(Vector512<int> v0, Vector512<int> v1, Vector512<int> v2, Vector512<int> v3, int* res)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        Vector512.Store(Avx512F.PermuteVar16x32x2(v0, even, v1) + Avx512F.PermuteVar16x32x2(v0, odd, v1), res);
+        Vector512.Store(Avx512F.PermuteVar16x32x2(v2, even, v3) + Avx512F.PermuteVar16x32x2(v2, odd, v3), res + 16);
+    }
+
+    /// <summary>As <see cref="DotWiden512Rows"/> at one row with 256-bit vectors (8 accumulators of 4 columns each).</summary>
     private static void DotWiden256(int groups, sbyte* q, sbyte* w, int* res)
     {
         Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
