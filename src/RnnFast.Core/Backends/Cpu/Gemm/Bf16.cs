@@ -81,14 +81,14 @@ internal static unsafe class Bf16
                 ushort* bk = b + k * Sgemm.NR;
                 var x = Vector256.Create(a[k]);
                 var w = Vector256.Load(bk);
-                s0 = Vector256.FusedMultiplyAdd(x, Widen(Vector256.WidenLower(w)), s0);
-                s1 = Vector256.FusedMultiplyAdd(x, Widen(Vector256.WidenUpper(w)), s1);
+                s0 = Vector256.FusedMultiplyAdd(x, Even(w), s0);
+                s1 = Vector256.FusedMultiplyAdd(x, Odd(w), s1);
                 w = Vector256.Load(bk + 16);
-                s2 = Vector256.FusedMultiplyAdd(x, Widen(Vector256.WidenLower(w)), s2);
-                s3 = Vector256.FusedMultiplyAdd(x, Widen(Vector256.WidenUpper(w)), s3);
+                s2 = Vector256.FusedMultiplyAdd(x, Even(w), s2);
+                s3 = Vector256.FusedMultiplyAdd(x, Odd(w), s3);
             }
-            Vector256.Store(s0, res); Vector256.Store(s1, res + 8);
-            Vector256.Store(s2, res + 16); Vector256.Store(s3, res + 24);
+            Interleave(s0, s1, res);
+            Interleave(s2, s3, res + 16);
         }
         else
         {
@@ -313,5 +313,18 @@ internal static unsafe class Bf16
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<uint> v) => Vector256.ShiftLeft(v, 16).AsSingle();
+    private static Vector256<float> Even(Vector256<ushort> w) => Vector256.ShiftLeft(w.AsUInt32(), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Odd(Vector256<ushort> w) => (w.AsUInt32() & Vector256.Create(0xFFFF_0000u)).AsSingle();
+
+    /// <summary>16 columns from (even columns, odd columns) into column order at dst (AVX2: in-lane unpacks, then lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector256<float> even, Vector256<float> odd, float* dst)
+    {
+        var lo = Avx.UnpackLow(even, odd);  // columns 0-3 | 8-11
+        var hi = Avx.UnpackHigh(even, odd); // columns 4-7 | 12-15
+        Vector256.Store(Avx.Permute2x128(lo, hi, 0x20), dst);
+        Vector256.Store(Avx.Permute2x128(lo, hi, 0x31), dst + 8);
+    }
 }
