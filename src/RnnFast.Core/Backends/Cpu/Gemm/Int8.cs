@@ -249,7 +249,7 @@ internal static unsafe class Int8
         float* bias, int cols)
     {
         Debug.Assert(!w.IsNull && rows >= 1 && rows <= MaxRows && cols >= 1 && cols <= Sgemm.NR && (init != GemmInit.Bias || bias != null));
-        if (kernel == Int8Kernel.Avx512Widen && rows > 1)
+        if (kernel == Int8Kernel.Avx512Widen) // every row in one pass over the panel
         {
             int* acc = stackalloc int[MaxRows * Sgemm.NR];
             Widen512(w.Kp / 4, q, w.Kp, rows, w.W + p * w.PanelBytes, acc);
