@@ -28,6 +28,8 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("gru", 6, 16, 0, 2, true, 8, 3)]
     [InlineData("rnn_tanh", 8, 20, 0, 2, true, 11, 3)]
     [InlineData("rnn_relu", 5, 16, 0, 1, false, 33, 7)]
+    [InlineData("lstm", 8, 512, 0, 1, false, 16, 3)] // 4 MiB of W_hh: streamed parts of 8 rows where L2 < 8 MiB
+    [InlineData("rnn_tanh", 8, 512, 0, 2, false, 19, 3)] // uneven streamed parts (9 and 10 rows), two layers
     public void Inference_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
         var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
@@ -65,6 +67,25 @@ public sealed class CpuBatchPartsTests : IDisposable
         using var small = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 16, 32, 1, false), new Random(1)));
         Assert.Equal(0, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 7)); // fewer than 2 parts of 4 rows
         Assert.Equal(2, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 8));
+    }
+
+    [Fact]
+    public void Weights_past_half_the_L2_run_in_parts_only_with_8_to_16_rows_a_thread_and_up_to_8_L2s()
+    {
+        long l2 = CacheSizes.L2PerCore;
+        // LSTM W_hh is 4 H^2 floats = 16 H^2 bytes: H for just over L2/2, and for just over 8 L2s (multiples of 32)
+        int mid = ((int)Math.Sqrt(l2 / 32.0) / 32 + 1) * 32;
+        int big = ((int)Math.Sqrt(8.0 * l2 / 16) / 32 + 1) * 32;
+        using var m = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, mid, 1, false), new Random(1)));
+        var dw = m.CurrentWeights().Dirs[0];
+        Assert.True(16L * mid * mid > l2 / 2 && 16L * mid * mid <= TimeLoop.StreamedPartsL2s * l2, $"H={mid} for L2 {l2}");
+        Assert.Equal(0, TimeLoop.BatchParts(dw, 15)); // 7 rows a thread
+        Assert.Equal(2, TimeLoop.BatchParts(dw, 16));
+        Assert.Equal(2, TimeLoop.BatchParts(dw, 32));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, 33)); // past 16 rows a thread
+        using var b = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, big, 1, false), new Random(1)));
+        Assert.True(16L * big * big > TimeLoop.StreamedPartsL2s * l2, $"H={big} for L2 {l2}");
+        Assert.Equal(0, TimeLoop.BatchParts(b.CurrentWeights().Dirs[0], 16));
     }
 
     [Theory]

@@ -66,17 +66,29 @@ internal static unsafe class TimeLoop
     /// <summary>
     /// How many batch parts an inference forward of <paramref name="dw"/> at batch <paramref name="N"/> should run as
     /// (<see cref="ForwardBatchParts"/>), or 0 to cut each step's hidden units across the threads instead. Parts pay
-    /// when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
-    /// part keeps at least 4 rows (the 4-row GEMM tile); then the only synchronisation is at the end of the layer.
+    /// (1) when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
+    /// part keeps at least 4 rows (the 4-row GEMM tile): then the only synchronisation is at the end of the layer; and
+    /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of 8 to 16 rows:
+    /// each part streams all the weights from L3 every step, but no step waits for the other thread's half of h.
+    /// Measured for (2) on a 2-core Zen 4 (1 MiB L2), alternating 0.25 s windows in one process, median ratio of
+    /// parts to the per-step split: LSTM 50x16x512 (4 MiB) 1.034, 50x32x512 1.052, 35x32x650 1.021, tanh-RNN
+    /// 100x16x512 1.029, 100x16x1024 1.058, 100x32x1024 1.021, GRU 30x16x256 1.022; with more weights or rows it
+    /// lost or tied, so those keep the split: LSTM 25x16x1024 (16 MiB) 0.966, 25x32x1024 0.981, GRU 50x32x1024
+    /// (12 MiB) 0.976, LSTM 50x64x512 (32 rows a part) 0.997, 50x8x512 (4 rows) 0.989.
     /// </summary>
     public static int BatchParts(DirWeights dw, int N)
     {
         int threads = WorkerPool.Shared.Size;
         if (threads < 2 || N < 8) return 0;
         long bytes = 4L * (dw.WhhT.Length + (dw.WhrT?.Length ?? 0));
-        if (bytes > CacheSizes.L2PerCore / 2) return 0;
-        return Math.Min(threads, N / 4);
+        if (bytes <= CacheSizes.L2PerCore / 2) return Math.Min(threads, N / 4);
+        int rowsPerThread = N / threads;
+        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && rowsPerThread >= 8 && N <= 16 * threads;
+        return streamed ? threads : 0;
     }
+
+    /// <summary>The most recurrent weights, in L2s of one core, that batch parts stream from L3 every step (see <see cref="BatchParts"/>).</summary>
+    internal const int StreamedPartsL2s = 8;
 
     private static void BothForwardWorker(void* ctx, int index, int count)
     {
