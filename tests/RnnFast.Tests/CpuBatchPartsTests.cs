@@ -70,7 +70,7 @@ public sealed class CpuBatchPartsTests : IDisposable
     }
 
     [Fact]
-    public void Weights_past_half_the_L2_run_in_parts_only_with_8_to_16_rows_a_thread_and_up_to_8_L2s()
+    public void Weights_past_half_the_L2_run_in_parts_only_with_8_rows_a_thread_short_steps_and_up_to_8_L2s()
     {
         long l2 = CacheSizes.L2PerCore;
         // LSTM W_hh is 4 H^2 floats = 16 H^2 bytes: H for just over L2/2, and for just over 8 L2s (multiples of 32)
@@ -81,8 +81,10 @@ public sealed class CpuBatchPartsTests : IDisposable
         Assert.True(16L * mid * mid > l2 / 2 && 16L * mid * mid <= TimeLoop.StreamedPartsL2s * l2, $"H={mid} for L2 {l2}");
         Assert.Equal(0, TimeLoop.BatchParts(dw, 15)); // 7 rows a thread
         Assert.Equal(2, TimeLoop.BatchParts(dw, 16));
-        Assert.Equal(2, TimeLoop.BatchParts(dw, 32));
-        Assert.Equal(0, TimeLoop.BatchParts(dw, 33)); // past 16 rows a thread
+        // the largest batch whose split step is short enough for a thread (2 threads: N * W_hh floats FLOP each)
+        int maxN = (int)(TimeLoop.StreamedPartsMaxStepFlops / (4L * mid * mid));
+        Assert.Equal(2, TimeLoop.BatchParts(dw, maxN));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, maxN + 1));
         using var b = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, big, 1, false), new Random(1)));
         Assert.True(16L * big * big > TimeLoop.StreamedPartsL2s * l2, $"H={big} for L2 {l2}");
         Assert.Equal(0, TimeLoop.BatchParts(b.CurrentWeights().Dirs[0], 16));

@@ -68,27 +68,33 @@ internal static unsafe class TimeLoop
     /// (<see cref="ForwardBatchParts"/>), or 0 to cut each step's hidden units across the threads instead. Parts pay
     /// (1) when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
     /// part keeps at least 4 rows (the 4-row GEMM tile): then the only synchronisation is at the end of the layer; and
-    /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of 8 to 16 rows:
-    /// each part streams all the weights from L3 every step, but no step waits for the other thread's half of h.
-    /// Measured for (2) on a 2-core Zen 4 (1 MiB L2), alternating 0.25 s windows in one process, median ratio of
-    /// parts to the per-step split: LSTM 50x16x512 (4 MiB) 1.034, 50x32x512 1.052, 35x32x650 1.021, tanh-RNN
-    /// 100x16x512 1.029, 100x16x1024 1.058, 100x32x1024 1.021, GRU 30x16x256 1.022; with more weights or rows it
-    /// lost or tied, so those keep the split: LSTM 25x16x1024 (16 MiB) 0.966, 25x32x1024 0.981, GRU 50x32x1024
-    /// (12 MiB) 0.976, LSTM 50x64x512 (32 rows a part) 0.997, 50x8x512 (4 rows) 0.989.
+    /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of at least 8 rows
+    /// and a thread's share of a split step is short (at most <see cref="StreamedPartsMaxStepFlops"/>): each part
+    /// streams all the weights from L3 every step, but no step waits for the other thread's half of h. Measured for
+    /// (2) on a 2-core Zen 4 (1 MiB L2), alternating 0.25 s windows in one process, median ratio of parts to the
+    /// per-step split (a thread's step share in MFLOP): LSTM 150x32x256 1.209 (8), 150x64x256 1.044 (17), 150x128x256
+    /// 1.113 (34), 50x16x512 1.034 (17), 50x32x512 1.052 (34), 50x64x384 1.055 (38), tanh-RNN 100x16x512 1.029 (8),
+    /// 100x16x1024 1.058 (17), 100x32x1024 1.021 (34), GRU 30x16x256 1.020 (6); past the bounds it tied or lost, so
+    /// those keep the split: LSTM 35x32x650 1.021 (56), GRU 50x64x512 0.995 (50), LSTM 50x64x512 0.997 (67), tanh-RNN
+    /// 100x64x1024 0.994 (67), LSTM 25x16x1024 0.966 (67, 16 MiB), GRU 50x32x1024 0.976 (101, 12 MiB), LSTM 50x8x512
+    /// 0.989 (4 rows a thread).
     /// </summary>
     public static int BatchParts(DirWeights dw, int N)
     {
         int threads = WorkerPool.Shared.Size;
         if (threads < 2 || N < 8) return 0;
-        long bytes = 4L * (dw.WhhT.Length + (dw.WhrT?.Length ?? 0));
+        long floats = dw.WhhT.Length + (dw.WhrT?.Length ?? 0), bytes = 4 * floats;
         if (bytes <= CacheSizes.L2PerCore / 2) return Math.Min(threads, N / 4);
-        int rowsPerThread = N / threads;
-        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && rowsPerThread >= 8 && N <= 16 * threads;
+        long stepFlopsPerThread = 2 * N * floats / threads; // of the split: every row reads every recurrent weight once
+        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && N / threads >= 8 && stepFlopsPerThread <= StreamedPartsMaxStepFlops;
         return streamed ? threads : 0;
     }
 
     /// <summary>The most recurrent weights, in L2s of one core, that batch parts stream from L3 every step (see <see cref="BatchParts"/>).</summary>
     internal const int StreamedPartsL2s = 8;
+
+    /// <summary>The longest split step (FLOP a thread) that streamed batch parts replace (see <see cref="BatchParts"/>).</summary>
+    internal const long StreamedPartsMaxStepFlops = 40_000_000;
 
     private static void BothForwardWorker(void* ctx, int index, int count)
     {
