@@ -28,8 +28,9 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("gru", 6, 16, 0, 2, true, 8, 3)]
     [InlineData("rnn_tanh", 8, 20, 0, 2, true, 11, 3)]
     [InlineData("rnn_relu", 5, 16, 0, 1, false, 33, 7)]
-    [InlineData("lstm", 8, 512, 0, 1, false, 16, 3)] // 4 MiB of W_hh: streamed parts of 8 rows where L2 < 8 MiB
-    [InlineData("rnn_tanh", 8, 512, 0, 2, false, 19, 3)] // uneven streamed parts (9 and 10 rows), two layers
+    // past half the L2 (1 MiB of W_hh), streamed parts of whole row tiles: 48 rows are 24 a thread, 3 tiles of 8 (AVX-512) or 4 of 6 (AVX2)
+    [InlineData("lstm", 8, 256, 0, 1, false, 48, 3)]
+    [InlineData("rnn_tanh", 8, 512, 0, 2, false, 48, 3)]
     public void Inference_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
         var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
@@ -59,6 +60,58 @@ public sealed class CpuBatchPartsTests : IDisposable
         RnnTestProblems.AssertPaddingIsZero(got.Output, lengths);
     }
 
+    // Training: the forward (gates, h, c, GRU's W_hn h kept per step) and the backward time loop (gate gradients,
+    // dh_prev, the LSTM projection's dH and dh_raw) both run in parts; the whole-sequence dW, bias and dX products after.
+    [Theory]
+    [InlineData("lstm", 8, 16, 0, 1, false, 8, 7)]
+    [InlineData("lstm", 8, 40, 24, 2, false, 9, 7)]
+    [InlineData("lstm", 12, 16, 0, 2, true, 8, 3)]
+    [InlineData("gru", 10, 48, 0, 1, false, 17, 7)]
+    [InlineData("gru", 6, 16, 0, 2, true, 8, 3)]
+    [InlineData("rnn_relu", 5, 16, 0, 1, false, 33, 7)]
+    [InlineData("rnn_tanh", 8, 512, 0, 1, false, 48, 3)] // streamed parts (see the inference cases)
+    [InlineData("lstm", 8, 256, 0, 1, false, 48, 3)]
+    public void Training_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
+    {
+        var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
+        var r = new Random(N * 37 + H);
+        var x = RnnTestProblems.RandomTensor(r, [T, N, I]);
+        int S = L * desc.Directions;
+        var h0 = RnnTestProblems.RandomTensor(r, [S, N, desc.OutputHiddenSize]);
+        var c0 = desc.HasCellState ? RnnTestProblems.RandomTensor(r, [S, N, H]) : null;
+        var lengths = Enumerable.Range(0, N).Select(i => 1 + (i * 5 + 3) % T).ToArray();
+        lengths[N / 2] = T;
+        var inputs = RnnRunner.Prepare(desc, x, h0, c0, lengths);
+        var parameters = RnnParameters.Create(desc, new Random(5));
+
+        using var ours = BackendRegistry.Get("cpu").CreateRnnPlan(parameters);
+        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
+        var weights = ((CpuRnnPlan)ours).CurrentWeights();
+        for (int s = 0; s < weights.Dirs.Length; s++)
+            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
+
+        int runs = TimeLoop.BatchPartRuns;
+        var a = ours.Forward(inputs, training: true);
+        Assert.Equal(S, TimeLoop.BatchPartRuns - runs);
+        var b = oracle.Forward(inputs, training: true);
+        RnnTestProblems.AssertClose(b.Output, a.Output, "output");
+        RnnTestProblems.AssertClose(b.HN, a.HN, "h_n");
+        if (desc.HasCellState) RnnTestProblems.AssertClose(b.CN!, a.CN!, "c_n");
+
+        var dY = RnnTestProblems.RandomTensor(r, a.Output.Shape);
+        var dH = RnnTestProblems.RandomTensor(r, a.HN.Shape);
+        var dC = desc.HasCellState ? RnnTestProblems.RandomTensor(r, a.CN!.Shape) : null;
+        runs = TimeLoop.BatchPartRuns;
+        var ga = ours.Backward(inputs, a, dY, dH, dC);
+        Assert.Equal(S, TimeLoop.BatchPartRuns - runs); // every layer-direction's backward loop ran in parts
+        var gb = oracle.Backward(inputs, b, dY, dH, dC);
+        RnnTestProblems.AssertClose(gb.DInput, ga.DInput, "grad_input");
+        RnnTestProblems.AssertClose(gb.DH0, ga.DH0, "grad_h0");
+        if (desc.HasCellState) RnnTestProblems.AssertClose(gb.DC0!, ga.DC0!, "grad_c0");
+        for (int i = 0; i < parameters.Ids.Count; i++)
+            RnnTestProblems.AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
+    }
+
     [Fact]
     public void Large_recurrent_weights_or_small_batches_keep_the_per_step_split()
     {
@@ -70,7 +123,7 @@ public sealed class CpuBatchPartsTests : IDisposable
     }
 
     [Fact]
-    public void Weights_past_half_the_L2_run_in_parts_only_with_8_rows_a_thread_short_steps_and_up_to_8_L2s()
+    public void Weights_past_half_the_L2_run_in_parts_only_of_whole_row_tiles_short_steps_and_up_to_8_L2s()
     {
         long l2 = CacheSizes.L2PerCore;
         // LSTM W_hh is 4 H^2 floats = 16 H^2 bytes: H for just over L2/2, and for just over 8 L2s (multiples of 32)
@@ -79,12 +132,14 @@ public sealed class CpuBatchPartsTests : IDisposable
         using var m = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, mid, 1, false), new Random(1)));
         var dw = m.CurrentWeights().Dirs[0];
         Assert.True(16L * mid * mid > l2 / 2 && 16L * mid * mid <= TimeLoop.StreamedPartsL2s * l2, $"H={mid} for L2 {l2}");
-        Assert.Equal(0, TimeLoop.BatchParts(dw, 15)); // 7 rows a thread
-        Assert.Equal(2, TimeLoop.BatchParts(dw, 16));
-        // the largest batch whose split step is short enough for a thread (2 threads: N * W_hh floats FLOP each)
-        int maxN = (int)(TimeLoop.StreamedPartsMaxStepFlops / (4L * mid * mid));
+        int tiles = 2 * Sgemm.MR; // one row tile a thread
+        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles - 2));
+        Assert.Equal(2, TimeLoop.BatchParts(dw, tiles));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles + 4)); // a part of a tile and a half
+        // the largest batch of whole tiles whose split step is short enough for a thread (2 threads: N * W_hh floats FLOP each)
+        int maxN = (int)(TimeLoop.StreamedPartsMaxStepFlops / (4L * mid * mid)) / tiles * tiles;
         Assert.Equal(2, TimeLoop.BatchParts(dw, maxN));
-        Assert.Equal(0, TimeLoop.BatchParts(dw, maxN + 1));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, maxN + tiles));
         using var b = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, big, 1, false), new Random(1)));
         Assert.True(16L * big * big > TimeLoop.StreamedPartsL2s * l2, $"H={big} for L2 {l2}");
         Assert.Equal(0, TimeLoop.BatchParts(b.CurrentWeights().Dirs[0], 16));

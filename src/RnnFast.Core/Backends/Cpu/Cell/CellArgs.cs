@@ -78,6 +78,7 @@ internal unsafe struct DirBwd
 {
     public RnnMode Mode;
     public int T, N, Ho, P, Dir;
+    public int NStride;     // rows from one step's block to the next (and between the dh slots): N, or the whole batch for a batch part
     public GateLayout Layout;
     public bool SplitSteps;
     public int* Len;        // (N) sequence lengths, or null: all T

@@ -120,7 +120,7 @@ internal sealed unsafe partial class CpuRnnPlan
                     ref DirBwd b = ref dirs[d];
                     b = new DirBwd
                     {
-                        Mode = desc.Mode, T = T, N = N, Ho = Ho, P = P, Dir = d, Layout = dw.Layout,
+                        Mode = desc.Mode, T = T, N = N, NStride = N, Ho = Ho, P = P, Dir = d, Layout = dw.Layout,
                         SplitSteps = splitSteps && !parallelDirs, Len = plen,
                         Gates = FloatBuf.Of(ws.Gates[s]), HBuf = FloatBuf.Of(ws.H[s]), CBuf = FloatBuf.Of(ws.C[s]),
                         HRaw = FloatBuf.Of(ws.HRaw[s]), HhN = FloatBuf.Of(ws.HhN[s]),
@@ -141,7 +141,12 @@ internal sealed unsafe partial class CpuRnnPlan
                     }
                 }
 
-                TimeLoop.Backward(dirs, D, parallelDirs);
+                // recurrent weights small enough and steps short enough: the batch cut into parts that run every step
+                // unsynchronised, as the forward did (TimeLoop.BatchParts)
+                int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N);
+                if (batchParts >= 2)
+                    for (int d = 0; d < D; d++) TimeLoop.BackwardBatchParts(dirs + d, batchParts);
+                else TimeLoop.Backward(dirs, D, parallelDirs);
 
                 AlignedFloats? dXl = l == 0 ? null : _buffers.Rent((long)T * N * I);
                 FloatBuf dX = l == 0 ? new FloatBuf(pdX0, dX0.Length) : FloatBuf.Of(dXl); // (T, N, I_l)

@@ -213,9 +213,9 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                             dw.XInit, FloatBuf.Of(dw.XBias));
                     }
 
-                    // (2)-(4) the time loops, per step the cell: recurrent panels, gate kernel, projection. Inference with
-                    // small recurrent weights: the batch cut into parts that run all steps unsynchronised (TimeLoop.BatchParts).
-                    int batchParts = training || parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N);
+                    // (2)-(4) the time loops, per step the cell: recurrent panels, gate kernel, projection. With small
+                    // recurrent weights: the batch cut into parts that run all steps unsynchronised (TimeLoop.BatchParts).
+                    int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N);
                     if (batchParts >= 2)
                         for (int d = 0; d < D; d++) TimeLoop.ForwardBatchParts(dirs + d, batchParts);
                     else TimeLoop.Forward(dirs, D, parallelDirs);

@@ -23,10 +23,9 @@ internal static unsafe class TimeLoop
     }
 
     /// <summary>
-    /// An inference forward of one direction with the batch cut into <paramref name="parts"/> row ranges, each running
-    /// every step on its own thread with no synchronisation between steps (the rows of a batch are independent). For
-    /// recurrent weights small enough to stay in each core's L2 and steps too short for a per-step fork/join to pay:
-    /// see <see cref="BatchParts"/>.
+    /// A forward of one direction with the batch cut into <paramref name="parts"/> row ranges, each running every step
+    /// on its own thread with no synchronisation between steps (the rows of a batch are independent). For recurrent
+    /// weights small enough and steps too short for a per-step fork/join to pay: see <see cref="BatchParts"/>.
     /// </summary>
     public static void ForwardBatchParts(DirFwd* dir, int parts)
     {
@@ -60,7 +59,51 @@ internal static unsafe class TimeLoop
         if (!d.CBuf.IsNull) part.CBuf = d.CBuf.From(c);
         if (!d.HRaw.IsNull) part.HRaw = d.HRaw.From(c);
         if (!d.HH.IsNull) part.HH = d.HH.From(g);
+        if (!d.HhN.IsNull) part.HhN = d.HhN.From(c);
         Forward(&part);
+    }
+
+    /// <summary>
+    /// A backward of one direction in <paramref name="parts"/> row ranges (as <see cref="ForwardBatchParts"/>): each
+    /// part runs every step's gate gradients and dh_prev for its rows on its own thread. dW, the bias sums and dX are
+    /// whole-sequence products afterwards, so their sums do not depend on the parts.
+    /// </summary>
+    public static void BackwardBatchParts(DirBwd* dir, int parts)
+    {
+        BatchPartRuns++;
+        var job = new BatchBwdJob { Dir = dir };
+        WorkerPool.Shared.Run(&BatchPartBwdWorker, &job, parts);
+    }
+
+    private struct BatchBwdJob
+    {
+        public DirBwd* Dir;
+    }
+
+    private static void BatchPartBwdWorker(void* ctx, int index, int count)
+    {
+        ref DirBwd b = ref *((BatchBwdJob*)ctx)->Dir;
+        WorkerPool.Split(b.N, index, count, out int n0, out int n1);
+        if (n0 >= n1) return;
+        var L = b.Layout;
+        long h = (long)n0 * b.Ho, c = (long)n0 * L.H, g = L.Row(n0), p = (long)n0 * b.P;
+        DirBwd part = b; // the same weights; this part's rows of every buffer, steps still NStride rows apart
+        part.N = n1 - n0;
+        part.SplitSteps = false;
+        part.Len = b.Len == null ? null : b.Len + n0;
+        part.Gates = b.Gates.From(g);
+        part.HBuf = b.HBuf.From(h);
+        if (!b.CBuf.IsNull) part.CBuf = b.CBuf.From(c);
+        if (!b.HRaw.IsNull) part.HRaw = b.HRaw.From(c);
+        if (!b.HhN.IsNull) part.HhN = b.HhN.From(c);
+        part.DY = b.DY.From(n0 * b.Ldy);
+        part.DG = b.DG.From(g);
+        part.DGh = b.DGh.From(g);
+        part.Dh2 = b.Dh2.From(h);
+        if (!b.Dc.IsNull) part.Dc = b.Dc.From(c);
+        if (!b.DTot.IsNull) part.DTot = b.DTot.From(p);
+        if (!b.DhRaw.IsNull) part.DhRaw = b.DhRaw.From(c);
+        Backward(&part);
     }
 
     /// <summary>
@@ -68,8 +111,8 @@ internal static unsafe class TimeLoop
     /// (<see cref="ForwardBatchParts"/>), or 0 to cut each step's hidden units across the threads instead. Parts pay
     /// (1) when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
     /// part keeps at least 4 rows (the 4-row GEMM tile): then the only synchronisation is at the end of the layer; and
-    /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of at least 8 rows
-    /// and a thread's share of a split step is short (at most <see cref="StreamedPartsMaxStepFlops"/>): each part
+    /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of whole row tiles
+    /// (<see cref="Sgemm.MR"/> rows each) and a thread's share of a split step is short (at most <see cref="StreamedPartsMaxStepFlops"/>): each part
     /// streams all the weights from L3 every step, but no step waits for the other thread's half of h. Measured for
     /// (2) on a 2-core Zen 4 (1 MiB L2), alternating 0.25 s windows in one process, median ratio of parts to the
     /// per-step split (a thread's step share in MFLOP): LSTM 150x32x256 1.209 (8), 150x64x256 1.044 (17), 150x128x256
@@ -86,7 +129,9 @@ internal static unsafe class TimeLoop
         long floats = dw.WhhT.Length + (dw.WhrT?.Length ?? 0), bytes = 4 * floats;
         if (bytes <= CacheSizes.L2PerCore / 2) return Math.Min(threads, N / 4);
         long stepFlopsPerThread = 2 * N * floats / threads; // of the split: every row reads every recurrent weight once
-        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && N / threads >= 8 && stepFlopsPerThread <= StreamedPartsMaxStepFlops;
+        // whole row tiles in every part: 10 rows run as 8 + 2 and stream the weights twice (LSTM 35x20x650: 0.879)
+        bool wholeTiles = N % (threads * Sgemm.MR) == 0;
+        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && wholeTiles && stepFlopsPerThread <= StreamedPartsMaxStepFlops;
         return streamed ? threads : 0;
     }
 
@@ -150,26 +195,28 @@ internal static unsafe class TimeLoop
     private static void Backward(DirBwd* bp)
     {
         ref DirBwd b = ref *bp;
-        int T = b.T, N = b.N;
-        long hStep = (long)N * b.Ho, cStep = (long)N * b.Layout.H, gStep = b.Layout.Row(N), pStep = (long)N * b.P;
-        long yStep = (long)N * b.Ldy, yRows = (N - 1) * b.Ldy + b.Ho;
+        int T = b.T, N = b.N, NS = b.NStride;
+        // Slots and steps are NS rows apart (the whole batch's buffers); a step touches its N rows (a batch part: N < NS).
+        long hStep = (long)NS * b.Ho, cStep = (long)NS * b.Layout.H, gStep = b.Layout.Row(NS), pStep = (long)NS * b.P;
+        long hRows = (long)N * b.Ho, cRows = (long)N * b.Layout.H, gRows = b.Layout.Row(N), pRows = (long)N * b.P;
+        long yStep = (long)NS * b.Ldy, yRows = (N - 1) * b.Ldy + b.Ho;
         var st = new StepBwd { D = bp };
         for (int s = 0; s < T; s++)
         {
             int t = b.Dir == 0 ? T - 1 - s : s;
             long prev = b.Dir == 0 ? t : t + 1, next = b.Dir == 0 ? t + 1 : t;
             st.T = t;
-            st.DhCur = b.Dh2.Slice((s & 1) * hStep, hStep);
-            st.DhNext = b.Dh2.Slice(((s + 1) & 1) * hStep, hStep);
+            st.DhCur = b.Dh2.Slice((s & 1) * hStep, hRows);
+            st.DhNext = b.Dh2.Slice(((s + 1) & 1) * hStep, hRows);
             st.Dy = b.DY.Slice(t * yStep, yRows);
-            st.Gates = b.Gates.Slice(t * gStep, gStep);
-            st.DGt = b.DG.Slice(t * gStep, gStep);
-            st.DGht = b.DGh.Slice(t * gStep, gStep);
-            st.HPrev = b.HBuf.Slice(prev * hStep, hStep);
-            st.CPrev = b.CBuf.SliceOrNull(prev * cStep, cStep);
-            st.CNext = b.CBuf.SliceOrNull(next * cStep, cStep);
-            st.HhN = b.HhN.SliceOrNull(t * cStep, cStep);
-            st.DTot = b.DTot.SliceOrNull(t * pStep, pStep);
+            st.Gates = b.Gates.Slice(t * gStep, gRows);
+            st.DGt = b.DG.Slice(t * gStep, gRows);
+            st.DGht = b.DGh.Slice(t * gStep, gRows);
+            st.HPrev = b.HBuf.Slice(prev * hStep, hRows);
+            st.CPrev = b.CBuf.SliceOrNull(prev * cStep, cRows);
+            st.CNext = b.CBuf.SliceOrNull(next * cStep, cRows);
+            st.HhN = b.HhN.SliceOrNull(t * cStep, cRows);
+            st.DTot = b.DTot.SliceOrNull(t * pStep, pRows);
             CellBackward.Step(&st);
         }
     }
