@@ -28,9 +28,9 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("gru", 6, 16, 0, 2, true, 8, 3)]
     [InlineData("rnn_tanh", 8, 20, 0, 2, true, 11, 3)]
     [InlineData("rnn_relu", 5, 16, 0, 1, false, 33, 7)]
-    // past half the L2 (1 MiB of W_hh), streamed parts of whole row tiles: 48 rows are 24 a thread, 3 tiles of 8 (AVX-512) or 4 of 6 (AVX2)
-    [InlineData("lstm", 8, 256, 0, 1, false, 48, 3)]
-    [InlineData("rnn_tanh", 8, 512, 0, 2, false, 48, 3)]
+    // past half the L2 (1 MiB of W_hh), streamed parts of whole row tiles: 48 rows are 24 a thread, 3 tiles of 8 (AVX-512) or 4 of 6 (AVX2), over 8 steps
+    [InlineData("lstm", 8, 256, 0, 1, false, 48, 8)]
+    [InlineData("rnn_tanh", 8, 512, 0, 2, false, 48, 8)]
     public void Inference_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
         var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
@@ -48,7 +48,7 @@ public sealed class CpuBatchPartsTests : IDisposable
         using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
         var weights = ((CpuRnnPlan)ours).CurrentWeights();
         for (int s = 0; s < weights.Dirs.Length; s++)
-            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
+            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N, T) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
 
         int runs = TimeLoop.BatchPartRuns;
         var got = ours.Forward(inputs, training: false);
@@ -69,8 +69,8 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("gru", 10, 48, 0, 1, false, 17, 7)]
     [InlineData("gru", 6, 16, 0, 2, true, 8, 3)]
     [InlineData("rnn_relu", 5, 16, 0, 1, false, 33, 7)]
-    [InlineData("rnn_tanh", 8, 512, 0, 1, false, 48, 3)] // streamed parts (see the inference cases)
-    [InlineData("lstm", 8, 256, 0, 1, false, 48, 3)]
+    [InlineData("rnn_tanh", 8, 512, 0, 1, false, 48, 8)] // streamed parts (see the inference cases)
+    [InlineData("lstm", 8, 256, 0, 1, false, 48, 8)]
     public void Training_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
         var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
@@ -88,7 +88,7 @@ public sealed class CpuBatchPartsTests : IDisposable
         using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
         var weights = ((CpuRnnPlan)ours).CurrentWeights();
         for (int s = 0; s < weights.Dirs.Length; s++)
-            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
+            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N, T) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
 
         int runs = TimeLoop.BatchPartRuns;
         var a = ours.Forward(inputs, training: true);
@@ -116,10 +116,10 @@ public sealed class CpuBatchPartsTests : IDisposable
     public void Large_recurrent_weights_or_small_batches_keep_the_per_step_split()
     {
         using var big = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 16, 1024, 1, false), new Random(1)));
-        Assert.Equal(0, TimeLoop.BatchParts(big.CurrentWeights().Dirs[0], 64)); // 16 MB of W_hh: over any L2
+        Assert.Equal(0, TimeLoop.BatchParts(big.CurrentWeights().Dirs[0], 64, 50)); // 16 MB of W_hh: over any L2
         using var small = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 16, 32, 1, false), new Random(1)));
-        Assert.Equal(0, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 7)); // fewer than 2 parts of 4 rows
-        Assert.Equal(2, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 8));
+        Assert.Equal(0, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 7, 50)); // fewer than 2 parts of 4 rows
+        Assert.Equal(2, TimeLoop.BatchParts(small.CurrentWeights().Dirs[0], 8, 50));
     }
 
     [Fact]
@@ -133,16 +133,17 @@ public sealed class CpuBatchPartsTests : IDisposable
         var dw = m.CurrentWeights().Dirs[0];
         Assert.True(16L * mid * mid > l2 / 2 && 16L * mid * mid <= TimeLoop.StreamedPartsL2s * l2, $"H={mid} for L2 {l2}");
         int tiles = 2 * Sgemm.MR; // one row tile a thread
-        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles - 2));
-        Assert.Equal(2, TimeLoop.BatchParts(dw, tiles));
-        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles + 4)); // a part of a tile and a half
+        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles - 2, 50));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles, TimeLoop.StreamedPartsMinSteps - 1)); // too few steps
+        Assert.Equal(2, TimeLoop.BatchParts(dw, tiles, 50));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, tiles + 4, 50)); // a part of a tile and a half
         // the largest batch of whole tiles whose split step is short enough for a thread (2 threads: N * W_hh floats FLOP each)
         int maxN = (int)(TimeLoop.StreamedPartsMaxStepFlops / (4L * mid * mid)) / tiles * tiles;
-        Assert.Equal(2, TimeLoop.BatchParts(dw, maxN));
-        Assert.Equal(0, TimeLoop.BatchParts(dw, maxN + tiles));
+        Assert.Equal(2, TimeLoop.BatchParts(dw, maxN, 50));
+        Assert.Equal(0, TimeLoop.BatchParts(dw, maxN + tiles, 50));
         using var b = new CpuRnnPlan(RnnParameters.Create(new RnnDesc(RnnMode.Lstm, 8, big, 1, false), new Random(1)));
         Assert.True(16L * big * big > TimeLoop.StreamedPartsL2s * l2, $"H={big} for L2 {l2}");
-        Assert.Equal(0, TimeLoop.BatchParts(b.CurrentWeights().Dirs[0], 16));
+        Assert.Equal(0, TimeLoop.BatchParts(b.CurrentWeights().Dirs[0], 16, 50));
     }
 
     [Theory]

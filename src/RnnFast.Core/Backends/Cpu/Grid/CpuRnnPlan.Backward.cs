@@ -143,7 +143,7 @@ internal sealed unsafe partial class CpuRnnPlan
 
                 // recurrent weights small enough and steps short enough: the batch cut into parts that run every step
                 // unsynchronised, as the forward did (TimeLoop.BatchParts)
-                int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N);
+                int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N, T);
                 if (batchParts >= 2)
                     for (int d = 0; d < D; d++) TimeLoop.BackwardBatchParts(dirs + d, batchParts);
                 else TimeLoop.Backward(dirs, D, parallelDirs);

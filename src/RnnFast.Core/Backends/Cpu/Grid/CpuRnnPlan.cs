@@ -215,7 +215,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
 
                     // (2)-(4) the time loops, per step the cell: recurrent panels, gate kernel, projection. With small
                     // recurrent weights: the batch cut into parts that run all steps unsynchronised (TimeLoop.BatchParts).
-                    int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N);
+                    int batchParts = parallelDirs ? 0 : TimeLoop.BatchParts(w.Dirs[l * D], N, T);
                     if (batchParts >= 2)
                         for (int d = 0; d < D; d++) TimeLoop.ForwardBatchParts(dirs + d, batchParts);
                     else TimeLoop.Forward(dirs, D, parallelDirs);

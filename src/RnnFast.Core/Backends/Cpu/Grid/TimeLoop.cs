@@ -107,7 +107,8 @@ internal static unsafe class TimeLoop
     }
 
     /// <summary>
-    /// How many batch parts an inference forward of <paramref name="dw"/> at batch <paramref name="N"/> should run as
+    /// How many batch parts a forward or backward of <paramref name="dw"/> at batch <paramref name="N"/> over
+    /// <paramref name="T"/> steps should run as
     /// (<see cref="ForwardBatchParts"/>), or 0 to cut each step's hidden units across the threads instead. Parts pay
     /// (1) when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
     /// part keeps at least 4 rows (the 4-row GEMM tile): then the only synchronisation is at the end of the layer; and
@@ -122,7 +123,7 @@ internal static unsafe class TimeLoop
     /// 100x64x1024 0.994 (67), LSTM 25x16x1024 0.966 (67, 16 MiB), GRU 50x32x1024 0.976 (101, 12 MiB), LSTM 50x8x512
     /// 0.989 (4 rows a thread).
     /// </summary>
-    public static int BatchParts(DirWeights dw, int N)
+    public static int BatchParts(DirWeights dw, int N, int T)
     {
         int threads = WorkerPool.Shared.Size;
         if (threads < 2 || N < 8) return 0;
@@ -131,12 +132,17 @@ internal static unsafe class TimeLoop
         long stepFlopsPerThread = 2 * N * floats / threads; // of the split: every row reads every recurrent weight once
         // whole row tiles in every part: 10 rows run as 8 + 2 and stream the weights twice (LSTM 35x20x650: 0.879)
         bool wholeTiles = N % (threads * Sgemm.MR) == 0;
-        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && wholeTiles && stepFlopsPerThread <= StreamedPartsMaxStepFlops;
+        // and steps enough to pay for each thread reading all the weights, not half (GRU T=1 N=32 H=512: 0.965)
+        bool streamed = bytes <= StreamedPartsL2s * CacheSizes.L2PerCore && wholeTiles && stepFlopsPerThread <= StreamedPartsMaxStepFlops
+                        && T >= StreamedPartsMinSteps;
         return streamed ? threads : 0;
     }
 
     /// <summary>The most recurrent weights, in L2s of one core, that batch parts stream from L3 every step (see <see cref="BatchParts"/>).</summary>
     internal const int StreamedPartsL2s = 8;
+
+    /// <summary>The fewest time steps that streamed batch parts run (see <see cref="BatchParts"/>): at T = 1 each thread reads all the weights for one step.</summary>
+    internal const int StreamedPartsMinSteps = 8;
 
     /// <summary>The longest split step (FLOP a thread) that streamed batch parts replace (see <see cref="BatchParts"/>).</summary>
     internal const long StreamedPartsMaxStepFlops = 40_000_000;
