@@ -113,15 +113,17 @@ internal static unsafe class TimeLoop
     /// (1) when each thread's copy of the recurrent weights (all of them, read every step) fits in half its L2 and each
     /// part keeps at least 4 rows (the 4-row GEMM tile): then the only synchronisation is at the end of the layer; and
     /// (2) for weights of up to <see cref="StreamedPartsL2s"/> L2s when every thread gets one part of whole row tiles
-    /// (<see cref="Sgemm.MR"/> rows each) and a thread's share of a split step is short (at most <see cref="StreamedPartsMaxStepFlops"/>): each part
-    /// streams all the weights from L3 every step, but no step waits for the other thread's half of h. Measured for
+    /// (<see cref="Sgemm.MR"/> rows each), a thread's share of a split step is short (at most
+    /// <see cref="StreamedPartsMaxStepFlops"/>) and there are at least <see cref="StreamedPartsMinSteps"/> steps: each
+    /// part streams all the weights from L3 every step, but no step waits for the other thread's half of h. Measured for
     /// (2) on a 2-core Zen 4 (1 MiB L2), alternating 0.25 s windows in one process, median ratio of parts to the
     /// per-step split (a thread's step share in MFLOP): LSTM 150x32x256 1.209 (8), 150x64x256 1.044 (17), 150x128x256
     /// 1.113 (34), 50x16x512 1.034 (17), 50x32x512 1.052 (34), 50x64x384 1.055 (38), tanh-RNN 100x16x512 1.029 (8),
     /// 100x16x1024 1.058 (17), 100x32x1024 1.021 (34), GRU 30x16x256 1.020 (6); past the bounds it tied or lost, so
     /// those keep the split: LSTM 35x32x650 1.021 (56), GRU 50x64x512 0.995 (50), LSTM 50x64x512 0.997 (67), tanh-RNN
     /// 100x64x1024 0.994 (67), LSTM 25x16x1024 0.966 (67, 16 MiB), GRU 50x32x1024 0.976 (101, 12 MiB), LSTM 50x8x512
-    /// 0.989 (4 rows a thread).
+    /// 0.989 (4 rows a thread), GRU T=1 N=32 H=512 0.966 (one step). Training, forward and backward in parts: LSTM
+    /// 150x64x256 1.074 / 1.000 (two sittings), 150x128x256 1.040, 25x32x512 1.016, tanh-RNN 50x32x1024 1.021.
     /// </summary>
     public static int BatchParts(DirWeights dw, int N, int T)
     {
