@@ -33,31 +33,15 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("rnn_tanh", 8, 512, 0, 2, false, 48, 8)]
     public void Inference_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
-        var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
-        var r = new Random(N * 31 + H);
-        var x = RnnTestProblems.RandomTensor(r, [T, N, I]);
-        int S = L * desc.Directions;
-        var h0 = RnnTestProblems.RandomTensor(r, [S, N, desc.OutputHiddenSize]);
-        var c0 = desc.HasCellState ? RnnTestProblems.RandomTensor(r, [S, N, H]) : null;
-        var lengths = Enumerable.Range(0, N).Select(i => 1 + (i * 5 + 3) % T).ToArray();
-        lengths[N / 2] = T;
-        var inputs = RnnRunner.Prepare(desc, x, h0, c0, lengths);
-        var parameters = RnnParameters.Create(desc, new Random(5));
-
-        using var ours = BackendRegistry.Get("cpu").CreateRnnPlan(parameters);
-        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
-        var weights = ((CpuRnnPlan)ours).CurrentWeights();
-        for (int s = 0; s < weights.Dirs.Length; s++)
-            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N, T) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
-
+        using var c = new PartsCase(mode, I, H, P, L, bidirectional, N, T, seed: N * 31 + H);
         int runs = TimeLoop.BatchPartRuns;
-        var got = ours.Forward(inputs, training: false);
-        Assert.Equal(L * desc.Directions, TimeLoop.BatchPartRuns - runs); // every layer-direction ran in parts
-        var want = oracle.Forward(inputs, training: false);
+        var got = c.Ours.Forward(c.Inputs, training: false);
+        Assert.Equal(c.Slots, TimeLoop.BatchPartRuns - runs); // every layer-direction ran in parts
+        var want = c.Oracle.Forward(c.Inputs, training: false);
         RnnTestProblems.AssertClose(want.Output, got.Output, "output");
         RnnTestProblems.AssertClose(want.HN, got.HN, "h_n");
-        if (desc.HasCellState) RnnTestProblems.AssertClose(want.CN!, got.CN!, "c_n");
-        RnnTestProblems.AssertPaddingIsZero(got.Output, lengths);
+        if (c.Desc.HasCellState) RnnTestProblems.AssertClose(want.CN!, got.CN!, "c_n");
+        RnnTestProblems.AssertPaddingIsZero(got.Output, c.Lengths);
     }
 
     // Training: the forward (gates, h, c, GRU's W_hn h kept per step) and the backward time loop (gate gradients,
@@ -73,23 +57,9 @@ public sealed class CpuBatchPartsTests : IDisposable
     [InlineData("lstm", 8, 256, 0, 1, false, 48, 8)]
     public void Training_in_batch_parts_matches_the_reference(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T)
     {
-        var desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
-        var r = new Random(N * 37 + H);
-        var x = RnnTestProblems.RandomTensor(r, [T, N, I]);
-        int S = L * desc.Directions;
-        var h0 = RnnTestProblems.RandomTensor(r, [S, N, desc.OutputHiddenSize]);
-        var c0 = desc.HasCellState ? RnnTestProblems.RandomTensor(r, [S, N, H]) : null;
-        var lengths = Enumerable.Range(0, N).Select(i => 1 + (i * 5 + 3) % T).ToArray();
-        lengths[N / 2] = T;
-        var inputs = RnnRunner.Prepare(desc, x, h0, c0, lengths);
-        var parameters = RnnParameters.Create(desc, new Random(5));
-
-        using var ours = BackendRegistry.Get("cpu").CreateRnnPlan(parameters);
-        using var oracle = BackendRegistry.Get("reference").CreateRnnPlan(parameters);
-        var weights = ((CpuRnnPlan)ours).CurrentWeights();
-        for (int s = 0; s < weights.Dirs.Length; s++)
-            Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N, T) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
-
+        using var c = new PartsCase(mode, I, H, P, L, bidirectional, N, T, seed: N * 37 + H);
+        var (desc, inputs, ours, oracle) = (c.Desc, c.Inputs, c.Ours, c.Oracle);
+        int S = c.Slots;
         int runs = TimeLoop.BatchPartRuns;
         var a = ours.Forward(inputs, training: true);
         Assert.Equal(S, TimeLoop.BatchPartRuns - runs);
@@ -98,6 +68,7 @@ public sealed class CpuBatchPartsTests : IDisposable
         RnnTestProblems.AssertClose(b.HN, a.HN, "h_n");
         if (desc.HasCellState) RnnTestProblems.AssertClose(b.CN!, a.CN!, "c_n");
 
+        var r = new Random(N * 41 + H);
         var dY = RnnTestProblems.RandomTensor(r, a.Output.Shape);
         var dH = RnnTestProblems.RandomTensor(r, a.HN.Shape);
         var dC = desc.HasCellState ? RnnTestProblems.RandomTensor(r, a.CN!.Shape) : null;
@@ -108,8 +79,48 @@ public sealed class CpuBatchPartsTests : IDisposable
         RnnTestProblems.AssertClose(gb.DInput, ga.DInput, "grad_input");
         RnnTestProblems.AssertClose(gb.DH0, ga.DH0, "grad_h0");
         if (desc.HasCellState) RnnTestProblems.AssertClose(gb.DC0!, ga.DC0!, "grad_c0");
-        for (int i = 0; i < parameters.Ids.Count; i++)
-            RnnTestProblems.AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + parameters.Ids[i].TorchName);
+        for (int i = 0; i < c.Parameters.Ids.Count; i++)
+            RnnTestProblems.AssertClose(gb.DParams.Tensors[i], ga.DParams.Tensors[i], "grad." + c.Parameters.Ids[i].TorchName);
+    }
+
+    /// <summary>
+    /// A random problem (variable lengths, one row at full length, initial states) on the cpu backend and the
+    /// reference, asserting first that every layer-direction takes the batch-parts path.
+    /// </summary>
+    private sealed class PartsCase : IDisposable
+    {
+        public PartsCase(string mode, int I, int H, int P, int L, bool bidirectional, int N, int T, int seed)
+        {
+            Desc = new RnnDesc(RnnDesc.ParseMode(mode), I, H, L, bidirectional, projSize: P);
+            var r = new Random(seed);
+            var x = RnnTestProblems.RandomTensor(r, [T, N, I]);
+            Slots = L * Desc.Directions;
+            var h0 = RnnTestProblems.RandomTensor(r, [Slots, N, Desc.OutputHiddenSize]);
+            var c0 = Desc.HasCellState ? RnnTestProblems.RandomTensor(r, [Slots, N, H]) : null;
+            Lengths = Enumerable.Range(0, N).Select(i => 1 + (i * 5 + 3) % T).ToArray();
+            Lengths[N / 2] = T;
+            Inputs = RnnRunner.Prepare(Desc, x, h0, c0, Lengths);
+            Parameters = RnnParameters.Create(Desc, new Random(5));
+            Ours = BackendRegistry.Get("cpu").CreateRnnPlan(Parameters);
+            Oracle = BackendRegistry.Get("reference").CreateRnnPlan(Parameters);
+            var weights = ((CpuRnnPlan)Ours).CurrentWeights();
+            for (int s = 0; s < weights.Dirs.Length; s++)
+                Assert.True(TimeLoop.BatchParts(weights.Dirs[s], N, T) >= 2, $"layer-direction {s}: expected the batch-parts path at N={N}, H={H}");
+        }
+
+        public RnnDesc Desc { get; }
+        public int Slots { get; }
+        public int[] Lengths { get; }
+        public RnnInputs Inputs { get; }
+        public RnnParameters Parameters { get; }
+        public IRnnPlan Ours { get; }
+        public IRnnPlan Oracle { get; }
+
+        public void Dispose()
+        {
+            Ours.Dispose();
+            Oracle.Dispose();
+        }
     }
 
     [Fact]
