@@ -55,4 +55,8 @@ internal readonly unsafe struct FloatBuf
     /// <summary>Elements [offset, Length).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public FloatBuf From(long offset) => Slice(offset, Length - offset);
+
+    /// <summary><see cref="From"/>, or the null buffer for the null buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public FloatBuf FromOrNull(long offset) => Ptr == null ? default : From(offset);
 }

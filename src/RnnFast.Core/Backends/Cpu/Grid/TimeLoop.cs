@@ -30,21 +30,15 @@ internal static unsafe class TimeLoop
     public static void ForwardBatchParts(DirFwd* dir, int parts)
     {
         BatchPartRuns++;
-        var job = new BatchJob { Dir = dir };
-        WorkerPool.Shared.Run(&BatchPartWorker, &job, parts);
+        WorkerPool.Shared.Run(&BatchPartWorker, dir, parts);
     }
 
     /// <summary>Layer-directions this thread has run in batch parts (tests: that the path was taken).</summary>
     [ThreadStatic] internal static int BatchPartRuns;
 
-    private struct BatchJob
-    {
-        public DirFwd* Dir;
-    }
-
     private static void BatchPartWorker(void* ctx, int index, int count)
     {
-        ref DirFwd d = ref *((BatchJob*)ctx)->Dir;
+        ref DirFwd d = ref *(DirFwd*)ctx;
         WorkerPool.Split(d.N, index, count, out int n0, out int n1);
         if (n0 >= n1) return;
         var L = d.Layout;
@@ -56,10 +50,10 @@ internal static unsafe class TimeLoop
         part.XW = d.XW.From(g);
         part.Y = d.Y.From(n0 * d.Ldy);
         part.HBuf = d.HBuf.From(h);
-        if (!d.CBuf.IsNull) part.CBuf = d.CBuf.From(c);
-        if (!d.HRaw.IsNull) part.HRaw = d.HRaw.From(c);
-        if (!d.HH.IsNull) part.HH = d.HH.From(g);
-        if (!d.HhN.IsNull) part.HhN = d.HhN.From(c);
+        part.CBuf = d.CBuf.FromOrNull(c);
+        part.HRaw = d.HRaw.FromOrNull(c);
+        part.HH = d.HH.FromOrNull(g);
+        part.HhN = d.HhN.FromOrNull(c);
         Forward(&part);
     }
 
@@ -71,18 +65,12 @@ internal static unsafe class TimeLoop
     public static void BackwardBatchParts(DirBwd* dir, int parts)
     {
         BatchPartRuns++;
-        var job = new BatchBwdJob { Dir = dir };
-        WorkerPool.Shared.Run(&BatchPartBwdWorker, &job, parts);
-    }
-
-    private struct BatchBwdJob
-    {
-        public DirBwd* Dir;
+        WorkerPool.Shared.Run(&BatchPartBwdWorker, dir, parts);
     }
 
     private static void BatchPartBwdWorker(void* ctx, int index, int count)
     {
-        ref DirBwd b = ref *((BatchBwdJob*)ctx)->Dir;
+        ref DirBwd b = ref *(DirBwd*)ctx;
         WorkerPool.Split(b.N, index, count, out int n0, out int n1);
         if (n0 >= n1) return;
         var L = b.Layout;
@@ -93,16 +81,16 @@ internal static unsafe class TimeLoop
         part.Len = b.Len == null ? null : b.Len + n0;
         part.Gates = b.Gates.From(g);
         part.HBuf = b.HBuf.From(h);
-        if (!b.CBuf.IsNull) part.CBuf = b.CBuf.From(c);
-        if (!b.HRaw.IsNull) part.HRaw = b.HRaw.From(c);
-        if (!b.HhN.IsNull) part.HhN = b.HhN.From(c);
+        part.CBuf = b.CBuf.FromOrNull(c);
+        part.HRaw = b.HRaw.FromOrNull(c);
+        part.HhN = b.HhN.FromOrNull(c);
         part.DY = b.DY.From(n0 * b.Ldy);
         part.DG = b.DG.From(g);
         part.DGh = b.DGh.From(g);
         part.Dh2 = b.Dh2.From(h);
-        if (!b.Dc.IsNull) part.Dc = b.Dc.From(c);
-        if (!b.DTot.IsNull) part.DTot = b.DTot.From(p);
-        if (!b.DhRaw.IsNull) part.DhRaw = b.DhRaw.From(c);
+        part.Dc = b.Dc.FromOrNull(c);
+        part.DTot = b.DTot.FromOrNull(p);
+        part.DhRaw = b.DhRaw.FromOrNull(c);
         Backward(&part);
     }
 
