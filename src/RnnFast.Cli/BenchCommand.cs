@@ -27,6 +27,7 @@ internal sealed record BenchArgs
     public double MaxSeconds { get; init; } = 2;
     public int MaxReps { get; init; } = 50;
     public string? Baseline { get; init; }
+    public bool Interleave { get; init; }
 }
 
 internal static class BenchCommand
@@ -76,9 +77,14 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 50,
         };
         var baseline = new Option<string?>("--baseline") { Description = "backend the ratio column compares with (default: the first one timed)" };
+        var interleave = new Option<bool>("--interleave")
+        {
+            Description = "time each problem's backends in alternating windows of about 0.25 s and report ratios as the median of the " +
+                          "per-round ratios (paired_speedup_vs, with quartiles): steadier ratios on a shared, noisy machine",
+        };
         var cmd = new Command("bench", "Benchmark backends on a problem list: correctness vs the reference, ms, GFLOP/s, % of measured peak, ratios")
         {
-            shapes, backends, phase, threads, format, output, plot, maxSeconds, maxReps, baseline,
+            shapes, backends, phase, threads, format, output, plot, maxSeconds, maxReps, baseline, interleave,
         };
         cmd.SetAction(r =>
         {
@@ -94,6 +100,7 @@ internal static class BenchCommand
                 MaxSeconds = r.GetValue(maxSeconds),
                 MaxReps = r.GetValue(maxReps),
                 Baseline = r.GetValue(baseline),
+                Interleave = r.GetValue(interleave),
             };
             return Run(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected);
         });
@@ -156,6 +163,7 @@ internal static class BenchCommand
             Phase = phase,
             Baseline = a.Baseline,
             Shapes = ShortPath(shapesPath),
+            Interleave = a.Interleave,
         };
         var runner = new BenchRunner(backends, options, missing);
         foreach (var u in missing.Concat(backends.Where(b => !b.IsAvailable).Select(b => new UnavailableBackend(b.Name, b.Availability.Reason))))
@@ -168,7 +176,8 @@ internal static class BenchCommand
 
         int count = BenchRunner.Select(problems, phase).Count * runner.Backends.Count;
         err.WriteLine($"rnnfast bench: {count} run(s) from {options.Shapes} on {string.Join(", ", runner.Backends.Select(b => b.Name))}; " +
-                      $"budget {a.MaxSeconds.ToString(CultureInfo.InvariantCulture)} s per problem and backend; measuring the FMA peak...");
+                      $"budget {a.MaxSeconds.ToString(CultureInfo.InvariantCulture)} s per problem and backend" +
+                      (a.Interleave && runner.Backends.Count > 1 ? ", the backends in alternating windows" : "") + "; measuring the FMA peak...");
         machine ??= BenchMachine.Detect(runner.Backends);
         err.WriteLine($"machine: {machine.Cpu}, {machine.Cores} cores, {machine.Isa}, measured peak {BenchWriters.F(machine.PeakGflops, 1)} GFLOP/s");
         foreach (var d in machine.Devices) err.WriteLine($"device: {d.Name} ({d.Backend})");
@@ -360,6 +369,8 @@ internal static class BenchCommand
                 BenchWriters.Ratio(report.SpeedupVsBaseline(r)));
         }
         console.Write(table);
+        if (report.Interleaved && report.Baseline != null)
+            console.MarkupLine($"{Markup.Escape(vs)}: median of the per-round ratios (backends timed in alternating windows)");
         if (anyCut)
             console.MarkupLine($"* timed at a shorter T (one call at the full T would not fit the {BenchWriters.F(report.MaxSeconds, 1)} s budget twice); ms scaled to the full T");
         foreach (var u in report.Unavailable)
@@ -446,6 +457,7 @@ internal static class BenchCommand
         if (a.MaxSeconds != 2) sb.Append(" --max-seconds ").Append(a.MaxSeconds.ToString(CultureInfo.InvariantCulture));
         if (a.MaxReps != 50) sb.Append(" --max-reps ").Append(a.MaxReps.ToString(CultureInfo.InvariantCulture));
         if (a.Baseline != null) sb.Append(" --baseline ").Append(a.Baseline);
+        if (a.Interleave) sb.Append(" --interleave");
         sb.Append(" --format ").Append(a.Format);
         return sb.ToString();
     }

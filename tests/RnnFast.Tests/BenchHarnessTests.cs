@@ -260,9 +260,9 @@ public sealed class BenchHarnessTests : IDisposable
     }
 
     /// <summary>The reference's numbers, each forward taking (wall clock, spun) a fixed cost plus a cost per step of T.</summary>
-    private sealed class TimedBackend(double fixedMs, double perStepMs) : Backend
+    private sealed class TimedBackend(double fixedMs, double perStepMs, string name = "timed") : Backend
     {
-        public override string Name => "timed";
+        public override string Name => name;
         public override BackendKind Kind => BackendKind.Cpu;
         public override string Description => "test double whose calls take fixedMs + perStepMs * T";
         public override int Score => 0;
@@ -349,7 +349,80 @@ public sealed class BenchHarnessTests : IDisposable
             Assert.Equal(1.0, report.SpeedupVsBaseline(a));
             Assert.Equal(b.SpeedupVs["reference"], report.SpeedupVsBaseline(b));
             Assert.Single(a.SpeedupVs); // only the other problem's backends, never another problem
+            Assert.Empty(a.PairedSpeedupVs); // timed one after another: no rounds to pair
         }
+        Assert.False(report.Interleaved);
+    }
+
+    private static readonly WarmUpPolicy QuickWarmUp = new() { MinCalls = 1, MinSeconds = 0, TierCalls = 1, QuietSeconds = 0 };
+
+    [Fact]
+    public void Interleaved_backends_are_paired_round_by_round()
+    {
+        // Calls of 3 ms and 6 ms (spun): timed in alternating windows, each round's ratio is about 2, and so is the
+        // median; each backend got at least one call a round, and the baseline column is the paired median.
+        var problems = ProblemFile.Parse("lstm uni 1 3 2 5 4 inference\n", "inline");
+        var options = new BenchOptions { MaxSeconds = 0.3, MaxRepetitions = 200, Interleave = true, InterleaveWindowSeconds = 0.06, WarmUp = QuickWarmUp };
+        var runner = new BenchRunner([new TimedBackend(3, 0, "fast"), new TimedBackend(6, 0, "slow")], options);
+        var report = runner.Run(problems, machine: FixedMachine);
+        Assert.True(report.Interleaved);
+        Assert.True(report.AllCorrect);
+        var fast = report.Results.Single(r => r.Backend == "fast");
+        var slow = report.Results.Single(r => r.Backend == "slow");
+        var fastVsSlow = fast.PairedSpeedupVs["slow"];
+        var slowVsFast = slow.PairedSpeedupVs["fast"];
+        Assert.Equal(BenchRunner.Rounds(0.3, 0.06, 0.006), fastVsSlow.Rounds);
+        Assert.True(fastVsSlow.Rounds >= 3, $"{fastVsSlow.Rounds} rounds");
+        Assert.InRange(fastVsSlow.Median, 1.5, 2.5);
+        Assert.InRange(slowVsFast.Median, 0.4, 0.67);
+        Assert.True(fastVsSlow.Q1 <= fastVsSlow.Median && fastVsSlow.Median <= fastVsSlow.Q3, fastVsSlow.ToString());
+        Assert.True(fast.Repetitions >= fastVsSlow.Rounds && slow.Repetitions >= fastVsSlow.Rounds);
+        Assert.Equal("fast", report.Baseline);
+        Assert.Equal(slowVsFast.Median, report.SpeedupVsBaseline(slow));
+        Assert.Single(fast.PairedSpeedupVs);
+    }
+
+    [Fact]
+    public void Interleaved_run_leaves_a_refused_backend_out_of_the_rounds()
+    {
+        var problems = ProblemFile.Parse("lstm uni 1 3 2 5 4 training\n", "inline");
+        var options = new BenchOptions { MaxSeconds = 0.1, MaxRepetitions = 50, Interleave = true, InterleaveWindowSeconds = 0.02, WarmUp = QuickWarmUp };
+        var runner = new BenchRunner([new TimedBackend(1, 0, "a"), new RefusingBackend(), new TimedBackend(1, 0, "b")], options);
+        var report = runner.Run(problems, machine: FixedMachine);
+        var refused = report.Results.Single(r => r.Backend == "refuser");
+        Assert.True(refused.NotRun);
+        Assert.False(refused.Timed);
+        Assert.Empty(refused.PairedSpeedupVs);
+        var a = report.Results.Single(r => r.Backend == "a");
+        Assert.True(a.Timed && a.Correct, a.Error);
+        Assert.Equal(["b"], a.PairedSpeedupVs.Keys);
+        Assert.Equal(["a"], report.Results.Single(r => r.Backend == "b").PairedSpeedupVs.Keys);
+    }
+
+    [Fact]
+    public void Interleave_flag_writes_paired_ratios_to_the_json()
+    {
+        var path = WriteShapes("rnn_relu uni 1 2 1 3 3 inference\n");
+        var (code, o, e) = Bench(Args(path) with { Interleave = true, MaxSeconds = 0.05 }, [Reference, new WrongBackend(delta: 0)]);
+        Assert.True(code == 0, e);
+        using var doc = JsonDocument.Parse(o);
+        Assert.True(doc.RootElement.GetProperty("interleaved").GetBoolean());
+        var wrong = doc.RootElement.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("backend").GetString() == "wrong");
+        var paired = wrong.GetProperty("paired_speedup_vs").GetProperty("reference");
+        Assert.True(paired.GetProperty("rounds").GetInt32() >= 3, o);
+        Assert.Equal(paired.GetProperty("median").GetDouble(), wrong.GetProperty("speedup_vs_baseline").GetDouble());
+        Assert.Contains("alternating windows", e);
+    }
+
+    [Theory]
+    [InlineData(new double[] { 3, 1, 2, 5, 4 }, 3, 2, 4)]
+    [InlineData(new double[] { 2, 1 }, 1.5, 1, 2)]
+    [InlineData(new double[] { 7 }, 7, 7, 7)]
+    public void Paired_ratio_is_the_median_and_quartiles_of_the_rounds(double[] ratios, double median, double q1, double q3)
+    {
+        var p = PairedRatio.Of(ratios);
+        Assert.Equal((median, q1, q3, ratios.Length), (p.Median, p.Q1, p.Q3, p.Rounds));
+        Assert.True(double.IsNaN(PairedRatio.Of([]).Median));
     }
 
     // ------------------------------------------------------------------ the parser

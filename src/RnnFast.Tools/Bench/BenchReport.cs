@@ -6,6 +6,24 @@ namespace RnnFast.Bench;
 /// <summary>A requested backend that did not run, and why.</summary>
 public sealed record UnavailableBackend(string Backend, string Reason);
 
+/// <summary>
+/// One backend's speed relative to another's over the rounds of an interleaved run: the median of the per-round ratios
+/// (the other's window median ms / this one's; above 1: this one is faster), the quartiles, and the number of rounds.
+/// </summary>
+public sealed record PairedRatio(double Median, double Q1, double Q3, int Rounds)
+{
+    /// <summary>The median and quartiles of <paramref name="ratios"/> (nearest rank; NaN when empty).</summary>
+    public static PairedRatio Of(IReadOnlyList<double> ratios)
+    {
+        ArgumentNullException.ThrowIfNull(ratios);
+        if (ratios.Count == 0) return new PairedRatio(double.NaN, double.NaN, double.NaN, 0);
+        var s = ratios.Order().ToList();
+        int n = s.Count;
+        double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+        return new PairedRatio(median, s[(int)Math.Ceiling(0.25 * n) - 1], s[(int)Math.Ceiling(0.75 * n) - 1], n);
+    }
+}
+
 /// <summary>One problem timed on one backend.</summary>
 public sealed class BenchResult
 {
@@ -122,6 +140,13 @@ public sealed class BenchResult
     /// <summary>For every other backend timed on the same problem: its median ms / this one's (above 1: this is faster).</summary>
     public Dictionary<string, double> SpeedupVs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Interleaved runs only (<see cref="BenchOptions.Interleave"/>): for every other backend timed on the same problem,
+    /// the median over the rounds of its window's median ms / this one's in the same round, with the quartiles (above 1:
+    /// this is faster). Empty when the backends were timed one after another.
+    /// </summary>
+    public Dictionary<string, PairedRatio> PairedSpeedupVs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>True when the backend was timed (it passed its check and ran).</summary>
     public bool Timed => double.IsFinite(MsMedian);
 }
@@ -145,6 +170,9 @@ public sealed class BenchReport
     /// <summary>The per-problem, per-backend time budget in seconds.</summary>
     public double MaxSeconds { get; init; }
 
+    /// <summary>Whether each problem's backends were timed in alternating windows (<see cref="BenchOptions.Interleave"/>).</summary>
+    public bool Interleaved { get; init; }
+
     /// <summary>Notes for the reader (e.g. that --threads could not be applied to a backend).</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
@@ -154,7 +182,13 @@ public sealed class BenchReport
     /// <summary>The results a backend refused to run (see <see cref="BenchResult.Refused"/>).</summary>
     public IEnumerable<BenchResult> Refused => Results.Where(r => r.NotRun);
 
-    /// <summary>The result's speed relative to the baseline's on the same problem (NaN when none).</summary>
+    /// <summary>
+    /// The result's speed relative to the baseline's on the same problem (NaN when none): the median of the per-round
+    /// ratios when interleaved, else the ratio of the two medians.
+    /// </summary>
     public double SpeedupVsBaseline(BenchResult r) =>
-        Baseline == null ? double.NaN : r.Backend == Baseline ? (r.Timed ? 1 : double.NaN) : r.SpeedupVs.GetValueOrDefault(Baseline, double.NaN);
+        Baseline == null ? double.NaN
+        : r.Backend == Baseline ? (r.Timed ? 1 : double.NaN)
+        : r.PairedSpeedupVs.TryGetValue(Baseline, out var paired) ? paired.Median
+        : r.SpeedupVs.GetValueOrDefault(Baseline, double.NaN);
 }

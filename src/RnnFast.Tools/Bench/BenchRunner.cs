@@ -71,13 +71,25 @@ public sealed class BenchOptions
 
     /// <summary>Where the problems came from, for the report.</summary>
     public string Shapes { get; init; } = "";
+
+    /// <summary>
+    /// Time each problem's backends in alternating windows (rounds of about <see cref="InterleaveWindowSeconds"/> each,
+    /// in order, then in reverse, ...) instead of one after another, and give each pair of backends the median of
+    /// their per-round ratios (<see cref="BenchResult.PairedSpeedupVs"/>): on a shared machine a slow stretch then slows
+    /// both sides of a pair instead of whichever backend happened to run in it. Each backend still gets
+    /// <see cref="MaxSeconds"/> of timed calls in all.
+    /// </summary>
+    public bool Interleave { get; init; }
+
+    /// <summary>The length of one backend's window in an interleaved round, in seconds (at least 3 rounds a problem).</summary>
+    public double InterleaveWindowSeconds { get; init; } = 0.25;
 }
 
 /// <summary>What the runner is doing now, for a progress display.</summary>
 public sealed record BenchProgress(int Index, int Total, BenchProblem Problem, string Backend, string Stage, BenchResult? Result = null);
 
 /// <summary>Runs problems on backends: check, warm up, time; then computes ratios between backends.</summary>
-public sealed class BenchRunner
+public sealed partial class BenchRunner
 {
     private readonly IReadOnlyList<Backend> _backends;
     private readonly IReadOnlyList<UnavailableBackend> _unavailable;
@@ -135,6 +147,12 @@ public sealed class BenchRunner
         {
             if (cancel.IsCancellationRequested) break;
             var work = new ProblemWork(problem, _options);
+            if (_options.Interleave && _backends.Count > 1)
+            {
+                results.AddRange(RunInterleaved(work, machine, (b, s, r) => progress?.Invoke(new BenchProgress(++index, total, problem, b, s, r)),
+                    (b, s) => progress?.Invoke(new BenchProgress(Math.Min(index + 1, total), total, problem, b, s))));
+                continue;
+            }
             foreach (var backend in _backends)
             {
                 if (cancel.IsCancellationRequested) break;
@@ -154,6 +172,7 @@ public sealed class BenchRunner
             Baseline = baseline,
             Shapes = _options.Shapes,
             MaxSeconds = _options.MaxSeconds,
+            Interleaved = _options.Interleave && _backends.Count > 1,
             Notes = notes,
         };
     }
@@ -193,30 +212,51 @@ public sealed class BenchRunner
 
     private BenchResult RunOne(ProblemWork work, Backend backend, BenchMachine machine, Action<string> stage)
     {
-        var p = work.Problem;
-        var result = new BenchResult
-        {
-            Problem = p,
-            Backend = backend.Name,
-            Kind = backend.Kind == BackendKind.Gpu ? "gpu" : "cpu",
-            Threads = ThreadsOf(backend),
-            PeakGflops = backend is IBackendDeviceInfo { PeakGflops: double gp } ? gp : backend.Kind == BackendKind.Cpu ? machine.PeakGflops : double.NaN,
-        };
+        var result = NewResultFor(work, backend, machine);
         IRnnPlan? plan = null;
         try
         {
-            stage("check");
-            plan = backend.CreateRnnPlan(work.Parameters);
-            Check(work, backend, plan, result);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            stage("timing");
-            Time(work, backend, plan, result);
+            Attempt(result, backend, () =>
+            {
+                stage("check");
+                plan = backend.CreateRnnPlan(work.Parameters);
+                Check(work, backend, plan, result);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                stage("timing");
+                Time(work, backend, plan, result);
+            });
+        }
+        finally
+        {
+            plan?.Dispose();
+        }
+        return result;
+    }
+
+    private BenchResult NewResultFor(ProblemWork work, Backend backend, BenchMachine machine) => new()
+    {
+        Problem = work.Problem,
+        Backend = backend.Name,
+        Kind = backend.Kind == BackendKind.Gpu ? "gpu" : "cpu",
+        Threads = ThreadsOf(backend),
+        PeakGflops = backend is IBackendDeviceInfo { PeakGflops: double gp } ? gp : backend.Kind == BackendKind.Cpu ? machine.PeakGflops : double.NaN,
+    };
+
+    /// <summary>
+    /// Runs <paramref name="action"/> (a backend's check or timing); false when it failed: a refusal
+    /// (<see cref="NotSupportedException"/>, e.g. oneDNN has no primitive for the problem) marks the row not run, any
+    /// other exception records its message. No other backend stands in for it.
+    /// </summary>
+    private static bool Attempt(BenchResult result, Backend backend, Action action)
+    {
+        try
+        {
+            action();
+            return true;
         }
         catch (NotSupportedException e)
         {
-            // The backend cannot run this problem (e.g. oneDNN has no primitive for it): the row is not run, and says
-            // who refused and why; no other backend stands in for it.
             result.Correct = false;
             result.MaxAbsError = double.NaN; // nothing was compared
             result.Refused = e.Message.ReplaceLineEndings(" ");
@@ -227,11 +267,7 @@ public sealed class BenchRunner
             result.Correct = false;
             result.Error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ");
         }
-        finally
-        {
-            plan?.Dispose();
-        }
-        return result;
+        return false;
     }
 
     // ------------------------------------------------------------------ correctness
@@ -270,11 +306,73 @@ public sealed class BenchRunner
 
     private void Time(ProblemWork work, Backend backend, IRnnPlan plan, BenchResult result)
     {
+        var calls = Prepare(work, backend, plan, result);
+        if (calls == null) return;
+        calls.Window(_options.MaxSeconds, calls.Cap);
+        Finish(work, plan, result, calls);
+    }
+
+    /// <summary>
+    /// One backend's timed calls on one problem: the call (at <see cref="TimedT"/>), the warm-up's record and every
+    /// timed call's seconds, window by window (one window, or one per round when interleaved).
+    /// </summary>
+    internal sealed class TimedCalls
+    {
+        public required TimingRun Run { get; set; }
+        public required IRnnPlan Plan { get; init; }
+        public int TimedT { get; set; }
+        public int Cap { get; init; }
+        public int WarmCalls { get; set; }
+        public double WarmSeconds { get; set; }
+        public bool WarmSettled { get; set; }
+        /// <summary>Seconds of the last warm call (the first window's estimate of a call).</summary>
+        public double LastSeconds { get; set; }
+        public List<double> Samples { get; } = [];
+        public List<double> CpuSamples { get; } = [];
+        /// <summary>The median seconds of each window, in order.</summary>
+        public List<double> WindowMedians { get; } = [];
+        /// <summary>ms of the full T per timed second (1000 T / TimedT, or the line through TimedT and its half).</summary>
+        public double MsScale { get; set; } = double.NaN;
+
+        /// <summary>
+        /// Timed calls for <paramref name="budget"/> seconds, at most <paramref name="cap"/>, at least one (and up to 3
+        /// while they fit 1.5 budgets); records the window's median and returns it.
+        /// </summary>
+        public double Window(double budget, int cap)
+        {
+            budget = Math.Max(0.001, budget);
+            var clock = Stopwatch.StartNew();
+            var window = new List<double>();
+            double sum = 0;
+            while (window.Count < cap)
+            {
+                double elapsed = clock.Elapsed.TotalSeconds;
+                double avg = window.Count > 0 ? sum / window.Count : Samples.Count > 0 ? Samples.Average() : LastSeconds;
+                bool withinBudget = elapsed + avg <= budget;
+                bool needMore = window.Count < 3 && elapsed + avg <= 1.5 * budget;
+                if (window.Count > 0 && !withinBudget && !needMore) break;
+                double s = Run.RunOnce(Plan);
+                window.Add(s);
+                if (Run.LastCpuSeconds is double cpu) CpuSamples.Add(cpu);
+                sum += s;
+            }
+            Samples.AddRange(window);
+            double median = CutT.Median(window);
+            WindowMedians.Add(median);
+            return median;
+        }
+    }
+
+    /// <summary>
+    /// Before timing: the call's T (cut when one full call would not fit the budget twice) and the warm-up. Null when
+    /// the problem is not timed (the scalar reference far over the budget; <see cref="BenchResult.NotTimed"/> says why).
+    /// </summary>
+    private TimedCalls? Prepare(ProblemWork work, Backend backend, IRnnPlan plan, BenchResult result)
+    {
         var p = work.Problem;
         bool isReference = ReferenceEquals(backend, _oracle) || backend.Name == "reference";
         int cap = Math.Max(1, isReference ? Math.Min(_options.ReferenceMaxRepetitions, _options.MaxRepetitions) : _options.MaxRepetitions);
         double budget = Math.Max(0.001, _options.MaxSeconds);
-        var clock = Stopwatch.StartNew();
 
         // The scalar reference's speed hardly depends on the shape, so the check's speed (FLOPs per second at its
         // reduced T and N) estimates one step of its full batch: over the budget (DeepBench's large shapes: up to
@@ -286,7 +384,7 @@ public sealed class BenchRunner
         {
             result.NotTimed = $"one step of the full batch would take about {stepEstimate:F1} s here (estimated from the check's speed), " +
                               $"over the {budget:G3} s budget; raise --max-seconds to time it";
-            return;
+            return null;
         }
 
         // Probe the cost of one step with T=1 calls (the cheaper of two, unless the first is already slow). A full-T
@@ -326,24 +424,21 @@ public sealed class BenchRunner
             last = again.LastSeconds;
             warmUp = again;
         }
-        clock.Restart();
-
-        var samples = new List<double>();
-        var cpuSamples = new List<double>();
-        double timedSum = 0;
-        while (samples.Count < cap)
+        return new TimedCalls
         {
-            double elapsed = clock.Elapsed.TotalSeconds;
-            double avg = samples.Count > 0 ? timedSum / samples.Count : last;
-            bool withinBudget = elapsed + avg <= budget;
-            bool needMore = samples.Count < 3 && elapsed + avg <= 1.5 * budget;
-            if (samples.Count > 0 && !withinBudget && !needMore) break;
-            double s = run.RunOnce(plan);
-            samples.Add(s);
-            if (run.LastCpuSeconds is double cpu) cpuSamples.Add(cpu);
-            timedSum += s;
-        }
+            Run = run, Plan = plan, TimedT = timedT, Cap = cap, WarmCalls = warm, WarmSeconds = warmTime,
+            WarmSettled = warmUp.Settled, LastSeconds = last,
+        };
+    }
 
+    /// <summary>After the timed calls: the full T's time (extrapolated when cut) and every timing field of the result.</summary>
+    private void Finish(ProblemWork work, IRnnPlan plan, BenchResult result, TimedCalls calls)
+    {
+        var p = work.Problem;
+        var samples = calls.Samples;
+        samples.Sort();
+        int timedT = calls.TimedT;
+        bool isReference = result.Backend == _oracle.Name || result.Backend == "reference";
         double median = CutT.Median(samples);
         double scale = (double)p.T / timedT;
         // A cut T: per-call costs that do not grow with T (a training call writes every weight gradient once) would be
@@ -353,8 +448,8 @@ public sealed class BenchRunner
         if (timedT < p.T && timedT >= 2 && !isReference)
         {
             int halfT = timedT / 2;
-            var halfRun = work.Timing(backend, halfT);
-            double halfMedian = CutT.TimeHalf(() => halfRun.RunOnce(plan), samples.Count, budget);
+            var halfRun = work.Timing(calls.Run.Backend, halfT);
+            double halfMedian = CutT.TimeHalf(() => halfRun.RunOnce(plan), samples.Count, Math.Max(0.001, _options.MaxSeconds));
             if (CutT.LineScale(p.T, timedT, median, halfT, halfMedian, p.Flops(), result.PeakGflops) is double line)
             {
                 scale = line;
@@ -362,10 +457,11 @@ public sealed class BenchRunner
                 result.MsTimedHalfMedian = halfMedian * 1e3;
             }
         }
-        if (cpuSamples.Count == samples.Count) result.CpuMsMedian = CutT.Median(cpuSamples) * 1e3 * scale;
-        result.WarmupRuns = warm;
-        result.WarmupSeconds = warmTime;
-        result.WarmupSettled = warmUp.Settled;
+        calls.MsScale = 1e3 * scale;
+        if (calls.CpuSamples.Count == samples.Count) result.CpuMsMedian = CutT.Median(calls.CpuSamples) * 1e3 * scale;
+        result.WarmupRuns = calls.WarmCalls;
+        result.WarmupSeconds = calls.WarmSeconds;
+        result.WarmupSettled = calls.WarmSettled;
         result.Repetitions = samples.Count;
         result.TimedT = timedT;
         result.MsTimedMedian = median * 1e3;
@@ -467,6 +563,7 @@ public sealed class BenchRunner
         public TimingRun(ProblemWork work, Backend backend, int t, int seed)
         {
             _p = work.Problem;
+            Backend = backend;
             _sync = backend.Kind == BackendKind.Gpu;
             // A host backend's training call is a training step's: the parameter gradients are added into buffers
             // kept across calls (as the tape does, and as libtorch adds into .grad), and the forward's workspace is
@@ -490,6 +587,9 @@ public sealed class BenchRunner
 
         private readonly RnnOutputBuffers? _into;
         private readonly RnnInputGradientBuffers? _gradsInto;
+
+        /// <summary>The backend the inputs live on.</summary>
+        public Backend Backend { get; }
 
         /// <summary>The process CPU seconds of the last <see cref="RunOnce"/> (null where the clock is unavailable).</summary>
         public double? LastCpuSeconds { get; private set; }

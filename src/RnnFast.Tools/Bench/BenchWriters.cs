@@ -53,6 +53,7 @@ public static class BenchWriters
 
             w.WriteString("shapes", report.Shapes);
             Num(w, "max_seconds", report.MaxSeconds);
+            w.WriteBoolean("interleaved", report.Interleaved);
             if (report.Baseline == null) w.WriteNull("baseline");
             else w.WriteString("baseline", report.Baseline);
             w.WriteStartArray("notes");
@@ -124,6 +125,17 @@ public static class BenchWriters
         w.WriteStartObject("speedup_vs");
         foreach (var (other, ratio) in r.SpeedupVs.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Num(w, other, ratio);
         w.WriteEndObject();
+        w.WriteStartObject("paired_speedup_vs"); // interleaved runs: per-round ratios' median and quartiles
+        foreach (var (other, pr) in r.PairedSpeedupVs.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.WriteStartObject(other);
+            Num(w, "median", pr.Median);
+            Num(w, "q1", pr.Q1);
+            Num(w, "q3", pr.Q3);
+            w.WriteNumber("rounds", pr.Rounds);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
         Num(w, "speedup_vs_baseline", report.SpeedupVsBaseline(r));
         w.WriteEndObject();
     }
@@ -170,6 +182,9 @@ public static class BenchWriters
                       $"{F(r.Gflops, r.Gflops < 10 ? 2 : 1)} | {Pct(r.PeakFraction)} | {Ratio(report.SpeedupVsBaseline(r))} |\n");
         }
         sb.Append("\nWarm-up: calls before timing until the JIT stopped compiling and the calls stopped getting faster (unsettled: stopped at its limit).\n");
+        if (report.Interleaved && report.Baseline != null)
+            sb.Append($"\nInterleaved: each problem's backends were timed in alternating windows; {vs} is the median of the per-round ratios " +
+                      "(quartiles in the JSON), the other columns cover all of a backend's timed calls.\n");
         if (anyCut)
             sb.Append($"\n\u2020 one call at the full T would not fit the {F(report.MaxSeconds, 1)} s budget twice: timed at the T shown, ms scaled to the full T (raise --max-seconds to time the full sequence).\n");
         if (report.Unavailable.Count > 0)
