@@ -9,6 +9,8 @@
 # Builds the peers first (prepare.sh; WORK=$RNNFAST_PEERS_DIR or /tmp/rnnfast-peers-build); raw results in WORK/out.
 # RNNFAST_PEER_BACKENDS: rnnfast's backends to time (default cpu,onednn); e.g. cpu,cpu:bf16,cpu:int8,onednn adds the
 # reduced-precision variants as columns of their own, each with its measured error.
+# RNNFAST_PEER_PAIRED: the rnnfast backend each peer program also times in windows alternating with its own, for paired
+# ratios (default cpu; "none" turns it off); rnnfast bench itself runs with --interleave (cpu and onednn paired).
 # Benchmark-only: the peers are not dependencies of the product.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,21 +29,23 @@ if ! /usr/bin/python3 "$here/make_onnx.py" "$SHAPES" "$MODELS" > "$OUT/make_onnx
 fi
 
 BACKENDS=${RNNFAST_PEER_BACKENDS:-cpu,onednn}
-rnnfast() { timeout 3600 "${RFCMD[@]}" bench --shapes "$SHAPES" --backends "$BACKENDS" --format json --out "$OUT/rnnfast.$1.json" \
+PAIRED=${RNNFAST_PEER_PAIRED:-cpu}
+PAIR=(); [ "$PAIRED" = none ] || PAIR=(--paired-with "$PAIRED")
+rnnfast() { timeout 3600 "${RFCMD[@]}" bench --shapes "$SHAPES" --backends "$BACKENDS" --format json --interleave --out "$OUT/rnnfast.$1.json" \
               --max-seconds "$SEC" > /dev/null 2> "$OUT/rnnfast.$1.err"; }
 ort() {
   if [ -f "$W/ort/RnnFast.Peers.OnnxRuntime.dll" ]; then
-    timeout 3600 dotnet "$W/ort/RnnFast.Peers.OnnxRuntime.dll" "$SHAPES" --models "$MODELS" --seconds "$SEC" > "$OUT/onnxruntime.$1.jsonl" 2> "$OUT/onnxruntime.$1.err"
+    timeout 3600 dotnet "$W/ort/RnnFast.Peers.OnnxRuntime.dll" "$SHAPES" --models "$MODELS" --seconds "$SEC" "${PAIR[@]}" > "$OUT/onnxruntime.$1.jsonl" 2> "$OUT/onnxruntime.$1.err"
   else echo '{"backend":"onnxruntime","unavailable":"not built (see '"$W"'/ort.build.log)"}' > "$OUT/onnxruntime.$1.jsonl"; fi
 }
 torchsharp() {
   if [ ! -f "$W/ts/RnnFast.Peers.TorchSharp.dll" ]; then
     echo '{"backend":"torchsharp","unavailable":"not built (see '"$W"'/ts.build.log)"}' > "$OUT/torchsharp.$1.jsonl"
   elif [ ! -x "$W/host13/dotnet" ]; then # without the newer libstdc++ it says itself why libtorch does not load
-    timeout 3600 dotnet "$W/ts/RnnFast.Peers.TorchSharp.dll" "$SHAPES" --models "$MODELS" --seconds "$SEC" > "$OUT/torchsharp.$1.jsonl" 2> "$OUT/torchsharp.$1.err"
+    timeout 3600 dotnet "$W/ts/RnnFast.Peers.TorchSharp.dll" "$SHAPES" --models "$MODELS" --seconds "$SEC" "${PAIR[@]}" > "$OUT/torchsharp.$1.jsonl" 2> "$OUT/torchsharp.$1.err"
   else
     LD_LIBRARY_PATH= timeout 3600 "$W/host13/dotnet" "$W/ts/RnnFast.Peers.TorchSharp.dll" "$SHAPES" --models "$MODELS" --seconds "$SEC" \
-      > "$OUT/torchsharp.$1.jsonl" 2> "$OUT/torchsharp.$1.err"
+      "${PAIR[@]}" > "$OUT/torchsharp.$1.jsonl" 2> "$OUT/torchsharp.$1.err"
   fi
 }
 for ((r = 1; r <= ROUNDS; r++)); do

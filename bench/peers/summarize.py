@@ -6,6 +6,10 @@
 # Reduced-precision cpu variants in the rnnfast results (cpu:bf16, cpu:int8: run.sh's RNNFAST_PEER_BACKENDS) get their
 # own columns beside cpu, each with its ratio to the best peer and its largest error against the reference
 # ("38.2 e1.1E-03": checked at the backend's own tolerance; "wrong" when that check failed).
+# Paired ratios (run.sh's default): rnnfast bench --interleave times cpu and onednn in alternating windows, and each peer
+# program times rnnfast's cpu in windows alternating with its own (--paired-with cpu); each gives cpu's speed over that
+# engine as the median of per-round ratios. The column "cpu / best peer, paired" is the smallest of those (over the
+# peers; the median over the rounds' runs), the ratio that a shared machine's slow stretches disturb least.
 #   summarize.py OUT SHAPES SECONDS ROUNDS
 import glob
 import json
@@ -26,6 +30,11 @@ def main():
     rows, order, problems = {}, [], {}
     cannot = {}  # engine -> reason
     variants = []  # rnnfast backends other than cpu / onednn (cpu:bf16, cpu:int8), in order of appearance
+    paired = {}  # problem key -> peer engine -> [cpu's paired speedup over it, one per run]
+
+    def add_paired(k, engine, ratio):
+        if ratio is not None:
+            paired.setdefault(k, {}).setdefault(engine, []).append(float(ratio))
 
     def add(x):
         k = key(x)
@@ -41,6 +50,12 @@ def main():
             cell["wrong"] = x.get("error") or x.get("check_failure") or x.get("check") or "check failed"
         elif x.get("gflops") is not None:
             cell["gflops"].append(float(x["gflops"]))
+        if x["backend"] == "cpu":  # rnnfast bench --interleave: cpu against onednn, round by round
+            for other, pr in (x.get("paired_speedup_vs") or {}).items():
+                if other in PEERS and isinstance(pr, dict):
+                    add_paired(k, other, pr.get("median"))
+        elif x["backend"] in PEERS and x.get("paired_with") == "cpu" and x.get("paired_correct") and isinstance(x.get("paired_speedup"), dict):
+            add_paired(k, x["backend"], x["paired_speedup"].get("median"))
 
     for path in sorted(glob.glob(os.path.join(out, "rnnfast.*.json"))):
         try:
@@ -78,9 +93,10 @@ def main():
     engines = ["cpu"] + variants + ENGINES[1:]
     label = dict(LABEL, **{v: v for v in variants})
     print("| problem (cell dir L T N I H phase) | " + " | ".join(label[e] for e in engines) + " | best peer | cpu / best peer |"
-          + "".join(f" {v} / best peer |" for v in variants))
-    print("|---|" + "---:|" * (len(engines) + 2 + len(variants)))
+          + " cpu / best peer, paired |" + "".join(f" {v} / best peer |" for v in variants))
+    print("|---|" + "---:|" * (len(engines) + 3 + len(variants)))
     worst = None
+    worst_paired = None
     worst_variant = {}
     for k in order:
         best = {}
@@ -106,6 +122,14 @@ def main():
             tail = f"{LABEL[top]} | {ratio:.2f}"
         else:
             tail = "- | -"
+        pr = {e: sorted(v)[len(v) // 2] for e, v in paired.get(k, {}).items()}
+        if pr:
+            low = min(pr, key=pr.get)
+            tail += f" | {pr[low]:.2f} ({LABEL[low]})"
+            if worst_paired is None or pr[low] < worst_paired[0]:
+                worst_paired = (pr[low], k, low)
+        else:
+            tail += " | -"
         for v in variants:
             if peers and v in best:
                 top = max(peers, key=peers.get)
@@ -121,6 +145,8 @@ def main():
         print(f"Worst cpu / best peer ratio: {worst[0]:.2f} ({worst[1]}, against {LABEL[worst[2]]})")
     else:
         print("Worst cpu / best peer ratio: none (no problem has both cpu and a peer timed)")
+    if worst_paired:
+        print(f"Worst paired cpu / peer ratio: {worst_paired[0]:.2f} ({worst_paired[1]}, against {LABEL[worst_paired[2]]})")
     for v in variants:
         if v in worst_variant:
             r, k, top = worst_variant[v]

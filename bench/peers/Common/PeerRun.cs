@@ -4,16 +4,21 @@
 // per layer and direction, training 3x), and one JSON line per problem with `rnnfast bench --format json`'s field names
 // (cell dir L T N I H phase backend gflops correct, plus timings). A problem whose full-T call would not fit the budget
 // twice is timed at a shorter T and at half that T, and the full T's time read off the line through both, exactly as
-// `rnnfast bench` cuts T (RnnFast.Bench.CutT; timed_T, timed_half_T, cut), so a cut line compares like with like. An
-// engine that cannot start prints one line {"backend": ..., "unavailable": reason} and exits 3.
+// `rnnfast bench` cuts T (RnnFast.Bench.CallTimer; timed_T, timed_half_T, cut), so a cut line compares like with like.
+// With --paired-with BACKEND (e.g. cpu) an rnnfast backend is checked and timed in the same process too, in windows
+// alternating with the peer's (rounds of about 0.25 s: peer, rnnfast; then rnnfast, peer; ...), and the line adds
+// rnnfast's speed over the peer's as the median of the per-round ratios with quartiles ("paired_speedup"): on a shared
+// machine whose speed swings between stretches, both sides of each round see nearly the same machine. An engine that
+// cannot start prints one line {"backend": ..., "unavailable": reason} and exits 3.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using RnnFast.Backends;
 using RnnFast.Bench;
 
 namespace RnnFast.Peers;
 
-/// <summary>Command-line settings of a peer benchmark: SHAPES [--seconds S] [--threads N] [--max-reps R] [--models DIR].</summary>
+/// <summary>Command-line settings of a peer benchmark: SHAPES [--seconds S] [--threads N] [--max-reps R] [--models DIR] [--paired-with BACKEND].</summary>
 internal sealed class PeerArgs
 {
     public string Shapes { get; private init; } = "";
@@ -21,11 +26,13 @@ internal sealed class PeerArgs
     public int Threads { get; private init; } = Environment.ProcessorCount;
     public int MaxReps { get; private init; } = 50;
     public string? Models { get; private init; }
+    public string? PairedWith { get; private init; }
 
     public static PeerArgs Parse(string[] args, string usage)
     {
         if (args.Length == 0 || args[0].StartsWith('-')) throw new ArgumentException("usage: " + usage);
         string shapes = args[0], models = null!;
+        string? paired = null;
         double seconds = 2;
         int threads = Environment.ProcessorCount, reps = 50;
         for (int i = 1; i < args.Length; i++)
@@ -37,13 +44,14 @@ internal sealed class PeerArgs
                 case "--threads": threads = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--max-reps": reps = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--models": models = Value(); break;
+                case "--paired-with": paired = Value(); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'; usage: {usage}");
             }
         }
         if (!(seconds > 0)) throw new ArgumentException("--seconds: must be positive");
         if (threads < 1) throw new ArgumentException("--threads: must be at least 1");
         if (reps < 1) throw new ArgumentException("--max-reps: must be at least 1");
-        return new PeerArgs { Shapes = shapes, Seconds = seconds, Threads = threads, MaxReps = reps, Models = models };
+        return new PeerArgs { Shapes = shapes, Seconds = seconds, Threads = threads, MaxReps = reps, Models = models, PairedWith = paired };
     }
 }
 
@@ -63,65 +71,85 @@ internal sealed class PeerResult
     public int TimedT { get; set; }
     public int? TimedHalfT { get; set; }
     public double MsTimedMedian { get; set; } = double.NaN;
+
+    // ---- --paired-with: the rnnfast backend timed in the same rounds
+    public string? PairedWith { get; set; }
+    public bool? PairedCorrect { get; set; }
+    public string? PairedError { get; set; }
+    public double PairedGflops { get; set; } = double.NaN;
+    /// <summary>Per round: the peer's window median ms / rnnfast's (above 1: rnnfast is faster).</summary>
+    public PairedRatio? Paired { get; set; }
 }
 
 internal static class PeerRun
 {
     /// <summary>
-    /// Times the problem the way `rnnfast bench` does: <paramref name="callAt"/>(t) gives a call over the first t steps
-    /// (seconds per call). A T=1 probe (the cheaper of two unless already slow) sets the T that fits the budget twice;
-    /// warm-up until settled (a longer T after all, warmed up in turn, when the last warm call shows it fits); timed calls within the
-    /// budget (at least 3, at most MaxReps), the median; where T was cut, half that T is timed too and the full T's
-    /// time read off the line through both (plain scaling where the two give no positive slope and intercept).
+    /// Times the problem the way `rnnfast bench` does (CallTimer): <paramref name="callAt"/>(t) gives a call over the
+    /// first t steps (seconds per call). With --paired-with, that rnnfast backend is checked against the reference and
+    /// timed in alternating windows with the peer (see the file's header).
     /// </summary>
     public static void Time(BenchProblem p, Func<int, Func<double>> callAt, PeerArgs a, PeerResult r)
     {
-        double budget = a.Seconds;
-        int timedT = p.T;
-        if (p.T > 1)
+        double peak = MachinePeak(a.Threads);
+        var peer = new CallTimer(p, callAt, a.Seconds, a.MaxReps, peak);
+        if (a.PairedWith == null)
         {
-            var probe = callAt(1);
-            double once = probe();
-            if (once < budget / 10) once = Math.Min(once, probe());
-            timedT = CutT.Fitting(p.T, once, budget);
+            peer.Prepare(new WarmUpPolicy());
+            peer.Window(a.Seconds, a.MaxReps);
+            peer.Finish();
+            Fill(p, peer, r);
+            return;
         }
-        var call = callAt(timedT);
-        var warm = WarmUp.Run(call, new WarmUpPolicy());
-        r.WarmupRuns = warm.Calls;
-        r.WarmupSeconds = warm.Seconds;
-        r.WarmupSettled = warm.Settled;
-        int better = CutT.Fitting(p.T, warm.LastSeconds / timedT, budget);
-        if (better > timedT && 2 * warm.LastSeconds * better / timedT <= 1.5 * budget)
+        r.PairedWith = a.PairedWith;
+        BenchCalls? mine = null;
+        try
         {
-            timedT = better; // a warm-up of its own, as rnnfast bench does (its first calls are cold)
-            call = callAt(timedT);
-            var again = WarmUp.Run(call, new WarmUpPolicy());
-            r.WarmupSeconds += again.Seconds;
-            r.WarmupRuns += again.Calls;
-            r.WarmupSettled = again.Settled;
+            var backend = BackendRegistry.Get(a.PairedWith);
+            if (backend is IBackendThreads bt) bt.Threads = a.Threads;
+            var check = BenchRunner.CheckOnly(p, backend);
+            r.PairedCorrect = check.Correct;
+            if (!check.Correct) r.PairedError = check.CheckFailure ?? check.Error ?? "check failed";
+            else mine = new BenchCalls(p, backend);
         }
-        var samples = new List<double>();
-        var clock = Stopwatch.StartNew();
-        while (samples.Count < a.MaxReps && (samples.Count < 3 || clock.Elapsed.TotalSeconds < budget))
-            samples.Add(call());
-        double median = CutT.Median(samples);
-        double scale = (double)p.T / timedT;
-        if (timedT < p.T && timedT >= 2)
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException)
         {
-            int halfT = timedT / 2;
-            double halfMedian = CutT.TimeHalf(callAt(halfT), samples.Count, budget);
-            if (CutT.LineScale(p.T, timedT, median, halfT, halfMedian, p.Flops(), MachinePeak(a.Threads)) is double line)
+            r.PairedCorrect = false;
+            r.PairedError = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ");
+        }
+        using (mine)
+        {
+            var ours = mine == null ? null : new CallTimer(p, mine.At, a.Seconds, a.MaxReps, peak);
+            peer.Prepare(new WarmUpPolicy());
+            ours?.Prepare(new WarmUpPolicy());
+            int rounds = ours == null ? 1 : BenchRunner.Rounds(a.Seconds, 0.25, Math.Max(peer.LastWarmSeconds, ours.LastWarmSeconds));
+            int cap = Math.Max(1, (a.MaxReps + rounds - 1) / rounds);
+            for (int round = 0; round < rounds; round++)
             {
-                scale = line;
-                r.TimedHalfT = halfT;
+                if (round % 2 == 1) ours?.Window(a.Seconds / rounds, cap);
+                peer.Window(a.Seconds / rounds, cap);
+                if (round % 2 == 0) ours?.Window(a.Seconds / rounds, cap);
             }
+            peer.Finish();
+            Fill(p, peer, r);
+            if (ours == null) return;
+            ours.Finish();
+            r.PairedGflops = p.Flops() / (ours.MsMedian / 1e3) / 1e9;
+            r.Paired = CallTimer.Paired(ours, peer);
         }
-        r.Reps = samples.Count;
-        r.TimedT = timedT;
-        r.MsTimedMedian = median * 1e3;
-        r.MsMedian = median * scale * 1e3;
-        r.MsMin = samples[0] * scale * 1e3;
-        r.Gflops = p.Flops() / (median * scale) / 1e9;
+    }
+
+    private static void Fill(BenchProblem p, CallTimer t, PeerResult r)
+    {
+        r.WarmupRuns = t.WarmCalls;
+        r.WarmupSeconds = t.WarmSeconds;
+        r.WarmupSettled = t.WarmSettled;
+        r.Reps = t.Samples.Count;
+        r.TimedT = t.TimedT;
+        if (t.TimedHalfT > 0) r.TimedHalfT = t.TimedHalfT;
+        r.MsTimedMedian = t.MedianSeconds * 1e3;
+        r.MsMedian = t.MsMedian;
+        r.MsMin = t.Samples[0] * t.MsScale;
+        r.Gflops = p.Flops() / (t.MsMedian / 1e3) / 1e9;
     }
 
     /// <summary>
@@ -196,6 +224,25 @@ internal static class PeerRun
             Num(w, "ms_min", r.MsMin);
             Num(w, "gflop", p.Flops() / 1e9);
             Num(w, "gflops", r.Gflops);
+            if (r.PairedWith != null)
+            {
+                w.WriteString("paired_with", r.PairedWith);
+                if (r.PairedCorrect is bool pc) w.WriteBoolean("paired_correct", pc);
+                else w.WriteNull("paired_correct");
+                if (r.PairedError == null) w.WriteNull("paired_error");
+                else w.WriteString("paired_error", r.PairedError);
+                Num(w, "paired_gflops", r.PairedGflops);
+                if (r.Paired is { } pr)
+                {
+                    w.WriteStartObject("paired_speedup"); // rnnfast's speed / the peer's, per round
+                    Num(w, "median", pr.Median);
+                    Num(w, "q1", pr.Q1);
+                    Num(w, "q3", pr.Q3);
+                    w.WriteNumber("rounds", pr.Rounds);
+                    w.WriteEndObject();
+                }
+                else w.WriteNull("paired_speedup");
+            }
             w.WriteEndObject();
         }
         Console.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));

@@ -2,7 +2,7 @@
 // kernels) on the inference lines of a problem list; training lines are skipped (ONNX Runtime has no training).
 // Models come from bench/peers/make_onnx.py (one per problem, PyTorch's weights, with PyTorch's output for a short
 // input: the correctness check, at rnnfast bench's tolerance, before anything is timed).
-//   RnnFast.Peers.OnnxRuntime SHAPES --models DIR [--seconds S] [--threads N] [--max-reps R]
+//   RnnFast.Peers.OnnxRuntime SHAPES --models DIR [--seconds S] [--threads N] [--max-reps R] [--paired-with BACKEND]
 // One JSON line per problem (see Common/PeerRun.cs). Shapes: x (T, N, I) -> y (T, N, D*H).
 using Microsoft.ML.OnnxRuntime;
 using RnnFast;
@@ -14,7 +14,7 @@ PeerArgs a;
 IReadOnlyList<BenchProblem> problems;
 try
 {
-    a = PeerArgs.Parse(args, "RnnFast.Peers.OnnxRuntime SHAPES --models DIR [--seconds S] [--threads N] [--max-reps R]");
+    a = PeerArgs.Parse(args, "RnnFast.Peers.OnnxRuntime SHAPES --models DIR [--seconds S] [--threads N] [--max-reps R] [--paired-with BACKEND]");
     if (a.Models == null) throw new ArgumentException("--models DIR is required (made by bench/peers/make_onnx.py)");
     problems = ProblemFile.Load(ProblemFile.Resolve(a.Shapes));
 }

@@ -2,7 +2,7 @@
 // under no_grad; training is a forward and a backward from a random output gradient (every weight's gradient and the
 // input's), as `rnnfast bench` times it. Before timing, the forward is checked against PyTorch's numbers from
 // bench/peers/make_onnx.py (same weights, loaded by name) when --models has them.
-//   RnnFast.Peers.TorchSharp SHAPES [--models DIR] [--seconds S] [--threads N] [--max-reps R]
+//   RnnFast.Peers.TorchSharp SHAPES [--models DIR] [--seconds S] [--threads N] [--max-reps R] [--paired-with BACKEND]
 // libtorch 2.10 needs GLIBCXX_3.4.32: run it with the host bench/peers/prepare.sh makes (see bench/peers/README.md).
 // One JSON line per problem (see Common/PeerRun.cs). Shapes: x (T, N, I) -> y (T, N, D*H).
 using RnnMode = RnnFast.RnnMode;
@@ -18,7 +18,7 @@ PeerArgs a;
 IReadOnlyList<BenchProblem> problems;
 try
 {
-    a = PeerArgs.Parse(args, "RnnFast.Peers.TorchSharp SHAPES [--models DIR] [--seconds S] [--threads N] [--max-reps R]");
+    a = PeerArgs.Parse(args, "RnnFast.Peers.TorchSharp SHAPES [--models DIR] [--seconds S] [--threads N] [--max-reps R] [--paired-with BACKEND]");
     problems = ProblemFile.Load(ProblemFile.Resolve(a.Shapes));
 }
 catch (Exception e) when (e is ArgumentException or FormatException or IOException or RnnFormatException)

@@ -39,7 +39,7 @@ public sealed partial class BenchRunner
             if (timed.Count > 0)
             {
                 double budget = Math.Max(0.001, _options.MaxSeconds);
-                double longest = timed.Max(e => e.Calls!.LastSeconds);
+                double longest = timed.Max(e => e.Calls!.LastWarmSeconds);
                 int rounds = Rounds(budget, _options.InterleaveWindowSeconds, longest);
                 for (int round = 0; round < rounds; round++)
                 {
@@ -50,12 +50,12 @@ public sealed partial class BenchRunner
                             Attempt(e.Result, e.Backend, () => e.Calls!.Window(budget / rounds, Math.Max(1, (e.Calls!.Cap + rounds - 1) / rounds)));
                 }
                 foreach (var e in timed.Where(e => e.Result.Error == null))
-                    Attempt(e.Result, e.Backend, () => Finish(work, e.Plan!, e.Result, e.Calls!));
+                    Attempt(e.Result, e.Backend, () => Finish(e.Result, e.Calls!));
                 var finished = timed.Where(e => e.Result.Error == null && e.Result.Timed).ToList();
                 foreach (var e in finished)
                     foreach (var other in finished)
                         if (!ReferenceEquals(e, other))
-                            e.Result.PairedSpeedupVs[other.Backend.Name] = PairedRatio.Of(RoundRatios(e.Calls!, other.Calls!));
+                            e.Result.PairedSpeedupVs[other.Backend.Name] = CallTimer.Paired(e.Calls!, other.Calls!);
             }
         }
         finally
@@ -70,24 +70,14 @@ public sealed partial class BenchRunner
     /// Rounds of an interleaved problem: the budget in windows of <paramref name="window"/> seconds (or of the longest
     /// backend's call, when longer), at least 3 (a median and its quartiles), at most 40.
     /// </summary>
-    internal static int Rounds(double budget, double window, double longestCall) =>
+    public static int Rounds(double budget, double window, double longestCall) =>
         Math.Clamp((int)(budget / Math.Max(Math.Max(window, 1e-3), longestCall)), 3, 40);
-
-    /// <summary>Per round: the other's window median ms / this one's (both at the full T).</summary>
-    internal static List<double> RoundRatios(TimedCalls mine, TimedCalls other)
-    {
-        int n = Math.Min(mine.WindowMedians.Count, other.WindowMedians.Count);
-        var ratios = new List<double>(n);
-        for (int i = 0; i < n; i++)
-            ratios.Add(other.WindowMedians[i] * other.MsScale / (mine.WindowMedians[i] * mine.MsScale));
-        return ratios;
-    }
 
     private sealed class Entry(Backend backend, BenchResult result)
     {
         public Backend Backend { get; } = backend;
         public BenchResult Result { get; } = result;
         public IRnnPlan? Plan { get; set; }
-        public TimedCalls? Calls { get; set; }
+        public CallTimer? Calls { get; set; }
     }
 }

@@ -309,167 +309,80 @@ public sealed partial class BenchRunner
         var calls = Prepare(work, backend, plan, result);
         if (calls == null) return;
         calls.Window(_options.MaxSeconds, calls.Cap);
-        Finish(work, plan, result, calls);
+        Finish(result, calls);
     }
 
     /// <summary>
-    /// One backend's timed calls on one problem: the call (at <see cref="TimedT"/>), the warm-up's record and every
-    /// timed call's seconds, window by window (one window, or one per round when interleaved).
+    /// Before timing: a <see cref="CallTimer"/> over the backend's calls, its T chosen and warmed up (CallTimer.Prepare).
+    /// Null when the problem is not timed (the scalar reference far over the budget; <see cref="BenchResult.NotTimed"/>
+    /// says why).
     /// </summary>
-    internal sealed class TimedCalls
-    {
-        public required TimingRun Run { get; set; }
-        public required IRnnPlan Plan { get; init; }
-        public int TimedT { get; set; }
-        public int Cap { get; init; }
-        public int WarmCalls { get; set; }
-        public double WarmSeconds { get; set; }
-        public bool WarmSettled { get; set; }
-        /// <summary>Seconds of the last warm call (the first window's estimate of a call).</summary>
-        public double LastSeconds { get; set; }
-        public List<double> Samples { get; } = [];
-        public List<double> CpuSamples { get; } = [];
-        /// <summary>The median seconds of each window, in order.</summary>
-        public List<double> WindowMedians { get; } = [];
-        /// <summary>ms of the full T per timed second (1000 T / TimedT, or the line through TimedT and its half).</summary>
-        public double MsScale { get; set; } = double.NaN;
-
-        /// <summary>
-        /// Timed calls for <paramref name="budget"/> seconds, at most <paramref name="cap"/>, at least one (and up to 3
-        /// while they fit 1.5 budgets); records the window's median and returns it.
-        /// </summary>
-        public double Window(double budget, int cap)
-        {
-            budget = Math.Max(0.001, budget);
-            var clock = Stopwatch.StartNew();
-            var window = new List<double>();
-            double sum = 0;
-            while (window.Count < cap)
-            {
-                double elapsed = clock.Elapsed.TotalSeconds;
-                double avg = window.Count > 0 ? sum / window.Count : Samples.Count > 0 ? Samples.Average() : LastSeconds;
-                bool withinBudget = elapsed + avg <= budget;
-                bool needMore = window.Count < 3 && elapsed + avg <= 1.5 * budget;
-                if (window.Count > 0 && !withinBudget && !needMore) break;
-                double s = Run.RunOnce(Plan);
-                window.Add(s);
-                if (Run.LastCpuSeconds is double cpu) CpuSamples.Add(cpu);
-                sum += s;
-            }
-            Samples.AddRange(window);
-            double median = CutT.Median(window);
-            WindowMedians.Add(median);
-            return median;
-        }
-    }
-
-    /// <summary>
-    /// Before timing: the call's T (cut when one full call would not fit the budget twice) and the warm-up. Null when
-    /// the problem is not timed (the scalar reference far over the budget; <see cref="BenchResult.NotTimed"/> says why).
-    /// </summary>
-    private TimedCalls? Prepare(ProblemWork work, Backend backend, IRnnPlan plan, BenchResult result)
+    private CallTimer? Prepare(ProblemWork work, Backend backend, IRnnPlan plan, BenchResult result)
     {
         var p = work.Problem;
-        bool isReference = ReferenceEquals(backend, _oracle) || backend.Name == "reference";
-        int cap = Math.Max(1, isReference ? Math.Min(_options.ReferenceMaxRepetitions, _options.MaxRepetitions) : _options.MaxRepetitions);
+        bool isReference = IsReference(backend.Name);
+        int cap = isReference ? Math.Min(_options.ReferenceMaxRepetitions, _options.MaxRepetitions) : _options.MaxRepetitions;
         double budget = Math.Max(0.001, _options.MaxSeconds);
 
         // The scalar reference's speed hardly depends on the shape, so the check's speed (FLOPs per second at its
         // reduced T and N) estimates one step of its full batch: over the budget (DeepBench's large shapes: up to
-        // minutes a step) it is not timed, and the result says why; else it is timed at the T the estimate fits.
-        // Other backends (whose speed grows with N, and whose first call may compile kernels) are probed below.
-        double checkRate = result.CheckSeconds > 0 ? work.CheckFlops / result.CheckSeconds : double.PositiveInfinity;
-        double stepEstimate = p.Flops(1) / checkRate;
-        if (isReference && stepEstimate > budget)
-        {
-            result.NotTimed = $"one step of the full batch would take about {stepEstimate:F1} s here (estimated from the check's speed), " +
-                              $"over the {budget:G3} s budget; raise --max-seconds to time it";
-            return null;
-        }
-
-        // Probe the cost of one step with T=1 calls (the cheaper of two, unless the first is already slow). A full-T
-        // call that would take more than half the budget is timed at the T that fits twice instead.
-        int timedT = p.T;
+        // minutes a step) it is not timed, and the result says why; else it is timed at the T the estimate fits, after
+        // one warm call. Other backends (whose speed grows with N, and whose first call may compile kernels) are
+        // probed at T=1 and warmed up until their timings settle (CallTimer.Prepare).
+        int? fixedT = null;
         if (isReference)
         {
-            timedT = CutT.Fitting(p.T, stepEstimate, budget);
+            double checkRate = result.CheckSeconds > 0 ? work.CheckFlops / result.CheckSeconds : double.PositiveInfinity;
+            double stepEstimate = p.Flops(1) / checkRate;
+            if (stepEstimate > budget)
+            {
+                result.NotTimed = $"one step of the full batch would take about {stepEstimate:F1} s here (estimated from the check's speed), " +
+                                  $"over the {budget:G3} s budget; raise --max-seconds to time it";
+                return null;
+            }
+            fixedT = CutT.Fitting(p.T, stepEstimate, budget);
         }
-        else if (p.T > 1)
+        TimingRun? current = null;
+        var calls = new CallTimer(p, t =>
         {
-            var probe = work.Timing(backend, 1);
-            double once = probe.RunOnce(plan);
-            if (once < budget / 10) once = Math.Min(once, probe.RunOnce(plan));
-            timedT = CutT.Fitting(p.T, once, budget);
-        }
-        var run = work.Timing(backend, timedT);
-
-        // Warm-up until the timings settle (WarmUp: the JIT done compiling, the calls no longer getting faster), however
-        // small the budget; one call for the reference. A T=1 call carries per-call costs that make the probe err
-        // towards cutting: when the last warm call shows that a longer T fits after all, time that T, after a warm-up
-        // of its own (its first calls rent and fault in new buffers: with one warm call, a 0.3 s budget timed a
-        // single cold call of LSTM 25x64x512 training, 92-96 ms against 67-79 ms at 2 s). The budget counts from
-        // the end of the warm-up: it is for the timed calls.
-        var policy = isReference ? WarmUpPolicy.Single : _options.WarmUp ?? new WarmUpPolicy();
-        var warmUp = WarmUp.Run(() => run.RunOnce(plan), policy);
-        int warm = warmUp.Calls;
-        double warmTime = warmUp.Seconds, last = warmUp.LastSeconds;
-        int better = CutT.Fitting(p.T, last / timedT, budget);
-        if (better > timedT && 2 * last * better / timedT <= 1.5 * budget)
-        {
-            timedT = better;
-            run = work.Timing(backend, timedT);
-            var again = WarmUp.Run(() => run.RunOnce(plan), policy);
-            warm += again.Calls;
-            warmTime += again.Seconds;
-            last = again.LastSeconds;
-            warmUp = again;
-        }
-        return new TimedCalls
-        {
-            Run = run, Plan = plan, TimedT = timedT, Cap = cap, WarmCalls = warm, WarmSeconds = warmTime,
-            WarmSettled = warmUp.Settled, LastSeconds = last,
-        };
+            var run = work.Timing(backend, t);
+            return () =>
+            {
+                current = run;
+                return run.RunOnce(plan);
+            };
+        }, budget, cap, result.PeakGflops, () => current?.LastCpuSeconds);
+        calls.Prepare(isReference ? WarmUpPolicy.Single : _options.WarmUp ?? new WarmUpPolicy(), fixedT);
+        return calls;
     }
 
-    /// <summary>After the timed calls: the full T's time (extrapolated when cut) and every timing field of the result.</summary>
-    private void Finish(ProblemWork work, IRnnPlan plan, BenchResult result, TimedCalls calls)
+    private bool IsReference(string backend) => backend == _oracle.Name || backend == "reference";
+
+    /// <summary>After the timed calls: the full T's time (CallTimer.Finish) and every timing field of the result.</summary>
+    private void Finish(BenchResult result, CallTimer calls)
     {
-        var p = work.Problem;
+        var p = result.Problem;
+        calls.Finish(fitLine: !IsReference(result.Backend));
         var samples = calls.Samples;
-        samples.Sort();
-        int timedT = calls.TimedT;
-        bool isReference = result.Backend == _oracle.Name || result.Backend == "reference";
-        double median = CutT.Median(samples);
-        double scale = (double)p.T / timedT;
-        // A cut T: per-call costs that do not grow with T (a training call writes every weight gradient once) would be
-        // counted T / timed_T times by plain scaling. Time half that T too and extrapolate the line through both
-        // (t = a + b T, CutT.LineScale); plain scaling where the two give no positive slope and intercept (noise), or a
-        // time faster than the peak, or timed_T = 1.
-        if (timedT < p.T && timedT >= 2 && !isReference)
+        double msScale = calls.MsScale, median = calls.MedianSeconds;
+        if (calls.TimedHalfT > 0)
         {
-            int halfT = timedT / 2;
-            var halfRun = work.Timing(calls.Run.Backend, halfT);
-            double halfMedian = CutT.TimeHalf(() => halfRun.RunOnce(plan), samples.Count, Math.Max(0.001, _options.MaxSeconds));
-            if (CutT.LineScale(p.T, timedT, median, halfT, halfMedian, p.Flops(), result.PeakGflops) is double line)
-            {
-                scale = line;
-                result.TimedHalfT = halfT;
-                result.MsTimedHalfMedian = halfMedian * 1e3;
-            }
+            result.TimedHalfT = calls.TimedHalfT;
+            result.MsTimedHalfMedian = calls.HalfMedianSeconds * 1e3;
         }
-        calls.MsScale = 1e3 * scale;
-        if (calls.CpuSamples.Count == samples.Count) result.CpuMsMedian = CutT.Median(calls.CpuSamples) * 1e3 * scale;
+        if (calls.CpuSamples.Count == samples.Count) result.CpuMsMedian = CutT.Median(calls.CpuSamples.ToList()) * msScale;
         result.WarmupRuns = calls.WarmCalls;
         result.WarmupSeconds = calls.WarmSeconds;
         result.WarmupSettled = calls.WarmSettled;
         result.Repetitions = samples.Count;
-        result.TimedT = timedT;
+        result.TimedT = calls.TimedT;
         result.MsTimedMedian = median * 1e3;
-        result.MsMedian = median * 1e3 * scale;
-        result.MsMin = samples[0] * 1e3 * scale;
-        result.MsMax = samples[^1] * 1e3 * scale;
-        result.SequencesPerSecond = p.N / (median * scale);
-        result.Gflops = p.Flops() / (median * scale) / 1e9;
+        result.MsMedian = median * msScale;
+        result.MsMin = samples[0] * msScale;
+        result.MsMax = samples[^1] * msScale;
+        double seconds = median * msScale / 1e3;
+        result.SequencesPerSecond = p.N / seconds;
+        result.Gflops = p.Flops() / seconds / 1e9;
         result.PeakFraction = double.IsFinite(result.PeakGflops) && result.PeakGflops > 0 ? result.Gflops / result.PeakGflops : double.NaN;
     }
 
@@ -563,7 +476,6 @@ public sealed partial class BenchRunner
         public TimingRun(ProblemWork work, Backend backend, int t, int seed)
         {
             _p = work.Problem;
-            Backend = backend;
             _sync = backend.Kind == BackendKind.Gpu;
             // A host backend's training call is a training step's: the parameter gradients are added into buffers
             // kept across calls (as the tape does, and as libtorch adds into .grad), and the forward's workspace is
@@ -587,9 +499,6 @@ public sealed partial class BenchRunner
 
         private readonly RnnOutputBuffers? _into;
         private readonly RnnInputGradientBuffers? _gradsInto;
-
-        /// <summary>The backend the inputs live on.</summary>
-        public Backend Backend { get; }
 
         /// <summary>The process CPU seconds of the last <see cref="RunOnce"/> (null where the clock is unavailable).</summary>
         public double? LastCpuSeconds { get; private set; }
