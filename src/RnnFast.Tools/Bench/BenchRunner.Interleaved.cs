@@ -2,7 +2,9 @@
 // then timed in rounds of one window each (in order, then in reverse, ...), and each pair of backends gets the median
 // of its per-round ratios. On a shared machine whose speed swings between stretches of seconds (up to 2x measured on a
 // 2-core VM), one backend timed after another can land in a fast stretch and the other in a slow one; within a round
-// both see nearly the same machine, so the ratio's noise shrinks to what is left inside a round.
+// both see nearly the same machine, so the ratio's noise shrinks to what is left inside a round. Each window starts after
+// a short pause (BenchOptions.InterleaveGapSeconds) and one untimed call, so that the previous backend's spinning idle
+// threads do not slow it down.
 using RnnFast.Backends;
 
 namespace RnnFast.Bench;
@@ -47,7 +49,12 @@ public sealed partial class BenchRunner
                     var order = round % 2 == 0 ? timed : Enumerable.Reverse(timed);
                     foreach (var e in order)
                         if (e.Result.Error == null)
-                            Attempt(e.Result, e.Backend, () => e.Calls!.Window(budget / rounds, Math.Max(1, (e.Calls!.Cap + rounds - 1) / rounds)));
+                            Attempt(e.Result, e.Backend, () =>
+                            {
+                                // the previous backend's idle threads spin for a while: let them go quiet, then one untimed call
+                                Thread.Sleep(TimeSpan.FromSeconds(Math.Max(0, _options.InterleaveGapSeconds)));
+                                e.Calls!.Window(budget / rounds, Math.Max(1, (e.Calls!.Cap + rounds - 1) / rounds), untimed: 1);
+                            });
                 }
                 foreach (var e in timed.Where(e => e.Result.Error == null))
                     Attempt(e.Result, e.Backend, () => Finish(e.Result, e.Calls!));

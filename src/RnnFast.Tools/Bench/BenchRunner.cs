@@ -83,6 +83,12 @@ public sealed class BenchOptions
 
     /// <summary>The length of one backend's window in an interleaved round, in seconds (at least 3 rounds a problem).</summary>
     public double InterleaveWindowSeconds { get; init; } = 0.25;
+
+    /// <summary>
+    /// The pause before each interleaved window, in seconds, so that the previous backend's idle threads have stopped
+    /// spinning (the window then starts with one untimed call).
+    /// </summary>
+    public double InterleaveGapSeconds { get; init; } = 0.05;
 }
 
 /// <summary>What the runner is doing now, for a progress display.</summary>

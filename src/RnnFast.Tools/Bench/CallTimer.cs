@@ -122,11 +122,13 @@ public sealed class CallTimer
 
     /// <summary>
     /// Timed calls for <paramref name="seconds"/>, at most <paramref name="cap"/>: at least one, and up to 3 while they
-    /// fit 1.5 times the window. Records the window's median and returns it.
+    /// fit 1.5 times the window, after <paramref name="untimed"/> calls that are not timed (a window that follows
+    /// another engine's: its first call wakes this engine's threads). Records the window's median and returns it.
     /// </summary>
-    public double Window(double seconds, int cap)
+    public double Window(double seconds, int cap, int untimed = 0)
     {
         var call = _call ?? throw new InvalidOperationException("CallTimer.Window: call Prepare first");
+        for (int i = 0; i < untimed; i++) call();
         seconds = Math.Max(0.001, seconds);
         var clock = Stopwatch.StartNew();
         var window = new List<double>();
