@@ -8,8 +8,9 @@
 # ("38.2 e1.1E-03": checked at the backend's own tolerance; "wrong" when that check failed).
 # Paired ratios (run.sh's default): rnnfast bench --interleave times cpu and onednn in alternating windows, and each peer
 # program times rnnfast's cpu in windows alternating with its own (--paired-with cpu); each gives cpu's speed over that
-# engine as the median of per-round ratios. The column "cpu / best peer, paired" is the smallest of those (over the
-# peers; the median over the rounds' runs), the ratio that a shared machine's slow stretches disturb least.
+# engine round by round. The column "cpu / best peer, paired" is the smallest over the peers of the median of every
+# round of every run pooled (older files without the rounds: their medians), the ratio that a shared machine's slow
+# stretches disturb least.
 #   summarize.py OUT SHAPES SECONDS ROUNDS
 import glob
 import json
@@ -30,7 +31,7 @@ def main():
     rows, order, problems = {}, [], {}
     cannot = {}  # engine -> reason
     variants = []  # rnnfast backends other than cpu / onednn (cpu:bf16, cpu:int8), in order of appearance
-    paired = {}  # problem key -> peer engine -> [cpu's paired speedup over it, one per run]
+    paired = {}  # problem key -> peer engine -> [cpu's speedup over it, one per round of every run (pooled)]
 
     def add_paired(k, engine, ratio):
         if ratio is not None:
@@ -53,9 +54,11 @@ def main():
         if x["backend"] == "cpu":  # rnnfast bench --interleave: cpu against onednn, round by round
             for other, pr in (x.get("paired_speedup_vs") or {}).items():
                 if other in PEERS and isinstance(pr, dict):
-                    add_paired(k, other, pr.get("median"))
+                    for r in pr.get("ratios") or [pr.get("median")]:
+                        add_paired(k, other, r)
         elif x["backend"] in PEERS and x.get("paired_with") == "cpu" and x.get("paired_correct") and isinstance(x.get("paired_speedup"), dict):
-            add_paired(k, x["backend"], x["paired_speedup"].get("median"))
+            for r in x["paired_speedup"].get("ratios") or [x["paired_speedup"].get("median")]:
+                add_paired(k, x["backend"], r)
 
     for path in sorted(glob.glob(os.path.join(out, "rnnfast.*.json"))):
         try:
@@ -122,7 +125,7 @@ def main():
             tail = f"{LABEL[top]} | {ratio:.2f}"
         else:
             tail = "- | -"
-        pr = {e: sorted(v)[len(v) // 2] for e, v in paired.get(k, {}).items()}
+        pr = {e: sorted(v)[(len(v) - 1) // 2] for e, v in paired.get(k, {}).items()}  # median (the lower) of the pooled rounds
         if pr:
             low = min(pr, key=pr.get)
             tail += f" | {pr[low]:.2f} ({LABEL[low]})"

@@ -372,7 +372,9 @@ public sealed class BenchHarnessTests : IDisposable
         var fastVsSlow = fast.PairedSpeedupVs["slow"];
         var slowVsFast = slow.PairedSpeedupVs["fast"];
         Assert.Equal(BenchRunner.Rounds(0.3, 0.06, 0.006), fastVsSlow.Rounds);
-        Assert.True(fastVsSlow.Rounds >= 3, $"{fastVsSlow.Rounds} rounds");
+        Assert.True(fastVsSlow.Rounds >= BenchRunner.MinRounds, $"{fastVsSlow.Rounds} rounds");
+        Assert.Equal(fastVsSlow.Rounds, fastVsSlow.Ratios.Count);
+        Assert.Equal(fastVsSlow.Median, PairedRatio.Of(fastVsSlow.Ratios).Median);
         Assert.InRange(fastVsSlow.Median, 1.5, 2.5);
         Assert.InRange(slowVsFast.Median, 0.4, 0.67);
         Assert.True(fastVsSlow.Q1 <= fastVsSlow.Median && fastVsSlow.Median <= fastVsSlow.Q3, fastVsSlow.ToString());
@@ -409,7 +411,8 @@ public sealed class BenchHarnessTests : IDisposable
         Assert.True(doc.RootElement.GetProperty("interleaved").GetBoolean());
         var wrong = doc.RootElement.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("backend").GetString() == "wrong");
         var paired = wrong.GetProperty("paired_speedup_vs").GetProperty("reference");
-        Assert.True(paired.GetProperty("rounds").GetInt32() >= 3, o);
+        Assert.Equal(BenchRunner.MinRounds, paired.GetProperty("rounds").GetInt32()); // a 0.05 s budget: the fewest rounds
+        Assert.Equal(BenchRunner.MinRounds, paired.GetProperty("ratios").GetArrayLength());
         Assert.Equal(paired.GetProperty("median").GetDouble(), wrong.GetProperty("speedup_vs_baseline").GetDouble());
         Assert.Contains("alternating windows", e);
     }

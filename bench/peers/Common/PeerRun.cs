@@ -252,6 +252,9 @@ internal static class PeerRun
                     Num(w, "q1", pr.Q1);
                     Num(w, "q3", pr.Q3);
                     w.WriteNumber("rounds", pr.Rounds);
+                    w.WriteStartArray("ratios");
+                    foreach (var x in pr.Ratios) w.WriteNumberValue(Math.Round(x, 6));
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 }
                 else w.WriteNull("paired_speedup");

@@ -8,10 +8,14 @@ public sealed record UnavailableBackend(string Backend, string Reason);
 
 /// <summary>
 /// One backend's speed relative to another's over the rounds of an interleaved run: the median of the per-round ratios
-/// (the other's window median ms / this one's; above 1: this one is faster), the quartiles, and the number of rounds.
+/// (the other's window median ms / this one's; above 1: this one is faster), the quartiles, the number of rounds, and
+/// the ratios themselves (round order), so that several runs' rounds can be pooled.
 /// </summary>
 public sealed record PairedRatio(double Median, double Q1, double Q3, int Rounds)
 {
+    /// <summary>Each round's ratio, in round order.</summary>
+    public IReadOnlyList<double> Ratios { get; init; } = [];
+
     /// <summary>The median and quartiles of <paramref name="ratios"/> (nearest rank; NaN when empty).</summary>
     public static PairedRatio Of(IReadOnlyList<double> ratios)
     {
@@ -20,7 +24,7 @@ public sealed record PairedRatio(double Median, double Q1, double Q3, int Rounds
         var s = ratios.Order().ToList();
         int n = s.Count;
         double median = n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-        return new PairedRatio(median, s[(int)Math.Ceiling(0.25 * n) - 1], s[(int)Math.Ceiling(0.75 * n) - 1], n);
+        return new PairedRatio(median, s[(int)Math.Ceiling(0.25 * n) - 1], s[(int)Math.Ceiling(0.75 * n) - 1], n) { Ratios = ratios.ToArray() };
     }
 }
 

@@ -75,10 +75,16 @@ public sealed partial class BenchRunner
 
     /// <summary>
     /// Rounds of an interleaved problem: the budget in windows of <paramref name="window"/> seconds (or of the longest
-    /// backend's call, when longer), at least 3 (a median and its quartiles), at most 40.
+    /// backend's call, when longer), at least <see cref="MinRounds"/>, at most 40.
     /// </summary>
     public static int Rounds(double budget, double window, double longestCall) =>
-        Math.Clamp((int)(budget / Math.Max(Math.Max(window, 1e-3), longestCall)), 3, 40);
+        Math.Clamp((int)(budget / Math.Max(Math.Max(window, 1e-3), longestCall)), MinRounds, 40);
+
+    /// <summary>
+    /// The fewest rounds a problem gets, however short its budget: with 3, one or two rounds hit by a slow stretch
+    /// moved the median (LSTM 50x16x512 against TorchSharp: round ratios 0.59, 0.60, 1.16 in one run, 1.06 in the other).
+    /// </summary>
+    public const int MinRounds = 5;
 
     private sealed class Entry(Backend backend, BenchResult result)
     {

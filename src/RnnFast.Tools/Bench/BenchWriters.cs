@@ -133,6 +133,9 @@ public static class BenchWriters
             Num(w, "q1", pr.Q1);
             Num(w, "q3", pr.Q3);
             w.WriteNumber("rounds", pr.Rounds);
+            w.WriteStartArray("ratios");
+            foreach (var x in pr.Ratios) w.WriteNumberValue(Round(x));
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         w.WriteEndObject();
