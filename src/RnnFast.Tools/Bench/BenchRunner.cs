@@ -77,11 +77,15 @@ public sealed class BenchOptions
     /// in order, then in reverse, ...) instead of one after another, and give each pair of backends the median of
     /// their per-round ratios (<see cref="BenchResult.PairedSpeedupVs"/>): on a shared machine a slow stretch then slows
     /// both sides of a pair instead of whichever backend happened to run in it. Each backend still gets
-    /// <see cref="MaxSeconds"/> of timed calls in all.
+    /// <see cref="MaxSeconds"/> of timed calls in all. Every backend's plan and buffers for the problem are held at
+    /// once (one after another otherwise), so a problem needs the memory of all of them together.
     /// </summary>
     public bool Interleave { get; init; }
 
-    /// <summary>The length of one backend's window in an interleaved round, in seconds (at least 3 rounds a problem).</summary>
+    /// <summary>
+    /// The length of one backend's window in an interleaved round, in seconds (shorter where the budget would give
+    /// fewer than <see cref="BenchRunner.MinRounds"/> rounds).
+    /// </summary>
     public double InterleaveWindowSeconds { get; init; } = 0.25;
 
     /// <summary>
