@@ -254,16 +254,15 @@ public sealed partial class BenchRunner
     };
 
     /// <summary>
-    /// Runs <paramref name="action"/> (a backend's check or timing); false when it failed: a refusal
+    /// Runs <paramref name="action"/> (a backend's check or timing), recording a failure on the result: a refusal
     /// (<see cref="NotSupportedException"/>, e.g. oneDNN has no primitive for the problem) marks the row not run, any
     /// other exception records its message. No other backend stands in for it.
     /// </summary>
-    private static bool Attempt(BenchResult result, Backend backend, Action action)
+    private static void Attempt(BenchResult result, Backend backend, Action action)
     {
         try
         {
             action();
-            return true;
         }
         catch (NotSupportedException e)
         {
@@ -277,7 +276,6 @@ public sealed partial class BenchRunner
             result.Correct = false;
             result.Error = $"{e.GetType().Name}: {e.Message}".ReplaceLineEndings(" ");
         }
-        return false;
     }
 
     // ------------------------------------------------------------------ correctness
