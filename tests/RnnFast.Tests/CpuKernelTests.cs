@@ -201,6 +201,60 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Padded_half_panels_give_the_full_kernels_result_bit_for_bit()
+    {
+        // a gate panel whose last 16 columns of B are zero (GateLayout.HalfPanelsFrom): the half kernel computes 16
+        // columns and gives the other 16 their init; the full kernel's C must come out identical, whole tiles and edges
+        var r = new Random(78);
+        const int NR = Sgemm.NR;
+        foreach (int M in new[] { 1, 3, 5, 8, 9, 16, 21 })
+        foreach (int K in new[] { 1, 17, 300, 1100 }) // 1100: K blocks, later ones loading C
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
+        {
+            var a = RandomArray(r, M * K);
+            var bp = RandomArray(r, K * NR);
+            for (int k = 0; k < K; k++) Array.Clear(bp, k * NR + Sgemm.HalfNR, Sgemm.HalfNR);
+            var bias = RandomArray(r, NR);
+            int ldc = NR + 3;
+            var full = RandomArray(r, M * ldc);
+            var half = (float[])full.Clone();
+            fixed (float* pa = a, pbp = bp, pbias = bias, pf = full, ph = half)
+            {
+                var ap = Sgemm.PrepareA(M, K, pa, K);
+                var b = new PackedB(new FloatBuf(pbp, bp.Length), K);
+                Sgemm.PanelProduct(ap, b, 0, new GemmC(new FloatBuf(pf, full.Length), ldc), init, pbias, NR);
+                Sgemm.PanelProduct(ap, b, 0, new GemmC(new FloatBuf(ph, half.Length), ldc), init, pbias, NR, paddedHalf: true);
+            }
+            for (int i = 0; i < full.Length; i++)
+                Assert.True(full[i].Equals(half[i]), $"M={M} K={K} init={init} [{i / ldc},{i % ldc}] half {half[i]} vs full {full[i]}");
+        }
+        // the general product: the last panels marked half (GemmB.FromPacked's halfFrom), row chunks, K blocks, both thread counts
+        foreach (var (M, panels, K) in new[] { (9, 3, 40), (Sgemm.GemmRowChunk * 2 + 13, 8, 600), (37, 5, 1030) })
+        foreach (var init in new[] { GemmInit.Zero, GemmInit.Load, GemmInit.Bias })
+        foreach (bool parallel in new[] { false, true })
+        {
+            int N = panels * NR, halfFrom = panels - 2;
+            var a = RandomArray(r, M * K);
+            var packed = RandomArray(r, K * N);
+            for (int p = halfFrom; p < panels; p++)
+                for (int k = 0; k < K; k++) Array.Clear(packed, (p * K + k) * NR + Sgemm.HalfNR, Sgemm.HalfNR);
+            var bias = RandomArray(r, N);
+            var full = RandomArray(r, M * N);
+            var half = (float[])full.Clone();
+            fixed (float* pa = a, pp = packed, pbias = bias, pf = full, ph = half)
+            {
+                var ga = new GemmA(new FloatBuf(pa, a.Length), K);
+                var b = new PackedB(new FloatBuf(pp, packed.Length), K);
+                var gbias = init == GemmInit.Bias ? new FloatBuf(pbias, bias.Length) : default;
+                Sgemm.Gemm(new GemmShape(M, N, K), ga, GemmB.FromPacked(b), new GemmC(new FloatBuf(pf, full.Length), N), init, gbias, parallel);
+                Sgemm.Gemm(new GemmShape(M, N, K), ga, GemmB.FromPacked(b, halfFrom), new GemmC(new FloatBuf(ph, half.Length), N), init, gbias, parallel);
+            }
+            for (int i = 0; i < full.Length; i++)
+                Assert.True(full[i].Equals(half[i]), $"M={M} N={N} K={K} init={init} parallel={parallel} [{i / N},{i % N}] half {half[i]} vs full {full[i]}");
+        }
+    }
+
+    [Fact]
     public void Pointwise_ops_are_exact_at_every_length_and_write_nothing_past_it()
     {
         var r = new Random(5);

@@ -34,7 +34,7 @@ internal static unsafe class CellForward
         FloatBuf hPrev, FloatBuf hNext, FloatBuf c, FloatBuf y)
     {
         var L = dw.Layout;
-        Sgemm.Gemm(new GemmShape(N, L.GP, dw.I), new GemmA(x, dw.I), GemmB.FromPacked(dw.WihTPanels), new GemmC(gates, L.GP),
+        Sgemm.Gemm(new GemmShape(N, L.GP, dw.I), new GemmA(x, dw.I), GemmB.FromPacked(dw.WihTPanels, L.HalfPanelsFrom), new GemmC(gates, L.GP),
             dw.XInit, FloatBuf.Of(dw.XBias));
         var f = DirFwd.Create(mode, dw, 1, N, 0, training: false, SplitsSteps(N, L.GP, dw.Ho, L.Q), lowPrecisionSmallBatch: true);
         f.XW = gates;
@@ -123,7 +123,8 @@ internal static unsafe class CellForward
                 {
                     // the next panel this part computes: its C (the input projection's gates, from memory) is prefetched
                     int next = g + 1 < G ? L.GateOffset(q, g + 1) : q + 1 < q1 ? L.GateOffset(q + 1, 0) : -1;
-                    Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U, next < 0 ? null : C.At(next, U));
+                    Sgemm.PanelProduct(ap, d.WhhT, p, new GemmC(C.From(c0), L.GP), init, bias, U, next < 0 ? null : C.At(next, U),
+                        p >= L.HalfPanelsFrom);
                 }
             }
             int j0 = L.FirstUnit(q), w = L.Units(q);

@@ -79,6 +79,13 @@ internal readonly struct GateLayout
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Units(int q) => Math.Min(U, H - FirstUnit(q));
 
+    /// <summary>
+    /// The first padded half panel: when the last chunk holds at most 16 units (H = 650: 10), its G panels have only
+    /// their first 16 columns nonzero in the packed weights, and the products into them compute those 16 (see
+    /// Sgemm.TileRowsHalf); else <see cref="Panels"/> (none).
+    /// </summary>
+    public int HalfPanelsFrom => Units(Q - 1) <= Sgemm.HalfNR ? (Q - 1) * G : Panels;
+
     /// <summary>Offset of row <paramref name="n"/> in a (rows, GP) buffer: n * GP.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Row(int n)

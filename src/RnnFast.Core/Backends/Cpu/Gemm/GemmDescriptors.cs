@@ -78,22 +78,33 @@ internal readonly unsafe struct GemmB
     public readonly bool Transposed;
     public readonly bool Packed;
 
+    /// <summary>
+    /// Packed B: the first panel from which every panel is a padded half panel (only its first 16 columns nonzero, and C
+    /// has all 32 columns of it: see <see cref="GateLayout.HalfPanelsFrom"/>); int.MaxValue when none is.
+    /// </summary>
+    public readonly int HalfFrom;
+
     /// <summary>A raw B (K x N), row-major or stored transposed, leading dimension <paramref name="ld"/>.</summary>
     public GemmB(FloatBuf buf, nint ld, bool transposed = false)
     {
         Buf = buf;
         Ld = ld;
         Transposed = transposed;
+        HalfFrom = int.MaxValue;
     }
 
-    private GemmB(FloatBuf panels)
+    private GemmB(FloatBuf panels, int halfFrom)
     {
         Buf = panels;
         Packed = true;
+        HalfFrom = halfFrom;
     }
 
-    /// <summary>B already packed into panels (its K must be the product's).</summary>
-    public static GemmB FromPacked(in PackedB panels) => new(panels.Buf);
+    /// <summary>
+    /// B already packed into panels (its K must be the product's); from panel <paramref name="halfFrom"/> on, padded
+    /// half panels (see <see cref="HalfFrom"/>).
+    /// </summary>
+    public static GemmB FromPacked(in PackedB panels, int halfFrom = int.MaxValue) => new(panels.Buf, halfFrom);
 
     /// <summary>Distance between B[k, n] and B[k + 1, n] (raw B).</summary>
     public nint RowStride => Transposed ? 1 : Ld;

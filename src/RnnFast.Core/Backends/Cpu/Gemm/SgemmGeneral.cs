@@ -25,6 +25,7 @@ internal static unsafe partial class Sgemm
         public nint Ldc;
         public GemmInit Init;      // for the first K block
         public float* Bias;
+        public int HalfFrom;       // padded half panels from this one on (GemmB.HalfFrom)
     }
 
     /// <summary>
@@ -55,7 +56,7 @@ internal static unsafe partial class Sgemm
         {
             M = M, N = N, K = K, Panels = Panels(N), A = a.Buf.Ptr, RsA = a.RowStride, CsA = a.ColStride,
             Bp = b.Packed ? b.Buf.Ptr : null, BRaw = b.Packed ? null : b.Buf.Ptr, RsB = b.RowStride, CsB = b.ColStride,
-            C = pc, Ldc = c.Ld, Init = init, Bias = pbias,
+            C = pc, Ldc = c.Ld, Init = init, Bias = pbias, HalfFrom = b.Packed ? b.HalfFrom : int.MaxValue,
         };
         var pool = WorkerPool.Shared;
         // parts of about NCPanels panels each, as many for every thread (7 parts on 2 threads left one idle an eighth
@@ -304,8 +305,12 @@ internal static unsafe partial class Sgemm
                             int rows = Math.Min(mr, mc - ir * mr);
                             float* ct = cp + (nint)ir * mr * j.Ldc;
                             PrefetchFor(ir, (mc + mr - 1) / mr, bp + (nint)j.K * NR, kc, bp, out float* pf, out float* pf2);
-                            TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols, pf, pf2,
-                                (ir + 1) * mr < mc ? ct + (nint)mr * j.Ldc : null);
+                            float* pfc = (ir + 1) * mr < mc ? ct + (nint)mr * j.Ldc : null;
+                            if (p >= j.HalfFrom)
+                                TileRowsHalf(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, HalfNR, true,
+                                    pf, pf2, pfc);
+                            else
+                                TileRows(kc, j.A + (ic + (nint)ir * mr) * j.RsA + pc, j.RsA, bp, ct, j.Ldc, init, bias, rows, cols, pf, pf2, pfc);
                         }
                     }
                 }

@@ -284,6 +284,11 @@ internal static unsafe partial class Sgemm
     private static void TileRows(nint kc, float* a, nint lda, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf, float* pf2, float* pfc)
     {
         Debug.Assert(kc >= 1 && rows >= 1 && rows <= 8 && cols >= 1 && cols <= NR && ldc >= cols && (rows == 1 || lda >= kc));
+        if (cols <= HalfNR)
+        {
+            TileRowsHalf(kc, a, lda, b, c, ldc, init, bias, rows, cols, false, pf, pf2, pfc);
+            return;
+        }
         bool small = rows <= 4;
         if ((rows == 8 || rows == 4) && cols == NR)
         {

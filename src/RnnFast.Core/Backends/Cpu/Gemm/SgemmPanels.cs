@@ -47,8 +47,11 @@ internal static unsafe partial class Sgemm
     /// = init + A . Bpanel, K-blocked; M == 1 takes the GEMV path. C points at the panel's first column; a bias (for
     /// <see cref="GemmInit.Bias"/>) holds the panel's 32 columns. <paramref name="nextC"/> (optional): where the caller's
     /// next product's C starts (same row stride), prefetched during the last row tile so its first tile does not wait.
+    /// <paramref name="paddedHalf"/>: only the panel's first 16 columns of B are nonzero (a padded gate panel, see
+    /// <see cref="GateLayout.HalfPanelsFrom"/>) and C has all 32: on AVX-512 with A in place, half the FMAs (<see cref="TileRowsHalf"/>).
     /// </summary>
-    public static void PanelProduct(in SmallA a, in PackedB b, int panel, in GemmC c, GemmInit init, float* bias, int cols, float* nextC = null)
+    public static void PanelProduct(in SmallA a, in PackedB b, int panel, in GemmC c, GemmInit init, float* bias, int cols, float* nextC = null,
+        bool paddedHalf = false)
     {
         int M = a.M, K = a.K;
         Debug.Assert(K == b.K && cols >= 1 && cols <= NR && c.Fits(M, cols) && (init != GemmInit.Bias || bias != null));
@@ -82,7 +85,10 @@ internal static unsafe partial class Sgemm
                 else
                 {
                     PrefetchFor(ir, tiles, bPanel + ((nint)K + pc) * NR, kc, bPanel + (nint)pc * NR, out float* pf, out float* pf2);
-                    TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols, pf, pf2, pfc);
+                    if (paddedHalf)
+                        TileRowsHalf(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, HalfNR, true, pf, pf2, pfc);
+                    else
+                        TileRows(kc, a.Ptr + (nint)ir * mr * a.Ld + pc, a.Ld, bPanel + (nint)pc * NR, cp, ldc, ini, bias, rows, cols, pf, pf2, pfc);
                 }
             }
         }

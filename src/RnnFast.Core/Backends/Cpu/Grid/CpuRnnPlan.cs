@@ -209,7 +209,7 @@ internal sealed unsafe partial class CpuRnnPlan : IRnnPlan
                         }
 
                         // (1) the input projection of every step at once: XW (T*N, GP) = x (T*N, I_l) . W_ih^T + bias
-                        Sgemm.Gemm(new GemmShape(T * N, GP, I), new GemmA(xin, I), GemmB.FromPacked(dw.WihTPanels), new GemmC(f.XW, GP),
+                        Sgemm.Gemm(new GemmShape(T * N, GP, I), new GemmA(xin, I), GemmB.FromPacked(dw.WihTPanels, dw.Layout.HalfPanelsFrom), new GemmC(f.XW, GP),
                             dw.XInit, FloatBuf.Of(dw.XBias));
                     }
 
