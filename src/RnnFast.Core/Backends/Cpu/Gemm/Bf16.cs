@@ -100,9 +100,7 @@ internal static unsafe class Bf16
                 for (int j = 0; j < Sgemm.NR; j++) res[j] = MathF.FusedMultiplyAdd(x, ToSingle(bk[j]), res[j]);
             }
         }
-        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j];
-        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
-        else for (int j = 0; j < cols; j++) c[j] = res[j];
+        Sgemm.StoreRow(c, res, cols, init, bias);
     }
 
     /// <summary>

@@ -70,9 +70,7 @@ internal static unsafe partial class Sgemm
                 for (int j = 0; j < NR; j++) res[j] += x * bk[j];
             }
         }
-        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j];
-        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
-        else for (int j = 0; j < cols; j++) c[j] = res[j];
+        StoreRow(c, res, cols, init, bias);
     }
 
     /// <summary>
@@ -146,9 +144,7 @@ internal static unsafe partial class Sgemm
                 Vector512.Store(lo, cg);
                 Vector512.Store(hi, cg + 16);
             }
-            else if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cg[j] += rg[j];
-            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cg[j] = bg[j] + rg[j];
-            else for (int j = 0; j < cols; j++) cg[j] = rg[j];
+            else StoreRow(cg, rg, cols, init, bg);
         }
     }
 

@@ -35,13 +35,7 @@ internal static unsafe partial class Sgemm
             float* tile = stackalloc float[8 * HalfNR];
             Kernel512Half(kc, a, lda, rows, b, tile, HalfNR, GemmInit.Zero, null, pf, pf2, null);
             int w = padded ? HalfNR : cols;
-            for (int r = 0; r < rows; r++)
-            {
-                float* cr = c + r * ldc, tr = tile + r * HalfNR;
-                if (init == GemmInit.Load) for (int j = 0; j < w; j++) cr[j] += tr[j];
-                else if (init == GemmInit.Bias) for (int j = 0; j < w; j++) cr[j] = bias[j] + tr[j];
-                else for (int j = 0; j < w; j++) cr[j] = tr[j];
-            }
+            for (int r = 0; r < rows; r++) StoreRow(c + r * ldc, tile + r * HalfNR, w, init, bias);
         }
         if (!padded || init == GemmInit.Load) return;
         // the padding half: init's value (the zero columns of B add nothing)

@@ -158,6 +158,15 @@ internal static unsafe partial class Sgemm
                 c[r * ldc + j] = acc[r * NR + j];
     }
 
+    /// <summary>c[0..cols) = init + res[0..cols): res added into c (Load), onto the bias row (Bias), or stored (Zero); the edge tiles' and GEMVs' last step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreRow(float* c, float* res, int cols, GemmInit init, float* bias)
+    {
+        if (init == GemmInit.Load) for (int j = 0; j < cols; j++) c[j] += res[j];
+        else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) c[j] = bias[j] + res[j];
+        else for (int j = 0; j < cols; j++) c[j] = res[j];
+    }
+
     /// <summary>A micro-kernel tile with only <paramref name="rows"/> x <paramref name="cols"/> of C valid (edges go through a local tile).</summary>
     public static void Tile(nint kc, float* a, float* b, float* c, nint ldc, GemmInit init, float* bias, int rows, int cols, float* pf, float* pf2, float* pfc)
     {
@@ -171,10 +180,7 @@ internal static unsafe partial class Sgemm
         Kernel(kc, a, b, tile, NR, GemmInit.Zero, null, pf, pf2, null);
         for (int r = 0; r < rows; r++)
         {
-            float* cr = c + r * ldc, tr = tile + r * NR;
-            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cr[j] += tr[j];
-            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
-            else for (int j = 0; j < cols; j++) cr[j] = tr[j];
+            StoreRow(c + r * ldc, tile + r * NR, cols, init, bias);
         }
     }
 
@@ -301,10 +307,7 @@ internal static unsafe partial class Sgemm
         else Kernel512Rows(kc, a, lda, rows, b, tile, NR, GemmInit.Zero, null, pf, pf2, null);
         for (int r = 0; r < rows; r++)
         {
-            float* cr = c + r * ldc, tr = tile + r * NR;
-            if (init == GemmInit.Load) for (int j = 0; j < cols; j++) cr[j] += tr[j];
-            else if (init == GemmInit.Bias) for (int j = 0; j < cols; j++) cr[j] = bias[j] + tr[j];
-            else for (int j = 0; j < cols; j++) cr[j] = tr[j];
+            StoreRow(c + r * ldc, tile + r * NR, cols, init, bias);
         }
     }
 
