@@ -443,6 +443,44 @@ public sealed unsafe class CpuKernelTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(1, 32)]
+    [InlineData(3, 40)]
+    [InlineData(200, 1536)]
+    [InlineData(800, 2048)]
+    [InlineData(257, 4112)]
+    public void Gradient_rows_on_the_pool_equal_the_serial_loops_bit_for_bit(int rows, int cols)
+    {
+        var r = new Random(rows * 7919 + cols);
+        var m = RandomArray(r, rows * cols);
+        var want = new float[cols];
+        for (int row = 0; row < rows; row++)
+            for (int c = 0; c < cols; c++) want[c] += m[row * cols + c]; // each column's rows in order
+        var got = RandomArray(r, cols); // every entry is overwritten
+        fixed (float* pm = m) GradientRows.ColumnSums(pm, rows, cols, got);
+        Assert.Equal(want, got);
+
+        // rows of m in physical order into a target of rows - rows / 5 rows (every fifth physical row is padding)
+        int kept = rows - rows / 5;
+        var physToRow = new int[rows];
+        for (int c = 0, next = kept - 1; c < rows; c++) physToRow[c] = c % 5 == 4 ? -1 : next--;
+        foreach (bool add in new[] { false, true })
+        {
+            var start = RandomArray(r, kept * cols);
+            var target = Tensor.FromArray((float[])start.Clone(), kept, cols);
+            fixed (float* pm = m) GradientRows.Unpermute(pm, cols, physToRow, target, add);
+            var expect = (float[])start.Clone();
+            for (int c = 0; c < rows; c++)
+                if (physToRow[c] >= 0)
+                    for (int j = 0; j < cols; j++)
+                    {
+                        int i = physToRow[c] * cols + j;
+                        expect[i] = add ? start[i] + m[c * cols + j] : m[c * cols + j];
+                    }
+            Assert.Equal(expect, target.ToArray());
+        }
+    }
+
     [Fact]
     public void A_changed_weight_is_repacked_before_the_next_forward()
     {

@@ -1,9 +1,7 @@
 // CpuRnnPlan's backward grid: layers from the top down, per layer the directions (on two threads when worth it),
 // each a reverse time loop (TimeLoop.Backward) producing dG; then whole-sequence GEMMs per layer and direction:
 // dW_ih = dG^T X, dW_hh = dGh^T H_prev, bias sums, dW_hr = dH^T H_raw, dX (+)= dG . W_ih; and the gradient rows
-// from the physical gate order back into PyTorch's.
-using System.Numerics.Tensors;
-
+// from the physical gate order back into PyTorch's (GradientRows).
 namespace RnnFast.Backends.Cpu;
 
 internal sealed unsafe partial class CpuRnnPlan
@@ -164,18 +162,18 @@ internal sealed unsafe partial class CpuRnnPlan
                     float* ptmp = tmp.Ptr;
                     // dW_ih (GP x I) = dG^T . X
                     Sgemm.Gemm(new GemmShape(GP, I, TN), new GemmA(b.DG, GP, transposed: true), new GemmB(xin, I), new GemmC(tmp, I), GemmInit.Zero);
-                    Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh), add);
+                    GradientRows.Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh), add);
                     // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
                     var hPrev = b.HBuf.From(d == 0 ? 0 : hState);
                     Sgemm.Gemm(new GemmShape(GP, Ho, TN), new GemmA(b.DGh, GP, transposed: true), new GemmB(hPrev, Ho), new GemmC(tmp, Ho),
                         GemmInit.Zero);
-                    Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh), add);
+                    GradientRows.Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh), add);
                     if (desc.Bias)
                     {
-                        ColumnSums(b.DG.At(0, gAll), TN, GP, colSum);
-                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh), add);
-                        if (gru) ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
-                        UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh), add);
+                        GradientRows.ColumnSums(b.DG.At(0, gAll), TN, GP, colSum);
+                        GradientRows.UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh), add);
+                        if (gru) GradientRows.ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
+                        GradientRows.UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh), add);
                     }
                     if (dw.Ph != null) PeepholeGradient(ref b, dParams.Get(l, d, RnnParamKind.WeightPh), add);
                     if (P > 0)
@@ -246,41 +244,5 @@ internal sealed unsafe partial class CpuRnnPlan
         for (int k = 0; k < 3; k++)
         for (int j = 0; j < H; j++)
             dst[k * H + j] = (add ? dst[k * H + j] : 0f) + acc[CpuWeights.PeepholeIndex(k, j)];
-    }
-
-    /// <summary>sums[c] = sum over rows of m (rows x cols).</summary>
-    private static void ColumnSums(float* m, int rows, int cols, float[] sums)
-    {
-        fixed (float* s = sums)
-        {
-            Pointwise.Clear(s, cols);
-            for (int r = 0; r < rows; r++)
-            {
-                var op = new AddOp(s, m + (long)r * cols, s);
-                Pointwise.Run(ref op, cols);
-            }
-        }
-    }
-
-    /// <summary>Gradient rows from physical gate order (GP x cols, row-major) into PyTorch's (G*H x cols), copied or added.</summary>
-    private static void Unpermute(float* phys, int cols, int[] physToRow, Tensor target, bool add)
-    {
-        var dst = target.Span;
-        for (int c = 0; c < physToRow.Length; c++)
-        {
-            int row = physToRow[c];
-            if (row < 0) continue;
-            var src = new ReadOnlySpan<float>(phys + (long)c * cols, cols);
-            var to = dst.Slice(row * cols, cols);
-            if (add) TensorPrimitives.Add(to, src, to);
-            else src.CopyTo(to);
-        }
-    }
-
-    private static void UnpermuteVector(float[] phys, int[] physToRow, Tensor target, bool add)
-    {
-        var dst = target.Span;
-        for (int c = 0; c < physToRow.Length; c++)
-            if (physToRow[c] >= 0) dst[physToRow[c]] = (add ? dst[physToRow[c]] : 0f) + phys[c];
     }
 }
