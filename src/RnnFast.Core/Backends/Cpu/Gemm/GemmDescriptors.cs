@@ -46,12 +46,27 @@ internal readonly unsafe struct GemmA
     public readonly nint Ld;
     public readonly bool Transposed;
 
-    public GemmA(FloatBuf buf, nint ld, bool transposed = false)
+    /// <summary>
+    /// Where the product also writes the sums of A's rows (M floats: sums[m] = A[m, 0] + A[m, 1] + ..., added in that
+    /// order), or the null buffer. For dW = dG^T . X these are the bias gradients, taken as A is packed (no second pass
+    /// over dG); bit for bit a loop over the columns of dG adding its rows in order.
+    /// </summary>
+    public readonly FloatBuf RowSums;
+
+    public GemmA(FloatBuf buf, nint ld, bool transposed = false) : this(buf, ld, transposed, default)
+    {
+    }
+
+    private GemmA(FloatBuf buf, nint ld, bool transposed, FloatBuf rowSums)
     {
         Buf = buf;
         Ld = ld;
         Transposed = transposed;
+        RowSums = rowSums;
     }
+
+    /// <summary>This A, with its row sums written into <paramref name="sums"/> by the product (see <see cref="RowSums"/>).</summary>
+    public GemmA WithRowSums(FloatBuf sums) => new(Buf, Ld, Transposed, sums);
 
     /// <summary>Distance between A[m, k] and A[m + 1, k].</summary>
     public nint RowStride => Transposed ? 1 : Ld;
@@ -63,7 +78,7 @@ internal readonly unsafe struct GemmA
     public bool Fits(int m, int k) => Ld >= (Transposed ? m : k) && GemmExtent.Of(m, k, RowStride, ColStride) <= Buf.Length;
 
     /// <summary>The rows of A from <paramref name="m0"/> on (a block of a larger product).</summary>
-    public GemmA FromRow(int m0) => new(Buf.From(m0 * RowStride), Ld, Transposed);
+    public GemmA FromRow(int m0) => new(Buf.From(m0 * RowStride), Ld, Transposed, RowSums.IsNull ? default : RowSums.From(m0));
 }
 
 /// <summary>

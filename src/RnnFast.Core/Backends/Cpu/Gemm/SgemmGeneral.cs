@@ -26,6 +26,7 @@ internal static unsafe partial class Sgemm
         public GemmInit Init;      // for the first K block
         public float* Bias;
         public int HalfFrom;       // padded half panels from this one on (GemmB.HalfFrom)
+        public float* RowSums;     // A's row sums, taken as A is packed (GemmA.RowSums), or null
     }
 
     /// <summary>
@@ -43,6 +44,16 @@ internal static unsafe partial class Sgemm
         Debug.Assert(c.Fits(M, N), $"Gemm {s}: C of {c.Buf.Length} (ld {c.Ld})");
         Debug.Assert(init != GemmInit.Bias || bias.Length >= (long)Panels(N) * NR, $"Gemm {s}: bias of {bias.Length}");
         float* pc = c.Buf.Ptr, pbias = init == GemmInit.Bias ? bias.Ptr : null;
+        float* sums = a.RowSums.IsNull ? null : a.RowSums.At(0, M);
+        if (sums != null)
+        {
+            Pointwise.Clear(sums, M);
+            if (ReadsAInPlace(a.ColStride) && K > 0)
+            {
+                RowSumsInPlace(a.Buf.Ptr, a.RowStride, M, K, sums); // the kernels read this A where it is: no packing pass
+                sums = null;
+            }
+        }
         if (K <= 0)
         {
             if (init != GemmInit.Load)
@@ -56,7 +67,7 @@ internal static unsafe partial class Sgemm
         {
             M = M, N = N, K = K, Panels = Panels(N), A = a.Buf.Ptr, RsA = a.RowStride, CsA = a.ColStride,
             Bp = b.Packed ? b.Buf.Ptr : null, BRaw = b.Packed ? null : b.Buf.Ptr, RsB = b.RowStride, CsB = b.ColStride,
-            C = pc, Ldc = c.Ld, Init = init, Bias = pbias, HalfFrom = b.Packed ? b.HalfFrom : int.MaxValue,
+            C = pc, Ldc = c.Ld, Init = init, Bias = pbias, HalfFrom = b.Packed ? b.HalfFrom : int.MaxValue, RowSums = sums,
         };
         var pool = WorkerPool.Shared;
         // parts of about NCPanels panels each, as many for every thread (7 parts on 2 threads left one idle an eighth
@@ -172,6 +183,18 @@ internal static unsafe partial class Sgemm
     /// <summary>Whether the kernels read A (column stride <paramref name="csA"/>) in place: a row-major A on the AVX-512 path; else A is packed.</summary>
     private static bool ReadsAInPlace(nint csA) => Vector512.IsHardwareAccelerated && csA == 1;
 
+    /// <summary>sums[m] += A[m, k] for k in order, for a row-major A (leading dimension <paramref name="lda"/>) the kernels read in place.</summary>
+    private static void RowSumsInPlace(float* a, nint lda, int M, int K, float* sums)
+    {
+        for (int m = 0; m < M; m++)
+        {
+            float* row = a + m * lda;
+            float s = sums[m];
+            for (int k = 0; k < K; k++) s += row[k];
+            sums[m] = s;
+        }
+    }
+
     /// <summary>Products with at most this many rows take <see cref="SmallRows"/> on AVX-512.</summary>
     private const int SmallM = 4;
 
@@ -207,6 +230,7 @@ internal static unsafe partial class Sgemm
     {
         int mr = MR;
         float* ap = ThreadScratch((long)MC * KCg);
+        float* sums = p0 == 0 ? j.RowSums : null; // split by panels, every part packs all of A: the first one sums it
         for (int pc = 0; pc < j.K; pc += KCg)
         {
             int kc = Math.Min(KCg, j.K - pc);
@@ -214,7 +238,7 @@ internal static unsafe partial class Sgemm
             for (int ic = 0; ic < j.M; ic += MC)
             {
                 int mc = Math.Min(MC, j.M - ic), tiles = (mc + mr - 1) / mr;
-                PackA(j.A, j.RsA, j.CsA, ic, mc, pc, kc, ap);
+                PackA(j.A, j.RsA, j.CsA, ic, mc, pc, kc, ap, sums);
                 for (int p = p0; p < p1; p++)
                 {
                     float* bp = j.Bp + ((nint)p * j.K + pc) * NR;
@@ -259,6 +283,7 @@ internal static unsafe partial class Sgemm
         part.M = m1 - m0;
         part.A = j.A + m0 * j.RsA;
         part.C = j.C + m0 * j.Ldc;
+        if (j.RowSums != null) part.RowSums = j.RowSums + m0;
         PackedAWorker(ref part, 0, j.Panels, GemmKBlock(j.K));
     }
 

@@ -71,9 +71,10 @@ internal static unsafe partial class Sgemm
 
     /// <summary>
     /// Packs rows [m0, m0+mc) and columns [k0, k0+kc) of A (A[m, k] = src[m * rsM + k * csK]) into MR-row panels,
-    /// zero-filling the rows past mc.
+    /// zero-filling the rows past mc; with <paramref name="sums"/> (indexed like A's rows), adds each packed row's
+    /// elements into its sum, k in order.
     /// </summary>
-    public static void PackA(float* src, nint rsM, nint csK, int m0, int mc, int k0, int kc, float* dst)
+    public static void PackA(float* src, nint rsM, nint csK, int m0, int mc, int k0, int kc, float* dst, float* sums = null)
     {
         Debug.Assert(mc >= 1 && kc >= 1 && m0 >= 0 && k0 >= 0);
         int mr = MR;
@@ -84,15 +85,30 @@ internal static unsafe partial class Sgemm
             if (rsM == 1)
             {
                 float* s = src + m0 + ir * mr + k0 * csK;
-                if (rows == 8 && Vector256.IsHardwareAccelerated)
+                float* sum = sums == null ? null : sums + m0 + ir * mr;
+                if (rows == 8 && Vector256.IsHardwareAccelerated && sum != null)
+                {
+                    var acc = Vector256.Load(sum);
+                    for (int k = 0; k < kc; k++, s += csK, d += 8)
+                    {
+                        var v = Vector256.Load(s);
+                        Vector256.Store(v, d);
+                        acc += v;
+                    }
+                    Vector256.Store(acc, sum);
+                }
+                else if (rows == 8 && Vector256.IsHardwareAccelerated)
                     for (int k = 0; k < kc; k++, s += csK, d += 8) Vector256.Store(Vector256.Load(s), d);
                 else
+                {
                     for (int k = 0; k < kc; k++, s += csK, d += mr)
                     {
                         int r = 0;
                         for (; r < rows; r++) d[r] = s[r];
                         for (; r < mr; r++) d[r] = 0;
                     }
+                    if (sum != null) AddPackedRows(dst + (nint)ir * kc * mr, mr, rows, kc, sum);
+                }
             }
             else
             {
@@ -109,7 +125,19 @@ internal static unsafe partial class Sgemm
                     else
                         for (int k = 0; k < kc; k++) d[(nint)k * mr + r] = s[k * csK];
                 }
+                if (sums != null) AddPackedRows(d, mr, rows, kc, sums + m0 + ir * mr);
             }
+        }
+    }
+
+    /// <summary>sums[r] += the packed tile's row r (tile: kc x mr, k-major), k in order, for its first <paramref name="rows"/> rows.</summary>
+    private static void AddPackedRows(float* tile, int mr, int rows, int kc, float* sums)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float s = sums[r];
+            for (int k = 0; k < kc; k++) s += tile[(nint)k * mr + r];
+            sums[r] = s;
         }
     }
 }

@@ -90,7 +90,7 @@ internal sealed unsafe partial class CpuRnnPlan
         }
         int maxI = Math.Max(desc.InputSize, desc.OutputSize);
         var tmpW = _buffers.Rent((long)GP * Math.Max(maxI, Ho), clear: false); // every product writes the block it reads
-        var colSum = new float[GP];
+        var colSum = GC.AllocateArray<float>(GP, pinned: true);
 
         var pool = WorkerPool.Shared;
         long stepWork = (long)N * GP * Ho;
@@ -157,22 +157,28 @@ internal sealed unsafe partial class CpuRnnPlan
                     if (pdc0 != null) Pointwise.Copy(b.Dc.At(0, cState), dc0b.At(s * cState, cState), N * H);
 
                     int TN = T * N;
-                    long gAll = TN * (long)GP; // dG (T*N, GP)
                     var tmp = FloatBuf.Of(tmpW);
                     float* ptmp = tmp.Ptr;
-                    // dW_ih (GP x I) = dG^T . X
-                    Sgemm.Gemm(new GemmShape(GP, I, TN), new GemmA(b.DG, GP, transposed: true), new GemmB(xin, I), new GemmC(tmp, I), GemmInit.Zero);
+                    // the bias gradients are dG's column sums: the dW products take them as they pack dG^T
+                    var sums = FloatBuf.Of(colSum);
+                    // dW_ih (GP x I) = dG^T . X  (and the input bias's gradient, which for LSTM / RNN is also the recurrent one's)
+                    var dGt = new GemmA(b.DG, GP, transposed: true);
+                    Sgemm.Gemm(new GemmShape(GP, I, TN), desc.Bias ? dGt.WithRowSums(sums) : dGt, new GemmB(xin, I), new GemmC(tmp, I), GemmInit.Zero);
                     GradientRows.Unpermute(ptmp, I, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightIh), add);
-                    // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse)
-                    var hPrev = b.HBuf.From(d == 0 ? 0 : hState);
-                    Sgemm.Gemm(new GemmShape(GP, Ho, TN), new GemmA(b.DGh, GP, transposed: true), new GemmB(hPrev, Ho), new GemmC(tmp, Ho),
-                        GemmInit.Zero);
-                    GradientRows.Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh), add);
                     if (desc.Bias)
                     {
-                        GradientRows.ColumnSums(b.DG.At(0, gAll), TN, GP, colSum);
                         GradientRows.UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasIh), add);
-                        if (gru) GradientRows.ColumnSums(b.DGh.At(0, gAll), TN, GP, colSum);
+                        if (!gru) GradientRows.UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh), add);
+                    }
+                    // dW_hh (GP x H_out) = dGh^T . H_prev  (rows of H_prev: slots 0..T-1 forward, 1..T reverse); GRU's
+                    // recurrent bias gradient from its own dGh
+                    var hPrev = b.HBuf.From(d == 0 ? 0 : hState);
+                    var dGht = new GemmA(b.DGh, GP, transposed: true);
+                    Sgemm.Gemm(new GemmShape(GP, Ho, TN), gru && desc.Bias ? dGht.WithRowSums(sums) : dGht, new GemmB(hPrev, Ho),
+                        new GemmC(tmp, Ho), GemmInit.Zero);
+                    GradientRows.Unpermute(ptmp, Ho, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.WeightHh), add);
+                    if (gru && desc.Bias)
+                    {
                         GradientRows.UnpermuteVector(colSum, dw.PhysToRow, dParams.Get(l, d, RnnParamKind.BiasHh), add);
                     }
                     if (dw.Ph != null) PeepholeGradient(ref b, dParams.Get(l, d, RnnParamKind.WeightPh), add);
