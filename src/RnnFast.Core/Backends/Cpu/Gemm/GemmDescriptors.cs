@@ -77,8 +77,16 @@ internal readonly unsafe struct GemmA
     /// <summary>Whether an M x K operand fits: the leading dimension covers a stored row and the last element is in the buffer.</summary>
     public bool Fits(int m, int k) => Ld >= (Transposed ? m : k) && GemmExtent.Of(m, k, RowStride, ColStride) <= Buf.Length;
 
-    /// <summary>The rows of A from <paramref name="m0"/> on (a block of a larger product).</summary>
-    public GemmA FromRow(int m0) => new(Buf.From(m0 * RowStride), Ld, Transposed, RowSums.IsNull ? default : RowSums.From(m0));
+    /// <summary>
+    /// The rows of A from <paramref name="m0"/> on (a block of a larger product), without row sums: blocks of one product
+    /// that split its columns too (TapeGemm) would each clear and write the same sums at once, so the sums belong to a
+    /// whole product and are not carried into its blocks.
+    /// </summary>
+    public GemmA FromRow(int m0)
+    {
+        Debug.Assert(RowSums.IsNull, "GemmA.FromRow: row sums are taken by a whole product, not by its blocks");
+        return new(Buf.From(m0 * RowStride), Ld, Transposed);
+    }
 }
 
 /// <summary>
